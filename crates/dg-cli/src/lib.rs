@@ -1,0 +1,59 @@
+//! The commands of `dg` and `create-dagster`: argument definitions, settings resolution, one module
+//! per subcommand, and the printer. The binaries only call [`run_dg`] and [`run_create_dagster`].
+
+pub mod args;
+pub mod commands;
+pub mod error;
+pub mod printer;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::error::CliError;
+use crate::printer::{Printer, Verbosity};
+
+/// Entry point of the `dg` binary.
+pub fn run_dg(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match args::DgCli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(err) => return clap_exit(err),
+    };
+    let printer = Printer::new(
+        if cli.global.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        },
+        false,
+    );
+    finish(commands::dispatch_dg(cli, printer), printer)
+}
+
+/// Entry point of the `create-dagster` binary.
+pub fn run_create_dagster(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match args::CreateDagsterCli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(err) => return clap_exit(err),
+    };
+    let printer = Printer::new(Verbosity::Normal, false);
+    finish(commands::dispatch_create_dagster(cli, printer), printer)
+}
+
+fn finish(result: Result<(), CliError>, printer: Printer) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            printer.error(&err);
+            ExitCode::from(err.code)
+        }
+    }
+}
+
+/// Help and version go to stdout with exit 0; usage errors to stderr with exit 2 (clap's own codes).
+fn clap_exit(err: clap::Error) -> ExitCode {
+    // clap prints through its own writer; the lint exists to keep *our* output in the printer.
+    let _ = err.print();
+    ExitCode::from(err.exit_code() as u8)
+}

@@ -1,0 +1,1 @@
+//! The Python agent, host-agent protocol, snapshot types and load cache.

@@ -1,0 +1,1 @@
+//! Project Python environments via uv, and the one place child processes are spawned.

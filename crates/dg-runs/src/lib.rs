@@ -1,0 +1,1 @@
+//! Run lifecycle: coordinator, launchers, event ingestion.

@@ -1,0 +1,1 @@
+//! Templates and format-preserving edits for create-dagster and dg scaffold.

@@ -1,0 +1,1 @@
+//! Dagster asset selection language: parser and evaluator.

@@ -1,0 +1,1 @@
+//! The dg dev web server: HTML UI, JSON API, server-sent events.

@@ -1,0 +1,1 @@
+//! Run, event and schedule storage: SQLite and PostgreSQL.
