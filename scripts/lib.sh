@@ -1,0 +1,68 @@
+# Shared setup for scripts/test, scripts/demo and bench/: installs or finds what dg's tests and demo need.
+# Source it; every function is idempotent and prints one line of what it did.
+# shellcheck shell=bash
+
+DG_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DAGSTER_VERSION="$(tr -d '[:space:]' < "$DG_REPO_ROOT/.dagster-version")"
+export DAGSTER_VERSION
+# Shared caches outside the repository, so Python environments are built once and reused.
+export DG_TEST_CACHE_DIR="${DG_TEST_CACHE_DIR:-$HOME/.cache/dg-tests}"
+export UV_CACHE_DIR="${UV_CACHE_DIR:-$HOME/.cache/uv}"
+# Never download a Python build: the machine's Python 3.11 is the one we use.
+export UV_PYTHON_DOWNLOADS="${UV_PYTHON_DOWNLOADS:-never}"
+
+log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    log "need root for: $*"; return 1; fi
+}
+
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  if [ -z "${DG_APT_UPDATED:-}" ]; then as_root apt-get update -qq >/dev/null; DG_APT_UPDATED=1; fi
+  as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# uv: from PATH, else installed with pip from PyPI.
+ensure_uv() {
+  if ! command -v uv >/dev/null 2>&1; then
+    log "installing uv with pip"
+    python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+    local bin
+    bin="$(python3 -c 'import uv, os; print(os.path.dirname(uv.find_uv_bin()))')"
+    export PATH="$bin:$PATH"
+  fi
+  log "uv: $(uv --version)"
+}
+
+# PostgreSQL on 127.0.0.1:5432: used when it answers, else installed from Debian's packages and started.
+ensure_postgres() {
+  export DG_TEST_POSTGRES_URL="${DG_TEST_POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}"
+  if pg_answers; then log "PostgreSQL: answering on 127.0.0.1:5432"; return; fi
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    log "installing PostgreSQL from Debian's packages"
+    apt_install postgresql postgresql-client
+  fi
+  local version
+  version="$(ls /etc/postgresql | sort -V | tail -n 1)"
+  [ -d "/etc/postgresql/$version/main" ] || as_root pg_createcluster "$version" main >/dev/null
+  log "starting PostgreSQL $version"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  for _ in $(seq 1 30); do pg_answers && break; sleep 1; done
+  pg_answers || { log "PostgreSQL did not start"; return 1; }
+  # A cluster we started ourselves asks for a password on TCP: give the test user the one in the URL.
+  as_root su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null 2>&1 || true
+}
+
+pg_answers() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+
+# Debian's Chromium for the browser tests.
+ensure_chromium() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    log "installing Chromium from Debian's packages"
+    apt_install chromium chromium-driver fonts-dejavu-core
+  fi
+  export DG_TEST_CHROMIUM="${DG_TEST_CHROMIUM:-$(command -v chromium)}"
+  log "Chromium: $("$DG_TEST_CHROMIUM" --version 2>/dev/null | head -n 1)"
+}
