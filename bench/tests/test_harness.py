@@ -1,0 +1,88 @@
+"""Tests of the harness itself: measurement of real processes and the markdown report.
+
+Run with `python3 -m unittest discover -s bench/tests` from the repository root. They spawn real
+processes (Python children that hold known amounts of memory) and assert what was measured.
+"""
+
+import shlex
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dgbench.cases import Row  # noqa: E402
+from dgbench.measure import Measurement, RunOutput, measure  # noqa: E402
+from dgbench.report import fmt_seconds, table  # noqa: E402
+
+MIB = 1024
+HOLD = "import sys, time; b = bytearray({mib} << 20); b[::4096] = b'1' * len(b[::4096]); " \
+       "print('held'); sys.stdout.flush(); time.sleep({secs})"
+
+
+def hold(mib: int, secs: float) -> list:
+    """A Python command that touches `mib` MiB, prints `held`, and sleeps."""
+    return [sys.executable, "-c", HOLD.format(mib=mib, secs=secs)]
+
+
+class MeasureTest(unittest.TestCase):
+    def test_counts_runs_and_keeps_first_output(self):
+        m = measure(["/bin/echo", "hello"], Path("/"), runs=4)
+        self.assertTrue(m.ok)
+        self.assertEqual(len(m.times), 4)
+        self.assertEqual(m.first.stdout, "hello\n")
+        self.assertLessEqual(m.min, m.median)
+        self.assertLessEqual(m.median, m.max)
+
+    def test_failure_is_recorded_with_exit_code(self):
+        m = measure(["/bin/sh", "-c", "echo broken >&2; exit 3"], Path("/"), runs=2)
+        self.assertFalse(m.ok)
+        self.assertEqual(m.first.exit_code, 3)
+        self.assertEqual(m.first.stderr, "broken\n")
+        self.assertEqual(m.failed_runs, 2)
+
+    def test_peak_rss_of_one_process_excludes_the_harness(self):
+        small = measure(["/bin/true"], Path("/"), runs=1)
+        big = measure(hold(120, 0), Path("/"), runs=1)
+        self.assertLess(small.peak_rss_kib, 8 * MIB)
+        self.assertGreaterEqual(big.peak_rss_kib, 120 * MIB)
+
+    def test_peak_rss_sums_the_process_tree(self):
+        child = shlex.join(hold(80, 0.6))
+        script = f"{child} & {child} & wait"
+        m = measure(["/bin/sh", "-c", script], Path("/"), runs=1)
+        self.assertEqual(m.first.stdout, "held\nheld\n")
+        self.assertGreaterEqual(m.peak_rss_kib, 160 * MIB)
+
+
+def _m(median: float, code: int = 0) -> Measurement:
+    return Measurement(times=[median], peak_rss_kib=2048, first=RunOutput(code, "", "boom"))
+
+
+class ReportTest(unittest.TestCase):
+    def test_ratio_and_target(self):
+        rows = [
+            Row("dg list projects", 2, _m(1.5), _m(0.01), target=100),
+            Row("dg check toml", 50, _m(1.5), _m(0.003), target=100),
+        ]
+        text = table(rows)
+        self.assertIn("| `dg list projects` | 2 | 1.50 s (1.50 s-1.50 s, n=1) |", text)
+        self.assertIn("| 150x | 2.0 MiB | 2.0 MiB | >= 100x yes |", text)
+        self.assertIn("| 500x |", text)
+
+    def test_failed_side_has_no_ratio_and_a_note(self):
+        row = Row("dg check toml", 2, _m(1.5), _m(0.01, code=2), target=100)
+        row.notes.append("ours failed (exit 2): boom")
+        text = table([row])
+        self.assertIn("failed (exit 2) | - |", text)
+        self.assertIn(">= 100x NO", text)
+        self.assertIn("- `dg check toml` [2]: ours failed (exit 2): boom", text)
+
+    def test_fmt_seconds(self):
+        self.assertEqual(fmt_seconds(0.0012), "1.20 ms")
+        self.assertEqual(fmt_seconds(0.25), "250 ms")
+        self.assertEqual(fmt_seconds(1.5), "1.50 s")
+
+
+if __name__ == "__main__":
+    unittest.main()
