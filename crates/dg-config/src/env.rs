@@ -8,3 +8,38 @@ pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 pub const HOME: &str = "HOME";
 /// Disables colour in terminal output when set to any non-empty value (<https://no-color.org>).
 pub const NO_COLOR: &str = "NO_COLOR";
+/// The instance home (holds `dagster.yaml` and the SQLite storage); when unset, dg uses `.dagster/`
+/// in the workspace (or standalone project) root.
+pub const DAGSTER_HOME: &str = "DAGSTER_HOME";
+/// Tests only: the PostgreSQL server the storage conformance suite uses, as an admin URL (each test
+/// creates and drops its own database there). Default `postgres://postgres@127.0.0.1:5432/postgres`.
+pub const DG_TEST_POSTGRES_URL: &str = "DG_TEST_POSTGRES_URL";
+/// Tests only: set to `1` to skip the PostgreSQL half of the storage conformance suite (it fails,
+/// rather than skipping silently, when PostgreSQL is unreachable and this is not set).
+pub const DG_TEST_SKIP_POSTGRES: &str = "DG_TEST_SKIP_POSTGRES";
+/// In a project's `.env`: the Python interpreter to load the project with (relative paths are
+/// resolved against the project root). Overrides the project's `.venv`, as in Dagster's `dg`.
+pub const DG_PROJECT_PYTHON_EXECUTABLE: &str = "DG_PROJECT_PYTHON_EXECUTABLE";
+/// The active virtual environment (set by `source .venv/bin/activate`); used with `--use-active-venv`.
+pub const VIRTUAL_ENV: &str = "VIRTUAL_ENV";
+/// The `uv` executable dg runs to create and sync project environments (default: `uv` on `PATH`).
+pub const DG_UV: &str = "DG_UV";
+/// Set on every agent process: the number of the inherited file descriptor of the private
+/// host-agent channel (a Unix socket). User code never needs it.
+pub const DG_AGENT_FD: &str = "DG_AGENT_FD";
+/// Set on every agent process: the agent's Python source, which the bootstrap passed with `-c`
+/// compiles and runs (it removes the variable before user code is imported).
+pub const DG_AGENT_SOURCE: &str = "DG_AGENT_SOURCE";
+/// Seconds a code location may take to load before its agent is stopped (default 180).
+pub const DG_LOCATION_LOAD_TIMEOUT: &str = "DG_LOCATION_LOAD_TIMEOUT";
+/// Folder of dg's caches, such as the snapshot cache (default `$XDG_CACHE_HOME/dg`, else `~/.cache/dg`).
+pub const DG_CACHE_DIR: &str = "DG_CACHE_DIR";
+/// Base folder for user caches (XDG Base Directory spec).
+pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+/// Tests only: the folder where tests keep environments they build once and reuse (a shared Python
+/// environment with the pinned `dagster`). Default `~/.cache/dg-tests`.
+pub const DG_TEST_CACHE_DIR: &str = "DG_TEST_CACHE_DIR";
+/// uv's cache folder; tests point every `uv` they run at one shared cache so environments build fast.
+pub const UV_CACHE_DIR: &str = "UV_CACHE_DIR";
+/// uv: whether uv may download Python builds; tests set `never` (the machine's Python is used).
+pub const UV_PYTHON_DOWNLOADS: &str = "UV_PYTHON_DOWNLOADS";

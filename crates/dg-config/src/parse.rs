@@ -1,0 +1,267 @@
+//! Reading one config file: which format it is, whether it is a dg file at all, and turning serde's
+//! errors into [`ConfigError`]s with file, line, column and the dotted key.
+//!
+//! A folder's `dg.toml` wins over its `pyproject.toml`; a `pyproject.toml` without `[tool.dg]` is not
+//! a dg file. In `dg.toml` keys are top-level, in `pyproject.toml` they live under `[tool.dg]`, and
+//! every key we report carries that prefix.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
+
+use crate::error::{ConfigError, Location};
+use crate::raw::valid_keys;
+
+/// Name of dg's own config file.
+pub const DG_TOML: &str = "dg.toml";
+/// Name of the Python project file, where dg's config lives under `[tool.dg]`.
+pub const PYPROJECT_TOML: &str = "pyproject.toml";
+
+/// Where the dg keys of a file live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// `dg.toml`: keys at the top level.
+    DgToml,
+    /// `pyproject.toml`: keys under `[tool.dg]`.
+    Pyproject,
+}
+
+impl FileFormat {
+    /// The format of a file, from its name.
+    pub fn of(path: &Path) -> FileFormat {
+        match path.file_name().and_then(|n| n.to_str()) {
+            Some(DG_TOML) | Some(".dg.toml") => FileFormat::DgToml,
+            _ => FileFormat::Pyproject,
+        }
+    }
+
+    /// The prefix of every dg key in this format (`tool.dg.` or nothing).
+    pub fn key_prefix(self) -> &'static str {
+        match self {
+            FileFormat::DgToml => "",
+            FileFormat::Pyproject => "tool.dg.",
+        }
+    }
+}
+
+/// What a folder's dg file says it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectoryType {
+    /// `directory_type = "project"`.
+    Project,
+    /// `directory_type = "workspace"`.
+    Workspace,
+}
+
+impl DirectoryType {
+    /// The value as written in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirectoryType::Project => "project",
+            DirectoryType::Workspace => "workspace",
+        }
+    }
+}
+
+/// A dg file found in a folder, before full validation.
+#[derive(Debug, Clone)]
+pub struct FoundFile {
+    /// The file (absolute).
+    pub path: PathBuf,
+    /// Its format.
+    pub format: FileFormat,
+    /// `directory_type` when it is present and valid; `None` otherwise (full parsing reports why).
+    pub directory_type: Option<DirectoryType>,
+}
+
+/// The dg file of `dir`, if it has one: `dg.toml`, else `pyproject.toml` with `[tool.dg]`.
+///
+/// Fails only when the candidate file cannot be read or is not valid TOML.
+pub fn locate_in_folder(dir: &Path) -> Result<Option<FoundFile>, ConfigError> {
+    let dg_toml = dir.join(DG_TOML);
+    if dg_toml.is_file() {
+        let text = read(&dg_toml)?;
+        let table = parse_table(&dg_toml, &text)?;
+        return Ok(Some(FoundFile {
+            directory_type: peek_directory_type(&table),
+            path: dg_toml,
+            format: FileFormat::DgToml,
+        }));
+    }
+    let pyproject = dir.join(PYPROJECT_TOML);
+    if pyproject.is_file() {
+        let text = read(&pyproject)?;
+        let table = parse_table(&pyproject, &text)?;
+        let Some(dg) = table
+            .get("tool")
+            .and_then(|t| t.get("dg"))
+            .and_then(|d| d.as_table())
+        else {
+            return Ok(None);
+        };
+        return Ok(Some(FoundFile {
+            directory_type: peek_directory_type(dg),
+            path: pyproject,
+            format: FileFormat::Pyproject,
+        }));
+    }
+    Ok(None)
+}
+
+fn peek_directory_type(table: &toml::Table) -> Option<DirectoryType> {
+    match table.get("directory_type")?.as_str()? {
+        "project" => Some(DirectoryType::Project),
+        "workspace" => Some(DirectoryType::Workspace),
+        _ => None,
+    }
+}
+
+/// Reads a file as UTF-8.
+pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn parse_table(path: &Path, text: &str) -> Result<toml::Table, ConfigError> {
+    text.parse::<toml::Table>()
+        .map_err(|err| ConfigError::InvalidToml {
+            location: Location::from_offset(path, text, err.span().map_or(0, |s| s.start)),
+            message: one_line(err.message()),
+        })
+}
+
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The text of one config file and how to point into it.
+#[derive(Debug, Clone)]
+pub(crate) struct Source {
+    pub path: PathBuf,
+    pub text: String,
+    pub format: FileFormat,
+}
+
+impl Source {
+    /// Reads `path`; its format comes from its name.
+    pub fn read(path: &Path) -> Result<Self, ConfigError> {
+        Ok(Self {
+            text: read(path)?,
+            format: FileFormat::of(path),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The folder that holds the file.
+    pub fn dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map_or_else(PathBuf::new, Path::to_path_buf)
+    }
+
+    /// The location of a span of this file.
+    pub fn at(&self, span: Range<usize>) -> Location {
+        Location::from_offset(&self.path, &self.text, span.start)
+    }
+
+    /// A dg key as the user sees it in this file (`tool.dg.project.root_module`).
+    pub fn key(&self, dotted: &str) -> String {
+        format!("{}{dotted}", self.format.key_prefix())
+    }
+
+    /// Deserializes the file into `T`, mapping every error to a located [`ConfigError`].
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        // Syntax errors first, so that they are reported as such and not as type errors.
+        parse_table(&self.path, &self.text)?;
+        let de = toml::Deserializer::new(&self.text);
+        serde_path_to_error::deserialize(de).map_err(|err| self.map_error(&err))
+    }
+
+    fn map_error(&self, err: &serde_path_to_error::Error<toml::de::Error>) -> ConfigError {
+        let mut segments: Vec<String> = Vec::new();
+        for segment in err.path().iter() {
+            match segment {
+                Segment::Map { key } if key.starts_with("$__") => {}
+                Segment::Map { key } => segments.push(key.clone()),
+                Segment::Seq { index } => {
+                    if let Some(last) = segments.last_mut() {
+                        last.push_str(&format!("[{index}]"));
+                    }
+                }
+                Segment::Enum { .. } | Segment::Unknown => {}
+            }
+        }
+        let key = segments.join(".");
+        let inner = err.inner();
+        let location = self.at(inner.span().unwrap_or(0..0));
+        let message = one_line(inner.message());
+        if message.starts_with("unknown field") {
+            let (parent, _) = key.rsplit_once('.').unwrap_or(("", &key));
+            let unknown = segments.last().cloned().unwrap_or_default();
+            let stripped = parent
+                .strip_prefix(self.format.key_prefix().trim_end_matches('.'))
+                .unwrap_or(parent)
+                .trim_start_matches('.');
+            let lookup = strip_indices(stripped);
+            let valid = valid_keys(&lookup);
+            let parent_prefix = if parent.is_empty() {
+                String::new()
+            } else {
+                format!("{parent}.")
+            };
+            return ConfigError::UnknownKey {
+                location,
+                suggestion: closest(&unknown, valid).map(|s| format!("{parent_prefix}{s}")),
+                valid: valid
+                    .iter()
+                    .map(|k| format!("{parent_prefix}{k}"))
+                    .collect(),
+                key,
+            };
+        }
+        let message = message
+            .strip_prefix("invalid type: ")
+            .map_or(message.clone(), |rest| match rest.split_once(", expected ") {
+                Some((found, expected)) => format!("expected {expected}, found {found}"),
+                None => rest.to_string(),
+            });
+        ConfigError::WrongType {
+            location,
+            key,
+            message,
+        }
+    }
+}
+
+fn strip_indices(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut depth = 0;
+    for c in key.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The valid key closest to `unknown`, if it is close enough to be a likely typo.
+pub(crate) fn closest<'a>(unknown: &str, valid: &[&'a str]) -> Option<&'a str> {
+    valid
+        .iter()
+        .map(|k| (strsim::jaro_winkler(unknown, k), *k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}

@@ -1,0 +1,215 @@
+//! A dg workspace: the projects it lists (`[[workspace.projects]]`), options for new projects, and
+//! loading each listed project on its own so that one broken project does not hide the others.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use toml::Spanned;
+
+use crate::cli_config::{CliConfig, ConfigWarning, WarningId};
+use crate::error::{ConfigError, Location};
+use crate::file::{load_config_file, ConfigFileKind};
+use crate::parse::{locate_in_folder, DirectoryType, Source};
+use crate::project::ProjectConfig;
+use crate::raw::RawWorkspace;
+
+/// A validated workspace file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceConfig {
+    /// The workspace folder (absolute): the folder of `file`.
+    pub root: PathBuf,
+    /// The `dg.toml` (or `pyproject.toml`) that configures it.
+    pub file: PathBuf,
+    /// `[[workspace.projects]]`, in file order.
+    pub projects: Vec<WorkspaceProjectEntry>,
+    /// `[workspace.scaffold_project_options]`.
+    pub scaffold_project_options: ScaffoldProjectOptions,
+    /// The workspace file's `[cli]` table.
+    pub cli: CliConfig,
+}
+
+/// One `[[workspace.projects]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceProjectEntry {
+    /// `path`, relative to the workspace root, as written.
+    pub path: PathBuf,
+    /// Where the entry's `path` value is written.
+    pub span: Location,
+}
+
+/// `[workspace.scaffold_project_options]`: defaults for `dg scaffold project` in this workspace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScaffoldProjectOptions {
+    /// `use_editable_dagster`: new projects depend on an editable Dagster checkout.
+    pub use_editable_dagster: bool,
+}
+
+impl WorkspaceConfig {
+    pub(crate) fn from_raw(
+        src: &Source,
+        raw: Option<Spanned<RawWorkspace>>,
+        cli: CliConfig,
+    ) -> Result<Self, ConfigError> {
+        let raw = raw.map(Spanned::into_inner);
+        let mut projects = Vec::new();
+        let mut seen: HashMap<PathBuf, Location> = HashMap::new();
+        let specs = raw.as_ref().and_then(|r| r.projects.as_ref());
+        for (i, spec) in specs.into_iter().flatten().enumerate() {
+            let Some(path) = &spec.get_ref().path else {
+                return Err(ConfigError::MissingKey {
+                    location: src.at(spec.span()),
+                    key: src.key(&format!("workspace.projects[{i}].path")),
+                    example: "path = \"projects/my-project\"".to_string(),
+                });
+            };
+            let location = src.at(path.span());
+            let written = PathBuf::from(path.get_ref());
+            let normalized = normalize(&written);
+            if let Some(first) = seen.get(&normalized) {
+                return Err(ConfigError::DuplicateProject {
+                    location,
+                    path: path.get_ref().clone(),
+                    first: first.clone(),
+                });
+            }
+            seen.insert(normalized, location.clone());
+            projects.push(WorkspaceProjectEntry {
+                path: written,
+                span: location,
+            });
+        }
+        let scaffold_project_options = ScaffoldProjectOptions {
+            use_editable_dagster: raw
+                .as_ref()
+                .and_then(|r| r.scaffold_project_options.as_ref())
+                .and_then(|o| o.use_editable_dagster)
+                .unwrap_or(false),
+        };
+        Ok(WorkspaceConfig {
+            root: src.dir(),
+            file: src.path.clone(),
+            projects,
+            scaffold_project_options,
+            cli,
+        })
+    }
+
+    /// The absolute folder of an entry (lexically normalised; the folder may not exist).
+    pub fn project_root(&self, entry: &WorkspaceProjectEntry) -> PathBuf {
+        self.root.join(normalize(&entry.path))
+    }
+
+    /// Loads the project an entry points at.
+    ///
+    /// Fails when the path leaves the workspace, does not exist, is not a project, or the project's
+    /// file is invalid. A `[cli]` table in the project is dropped with a warning, as in Dagster.
+    pub fn load_project(&self, entry: &WorkspaceProjectEntry) -> Result<ProjectConfig, ConfigError> {
+        let written = entry.path.display().to_string();
+        if entry.path.is_absolute() || escapes(&entry.path) {
+            return Err(ConfigError::PathEscapesWorkspace {
+                location: entry.span.clone(),
+                path: written,
+                root: self.root.clone(),
+            });
+        }
+        let root = self.project_root(entry);
+        if !root.is_dir() {
+            return Err(ConfigError::ProjectNotFound {
+                location: entry.span.clone(),
+                path: written,
+                root,
+            });
+        }
+        let not_a_project = |reason: String| ConfigError::NotAProject {
+            location: entry.span.clone(),
+            path: written.clone(),
+            reason,
+        };
+        let Some(found) = locate_in_folder(&root)? else {
+            return Err(not_a_project(
+                "it has no `dg.toml` and no `pyproject.toml` with `[tool.dg]`".to_string(),
+            ));
+        };
+        if found.directory_type == Some(DirectoryType::Workspace) {
+            return Err(not_a_project(format!(
+                "`{}` says `directory_type = \"workspace\"`",
+                found.path.display()
+            )));
+        }
+        let file = load_config_file(&found.path)?;
+        let ConfigFileKind::Project(project) = file.kind else {
+            return Err(not_a_project(format!(
+                "`{}` does not configure a project",
+                found.path.display()
+            )));
+        };
+        Ok(in_workspace(*project, &self.root))
+    }
+
+    /// Loads every listed project, in file order. Each entry gets its own result; a project whose
+    /// code location name repeats an earlier project's is an error.
+    pub fn load_projects(&self) -> Vec<Result<ProjectConfig, ConfigError>> {
+        let mut names: HashMap<String, String> = HashMap::new();
+        self.projects
+            .iter()
+            .map(|entry| {
+                let project = self.load_project(entry)?;
+                let path = entry.path.display().to_string();
+                if let Some(first) = names.get(&project.code_location_name) {
+                    let format = crate::parse::FileFormat::of(&project.file);
+                    return Err(ConfigError::DuplicateCodeLocationName {
+                        name: project.code_location_name.clone(),
+                        first_path: first.clone(),
+                        second_path: path,
+                        key: format!("{}project.code_location_name", format.key_prefix()),
+                        second_file: project.file,
+                    });
+                }
+                names.insert(project.code_location_name.clone(), path);
+                Ok(project)
+            })
+            .collect()
+    }
+}
+
+/// A project found inside a workspace: its `[cli]` table does not apply (Dagster's rule).
+pub(crate) fn in_workspace(mut project: ProjectConfig, workspace_root: &Path) -> ProjectConfig {
+    if !project.cli.is_empty() {
+        let format = crate::parse::FileFormat::of(&project.file);
+        project.warnings.push(ConfigWarning {
+            id: WarningId::CliConfigInWorkspaceProject,
+            message: format!(
+                "The `{}cli` table in `{}` is ignored because the project is inside the workspace `{}`; move these settings to the workspace file.",
+                format.key_prefix(),
+                project.file.display(),
+                workspace_root.display()
+            ),
+            location: None,
+        });
+        project.cli = CliConfig::default();
+    }
+    project
+}
+
+/// `a/./b/../c` -> `a/c`, without touching the file system. Leading `..` are kept.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out.iter().collect()
+}
+
+/// Whether a relative path climbs above its base (`..` at the start after normalising).
+fn escapes(path: &Path) -> bool {
+    normalize(path)
+        .components()
+        .next()
+        .is_some_and(|c| matches!(c, Component::ParentDir))
+}
