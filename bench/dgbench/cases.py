@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from .measure import Measurement, measure
+from .measure import Measurement, measure_interleaved
 from .tools import Tools
 from .workspaces import workspace
 
@@ -98,17 +98,21 @@ def compare(
     size: Optional[int] = None,
     target: Optional[float] = None,
 ) -> Row:
-    """Times `dg <args>` (real, then ours) in `cwd` and returns their row.
+    """Times `<tool> <args>` on both sides in `cwd`, runs interleaved; returns their row.
 
     Notes record a failing side (with the first line it printed) and whether both printed
     the same stdout, so a fast but wrong answer is visible in the table.
     """
     tool = args[0]
     rest = list(args[1:])
-    ctx.log(f"{title} [{size if size is not None else '-'}]: real x{ctx.runs_real}")
-    real = measure([ctx.tools.real(tool), *rest], cwd, ctx.runs_real, ctx.tools.env)
-    ctx.log(f"{title} [{size if size is not None else '-'}]: ours x{ctx.runs_ours}")
-    ours = measure([ctx.tools.ours(tool), *rest], cwd, ctx.runs_ours, ctx.tools.env)
+    ctx.log(f"{title} [{size if size is not None else '-'}]: "
+            f"real x{ctx.runs_real}, ours x{ctx.runs_ours}, interleaved")
+    real, ours = measure_interleaved(
+        [([ctx.tools.real(tool), *rest], ctx.runs_real),
+         ([ctx.tools.ours(tool), *rest], ctx.runs_ours)],
+        cwd,
+        ctx.tools.env,
+    )
     row = Row(case=title, size=size, real=real, ours=ours, target=target)
     for side, m in (("real", real), ("ours", ours)):
         if not m.ok:

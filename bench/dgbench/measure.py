@@ -2,7 +2,9 @@
 
 `measure(cmd, cwd, runs)` runs a command `runs` times (after one untimed warm-up run whose
 output is kept for checking) and returns a `Measurement`: median, min and max wall time and the
-peak resident memory of the whole process tree.
+peak resident memory of the whole process tree. `measure_interleaved` does the same for several
+commands at once, interleaving their timed runs so that load from elsewhere on a shared machine
+falls on every side alike.
 
 Wall time is taken around spawn-and-wait in this process, so it includes the cost of
 `fork`/`exec` from Python (about a millisecond; `measure_floor()` measures it with `/bin/true`
@@ -208,17 +210,47 @@ def measure(
     sample_tree: bool = False,
 ) -> Measurement:
     """Runs `cmd` once untimed (output and peak RSS kept), then `runs` times timed."""
-    captured: list[str] = []
-    warm = run_once(cmd, cwd, env, sample_tree=True, capture=captured)
-    first = RunOutput(warm.exit_code, captured[0], captured[1])
-    times: list[float] = []
-    peak, failed = warm.peak_rss_kib, 0
-    for _ in range(max(runs, 1)):
-        one = run_once(cmd, cwd, env, sample_tree=sample_tree)
-        times.append(one.seconds)
-        peak = max(peak, one.peak_rss_kib)
-        failed += one.exit_code != 0
-    return Measurement(times=times, peak_rss_kib=peak, first=first, failed_runs=failed)
+    return measure_interleaved([(cmd, runs)], cwd, env, sample_tree)[0]
+
+
+def _schedule(counts: Sequence[int]) -> list[int]:
+    """Side indices in run order, each side's runs spread evenly over the whole sequence.
+
+    `[2, 6]` gives `[1, 0, 1, 1, 1, 0, 1, 1]`-like orders: on a noisy machine a burst of load
+    then slows both sides alike instead of only the one that happened to be running.
+    """
+    slots = [((j + 0.5) / n, i) for i, n in enumerate(counts) for j in range(n)]
+    return [i for _, i in sorted(slots)]
+
+
+def measure_interleaved(
+    sides: Sequence[tuple],
+    cwd: Path,
+    env: Optional[Mapping[str, str]] = None,
+    sample_tree: bool = False,
+) -> list[Measurement]:
+    """Measures several `(cmd, runs)` sides in `cwd`, their timed runs interleaved.
+
+    Each side first gets its untimed run (output and peak RSS kept); then all timed runs
+    follow in the order of `_schedule`. Returns one `Measurement` per side, in order.
+    """
+    firsts, peaks = [], []
+    for cmd, _ in sides:
+        captured: list[str] = []
+        warm = run_once(cmd, cwd, env, sample_tree=True, capture=captured)
+        firsts.append(RunOutput(warm.exit_code, captured[0], captured[1]))
+        peaks.append(warm.peak_rss_kib)
+    times: list[list[float]] = [[] for _ in sides]
+    failed = [0 for _ in sides]
+    for i in _schedule([max(runs, 1) for _, runs in sides]):
+        one = run_once(sides[i][0], cwd, env, sample_tree=sample_tree)
+        times[i].append(one.seconds)
+        peaks[i] = max(peaks[i], one.peak_rss_kib)
+        failed[i] += one.exit_code != 0
+    return [
+        Measurement(times=times[i], peak_rss_kib=peaks[i], first=firsts[i], failed_runs=failed[i])
+        for i in range(len(sides))
+    ]
 
 
 def measure_floor(runs: int = 30) -> Measurement:

@@ -12,7 +12,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dgbench.cases import Row  # noqa: E402
-from dgbench.measure import Measurement, RunOutput, measure  # noqa: E402
+from dgbench.measure import (  # noqa: E402
+    Measurement,
+    RunOutput,
+    _schedule,
+    measure,
+    measure_interleaved,
+)
 from dgbench.report import fmt_seconds, table  # noqa: E402
 
 MIB = 1024
@@ -53,6 +59,19 @@ class MeasureTest(unittest.TestCase):
         m = measure(["/bin/sh", "-c", script], Path("/"), runs=1)
         self.assertEqual(m.first.stdout, "held\nheld\n")
         self.assertGreaterEqual(m.peak_rss_kib, 160 * MIB)
+
+    def test_interleaved_sides_keep_their_own_runs_and_output(self):
+        a, b = measure_interleaved(
+            [(["/bin/echo", "a"], 2), (["/bin/echo", "b"], 5)], Path("/"))
+        self.assertEqual((len(a.times), len(b.times)), (2, 5))
+        self.assertEqual((a.first.stdout, b.first.stdout), ("a\n", "b\n"))
+
+    def test_schedule_spreads_each_side_over_the_whole_run(self):
+        order = _schedule([2, 6])
+        self.assertEqual(sorted(order), [0, 0, 1, 1, 1, 1, 1, 1])
+        self.assertNotIn(0, order[:1] + order[-1:])
+        self.assertIn(0, order[:4])
+        self.assertIn(0, order[4:])
 
 
 def _m(median: float, code: int = 0) -> Measurement:
