@@ -1,0 +1,462 @@
+//! The one module that spawns child processes: `uv`, the agent, and later run workers and `dg dev`'s
+//! children all start here.
+//!
+//! What it guarantees for every child:
+//! - it leads its own process group, so a terminal's Ctrl-C reaches only the host, which decides
+//!   (see [`install_signal_forwarding`]) and a child's own children are ended with it;
+//! - the whole group is killed when the [`ManagedChild`] is dropped, and (Linux) the child is killed
+//!   when the host dies without running destructors (`PR_SET_PDEATHSIG`);
+//! - stdout and stderr are inherited, discarded, or captured line by line (kept in a bounded
+//!   buffer and, optionally, streamed to a callback as they arrive);
+//! - optionally, a private channel: one end of a Unix socket pair is passed to the child as an
+//!   inherited file descriptor ([`CHANNEL_FD`]), never its stdin/stdout.
+
+use std::collections::{HashSet, VecDeque};
+use std::io::{self, BufRead, BufReader, Read};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The file descriptor number at which a child finds its end of the private channel.
+pub const CHANNEL_FD: i32 = 3;
+
+/// How many captured lines per stream are kept (the oldest are dropped first).
+pub const MAX_CAPTURED_LINES: usize = 2000;
+
+/// Which output stream a captured line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// A callback that receives every captured line as it arrives.
+pub type LineSink = Arc<dyn Fn(Stream, &str) + Send + Sync>;
+
+/// What happens to a child's stdout or stderr.
+#[derive(Clone, Default)]
+pub enum Output {
+    /// Shared with the host's own stream (uv's progress bars show as they would in a terminal).
+    Inherit,
+    /// Discarded.
+    Null,
+    /// Captured line by line into the child's buffer.
+    #[default]
+    Capture,
+}
+
+/// A child to start: the command plus what to do with its output.
+pub struct ChildSpec {
+    /// The command, with its arguments, working directory and environment already set.
+    pub command: Command,
+    pub stdout: Output,
+    pub stderr: Output,
+    /// Also receives every captured line as it arrives (for streaming logs).
+    pub sink: Option<LineSink>,
+    /// Open a private channel to the child at [`CHANNEL_FD`].
+    pub channel: bool,
+}
+
+impl ChildSpec {
+    /// A child whose output is captured, with no channel.
+    pub fn new(command: Command) -> Self {
+        Self {
+            command,
+            stdout: Output::Capture,
+            stderr: Output::Capture,
+            sink: None,
+            channel: false,
+        }
+    }
+}
+
+/// Captured output of a child, newest lines last.
+#[derive(Debug, Default, Clone)]
+pub struct Captured {
+    pub stdout: VecDeque<String>,
+    pub stderr: VecDeque<String>,
+}
+
+impl Captured {
+    fn push(&mut self, stream: Stream, line: String) {
+        let buf = match stream {
+            Stream::Stdout => &mut self.stdout,
+            Stream::Stderr => &mut self.stderr,
+        };
+        if buf.len() == MAX_CAPTURED_LINES {
+            buf.pop_front();
+        }
+        buf.push_back(line);
+    }
+
+    /// The last `n` lines of stderr, joined.
+    pub fn stderr_tail(&self, n: usize) -> String {
+        let skip = self.stderr.len().saturating_sub(n);
+        self.stderr
+            .iter()
+            .skip(skip)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// A running child in its own process group; the group is killed when this is dropped.
+pub struct ManagedChild {
+    child: Child,
+    pgid: i32,
+    captured: Arc<Mutex<Captured>>,
+    readers: Vec<JoinHandle<()>>,
+    channel: Option<UnixStream>,
+    status: Option<ExitStatus>,
+}
+
+impl ManagedChild {
+    /// Starts the child described by `spec`.
+    pub fn spawn(spec: ChildSpec) -> io::Result<Self> {
+        let ChildSpec {
+            mut command,
+            stdout,
+            stderr,
+            sink,
+            channel,
+        } = spec;
+        command.stdin(Stdio::null());
+        command.stdout(stdio(&stdout));
+        command.stderr(stdio(&stderr));
+        let pair = if channel {
+            Some(UnixStream::pair()?)
+        } else {
+            None
+        };
+        let child_fd = pair.as_ref().map(|(_, theirs)| theirs.as_raw_fd());
+        // SAFETY: the closure runs between fork and exec and only calls async-signal-safe functions
+        // (setpgid, prctl, dup2, fcntl) on values computed before the fork.
+        #[allow(unsafe_code)]
+        unsafe {
+            command.pre_exec(move || prepare_child(child_fd));
+        }
+        let mut child = command.spawn()?;
+        let pgid = child.id() as i32;
+        registry().lock().expect("registry lock").insert(pgid);
+        let captured = Arc::new(Mutex::new(Captured::default()));
+        let mut readers = Vec::new();
+        if let Some(out) = child.stdout.take() {
+            readers.push(reader(out, Stream::Stdout, captured.clone(), sink.clone()));
+        }
+        if let Some(err) = child.stderr.take() {
+            readers.push(reader(err, Stream::Stderr, captured.clone(), sink));
+        }
+        // Our copy of the child's end must close, so that we see EOF when the child exits.
+        let channel = pair.map(|(ours, theirs)| {
+            drop(theirs);
+            ours
+        });
+        Ok(Self {
+            child,
+            pgid,
+            captured,
+            readers,
+            channel,
+            status: None,
+        })
+    }
+
+    /// The child's process id (also its process group id).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The host's end of the private channel, if one was requested (can be taken once).
+    pub fn take_channel(&mut self) -> Option<UnixStream> {
+        self.channel.take()
+    }
+
+    /// Sends `signal` (a `libc::SIG*` number) to the child's whole process group.
+    pub fn signal(&self, signal: i32) {
+        if self.status.is_none() {
+            signal_group(self.pgid, signal);
+        }
+    }
+
+    /// Whether the child has exited; reaps it if so.
+    pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait()?;
+            if self.status.is_some() {
+                self.finished();
+            }
+        }
+        Ok(self.status)
+    }
+
+    /// Waits at most `timeout` for the child to exit.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> io::Result<Option<ExitStatus>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.try_wait()? {
+                return Ok(Some(status));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits for the child to exit and for its output to be fully read.
+    pub fn wait(&mut self) -> io::Result<ExitStatus> {
+        let status = match self.status {
+            Some(status) => status,
+            None => {
+                let status = self.child.wait()?;
+                self.status = Some(status);
+                self.finished();
+                status
+            }
+        };
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+        Ok(status)
+    }
+
+    /// Asks the group to stop (`SIGTERM`), then kills it (`SIGKILL`) after `grace`; returns the
+    /// exit status.
+    pub fn terminate(&mut self, grace: Duration) -> io::Result<ExitStatus> {
+        self.signal(libc::SIGTERM);
+        if self.wait_timeout(grace)?.is_none() {
+            self.kill();
+        }
+        self.wait()
+    }
+
+    /// Kills the whole group at once.
+    pub fn kill(&mut self) {
+        if self.status.is_none() {
+            signal_group(self.pgid, libc::SIGKILL);
+        }
+    }
+
+    /// A copy of the output captured so far.
+    pub fn captured(&self) -> Captured {
+        self.captured.lock().expect("capture lock").clone()
+    }
+
+    fn finished(&mut self) {
+        // The leader is gone but members of its group may live on: end them too.
+        signal_group(self.pgid, libc::SIGKILL);
+        registry().lock().expect("registry lock").remove(&self.pgid);
+    }
+}
+
+impl Drop for ManagedChild {
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            signal_group(self.pgid, libc::SIGKILL);
+            let _ = self.child.wait();
+            self.status = self.child.try_wait().ok().flatten();
+            registry().lock().expect("registry lock").remove(&self.pgid);
+        }
+    }
+}
+
+/// Runs `spec` to completion and returns its status and captured output.
+pub fn run(spec: ChildSpec) -> io::Result<(ExitStatus, Captured)> {
+    let mut child = ManagedChild::spawn(spec)?;
+    let status = child.wait()?;
+    Ok((status, child.captured()))
+}
+
+/// Sends `signal` to the process group of every live child of this process.
+pub fn signal_all(signal: i32) {
+    let groups: Vec<i32> = registry()
+        .lock()
+        .expect("registry lock")
+        .iter()
+        .copied()
+        .collect();
+    for pgid in groups {
+        signal_group(pgid, signal);
+    }
+}
+
+/// Installs (once) handlers for `SIGINT`, `SIGTERM` and `SIGHUP` that forward the signal to every
+/// live child group, give them `grace` to end, kill what is left and exit with `128 + signal`.
+///
+/// Children run in their own process groups, so without this a Ctrl-C would end the host but leave
+/// its children running. Long-running hosts (`dg dev`) that want their own shutdown can instead
+/// handle the signals themselves and call [`signal_all`].
+pub fn install_signal_forwarding(grace: Duration) -> io::Result<()> {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    if INSTALLED.get().is_some() {
+        return Ok(());
+    }
+    let mut signals =
+        signal_hook::iterator::Signals::new([libc::SIGINT, libc::SIGTERM, libc::SIGHUP])?;
+    let _ = INSTALLED.set(());
+    std::thread::Builder::new()
+        .name("dg-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                signal_all(signal);
+                let deadline = Instant::now() + grace;
+                while Instant::now() < deadline && !registry().lock().expect("lock").is_empty() {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                signal_all(libc::SIGKILL);
+                std::process::exit(128 + signal);
+            }
+        })?;
+    Ok(())
+}
+
+fn registry() -> &'static Mutex<HashSet<i32>> {
+    static GROUPS: OnceLock<Mutex<HashSet<i32>>> = OnceLock::new();
+    GROUPS.get_or_init(Default::default)
+}
+
+fn signal_group(pgid: i32, signal: i32) {
+    // SAFETY: killpg has no memory-safety preconditions; a stale group id only yields ESRCH.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::killpg(pgid, signal);
+    }
+}
+
+fn stdio(output: &Output) -> Stdio {
+    match output {
+        Output::Inherit => Stdio::inherit(),
+        Output::Null => Stdio::null(),
+        Output::Capture => Stdio::piped(),
+    }
+}
+
+/// Runs in the child between fork and exec.
+fn prepare_child(channel_fd: Option<i32>) -> io::Result<()> {
+    #[allow(unsafe_code)]
+    // SAFETY: only async-signal-safe libc calls on plain integers.
+    unsafe {
+        if libc::setpgid(0, 0) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        #[cfg(target_os = "linux")]
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        if let Some(fd) = channel_fd {
+            if fd == CHANNEL_FD {
+                // dup2 onto itself keeps FD_CLOEXEC set: clear it explicitly.
+                libc::fcntl(fd, libc::F_SETFD, 0);
+            } else if libc::dup2(fd, CHANNEL_FD) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn reader<R: Read + Send + 'static>(
+    source: R,
+    stream: Stream,
+    captured: Arc<Mutex<Captured>>,
+    sink: Option<LineSink>,
+) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(source);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let text = String::from_utf8_lossy(&buf);
+                    let line = text.trim_end_matches(['\n', '\r']);
+                    if let Some(sink) = &sink {
+                        sink(stream, line);
+                    }
+                    captured
+                        .lock()
+                        .expect("capture lock")
+                        .push(stream, line.to_owned());
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(script);
+        cmd
+    }
+
+    #[test]
+    fn captures_both_streams_and_exit_status() {
+        let (status, out) = run(ChildSpec::new(sh("echo out; echo err >&2; exit 3"))).unwrap();
+        assert_eq!(status.code(), Some(3));
+        assert_eq!(out.stdout, ["out"]);
+        assert_eq!(out.stderr, ["err"]);
+    }
+
+    #[test]
+    fn channel_is_at_fd_3_and_not_stdout() {
+        let mut spec = ChildSpec::new(sh("echo private >&3; echo public"));
+        spec.channel = true;
+        let mut child = ManagedChild::spawn(spec).unwrap();
+        let mut channel = child.take_channel().unwrap();
+        let mut text = String::new();
+        channel.read_to_string(&mut text).unwrap();
+        child.wait().unwrap();
+        assert_eq!(text, "private\n");
+        assert_eq!(child.captured().stdout, ["public"]);
+    }
+
+    #[test]
+    fn dropping_kills_the_whole_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("grandchild.pid");
+        let script = format!("sleep 300 & echo $! > {}; wait", pid_file.display());
+        let child = ManagedChild::spawn(ChildSpec::new(sh(&script))).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !pid_file.exists() || std::fs::read_to_string(&pid_file).unwrap().is_empty() {
+            assert!(Instant::now() < deadline, "grandchild never started");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let grandchild: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        drop(child);
+        // The grandchild was re-parented and is reaped by init; poll until it is gone.
+        let gone = (0..500).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            // SAFETY: signal 0 only checks for existence.
+            #[allow(unsafe_code)]
+            let alive = unsafe { libc::kill(grandchild, 0) } == 0;
+            !alive || is_zombie(grandchild)
+        });
+        assert!(gone, "grandchild {grandchild} survived the drop");
+    }
+
+    fn is_zombie(pid: i32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| s.split(") ").nth(1).is_some_and(|r| r.starts_with('Z')))
+            .unwrap_or(true)
+    }
+
+    #[test]
+    fn terminate_stops_a_child_that_ignores_nothing() {
+        let mut child = ManagedChild::spawn(ChildSpec::new(sh("sleep 300"))).unwrap();
+        assert!(child.try_wait().unwrap().is_none());
+        let status = child.terminate(Duration::from_secs(5)).unwrap();
+        assert!(!status.success());
+    }
+}
