@@ -1,0 +1,159 @@
+//! Errors of parsing and evaluating a selection.
+//!
+//! A syntax error carries the selection text and the 1-based character column of the problem, so
+//! its message can show the text with a caret under that column. The variants carry enough for
+//! callers to choose: an unknown key in the bare-key form is an error by default (as in `dg launch`)
+//! but [`crate::SelectOptions::allow_missing`] drops it instead; attribute filters never fail on
+//! names that match nothing.
+//!
+//! This crate does not depend on `dg-config`; [`SelectionError::hint`] and
+//! [`SelectionError::exit_code`] give what its `Diagnostic` trait asks for.
+
+use std::fmt;
+
+use crate::key::AssetKey;
+
+/// Exit code for usage errors (bad selection text, unknown keys).
+pub const EXIT_USAGE: u8 = 2;
+
+/// What went wrong with a selection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectionError {
+    /// The text is not a valid selection.
+    #[error("{0}")]
+    Syntax(SyntaxError),
+    /// The bare-key form named keys that no code location defines.
+    #[error("{}", unknown_keys_message(keys))]
+    UnknownKeys {
+        /// The missing keys, sorted.
+        keys: Vec<AssetKey>,
+        /// For each missing key, existing keys that look alike (may be empty).
+        suggestions: Vec<(AssetKey, Vec<AssetKey>)>,
+    },
+    /// The attribute needs state the asset graph does not have (run history, column metadata).
+    #[error("`{attribute}:` selections cannot be evaluated by dg: they need {needs}")]
+    NotSupported {
+        /// The attribute, such as `status`.
+        attribute: &'static str,
+        /// What the attribute would need.
+        needs: &'static str,
+    },
+}
+
+/// A syntax error at a position in the selection text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// The whole selection text.
+    pub text: String,
+    /// 1-based character column of the problem (one past the end for "unexpected end").
+    pub column: usize,
+    /// What was wrong, such as "expected `)`, found end of input".
+    pub message: String,
+}
+
+impl SyntaxError {
+    /// The selection on one line (line breaks and tabs shown as spaces) and a caret under the
+    /// column, each line indented by two spaces.
+    pub fn snippet(&self) -> String {
+        let line: String = self
+            .text
+            .chars()
+            .map(|c| if c.is_whitespace() { ' ' } else { c })
+            .collect();
+        format!("  {line}\n  {}^", " ".repeat(self.column.saturating_sub(1)))
+    }
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid asset selection at column {}: {}\n{}",
+            self.column,
+            self.message,
+            self.snippet()
+        )
+    }
+}
+
+fn unknown_keys_message(keys: &[AssetKey]) -> String {
+    let names: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+    let noun = if keys.len() == 1 { "key" } else { "keys" };
+    format!(
+        "no code location defines the asset {noun} {}",
+        names.join(", ")
+    )
+}
+
+impl SelectionError {
+    /// The fix, phrased as an instruction.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SelectionError::Syntax(_) => Some(
+                "write a selection like `key:raw/orders`, `tag:team=data`, `group:ingest+`, \
+                 `+key:\"my-asset\" and not kind:dbt`; quote values with other characters: \
+                 `owner:\"me@example.com\"`"
+                    .into(),
+            ),
+            SelectionError::UnknownKeys { suggestions, .. } => {
+                let alike: Vec<String> = suggestions
+                    .iter()
+                    .filter(|(_, similar)| !similar.is_empty())
+                    .map(|(key, similar)| {
+                        let names: Vec<String> = similar.iter().map(|s| format!("`{s}`")).collect();
+                        format!("for `{key}` did you mean {}?", names.join(", "))
+                    })
+                    .collect();
+                if alike.is_empty() {
+                    Some("run `dg list defs` to see the asset keys of the project".into())
+                } else {
+                    Some(alike.join("; "))
+                }
+            }
+            SelectionError::NotSupported { .. } => Some(
+                "select the assets by key, tag, group, kind, owner or code location instead".into(),
+            ),
+        }
+    }
+
+    /// The process exit code this error maps to: all of them are usage errors.
+    pub fn exit_code(&self) -> u8 {
+        EXIT_USAGE
+    }
+
+    pub(crate) fn syntax(text: &str, at: usize, message: impl Into<String>) -> Self {
+        SelectionError::Syntax(SyntaxError {
+            text: text.to_owned(),
+            column: at + 1,
+            message: message.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_point_at_the_column() {
+        let err = SelectionError::syntax("(key:a\tor", 9, "expected an expression");
+        assert_eq!(
+            err.to_string(),
+            "invalid asset selection at column 10: expected an expression\n  (key:a or\n           ^"
+        );
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn unknown_keys_suggest_similar_names() {
+        let err = SelectionError::UnknownKeys {
+            keys: vec![AssetKey::new(["ordrs"])],
+            suggestions: vec![(AssetKey::new(["ordrs"]), vec![AssetKey::new(["orders"])])],
+        };
+        assert_eq!(
+            err.to_string(),
+            "no code location defines the asset key `ordrs`"
+        );
+        assert_eq!(err.hint().unwrap(), "for `ordrs` did you mean `orders`?");
+    }
+}

@@ -1,0 +1,66 @@
+//! Asset keys: a path of string components, written `a/b/c` by users.
+//!
+//! Dagster's user-facing spelling of a key joins the components with `/`, and a string given by a
+//! user is split on `/` to make a key (`raw/orders` is the two-component key `["raw", "orders"]`).
+//! Both directions live here so the parser, the evaluator and callers agree on them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The key of an asset: one or more path components.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AssetKey(pub Vec<String>);
+
+impl AssetKey {
+    /// A key from its components.
+    pub fn new<I, S>(path: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        AssetKey(path.into_iter().map(Into::into).collect())
+    }
+
+    /// Splits a user string on `/`, as Dagster does (`a/b` is `["a", "b"]`, `a/` is `["a", ""]`).
+    pub fn from_user_string(text: &str) -> Self {
+        AssetKey(text.split('/').map(str::to_owned).collect())
+    }
+
+    /// The components of the key.
+    pub fn path(&self) -> &[String] {
+        &self.0
+    }
+
+    /// The components joined with `/`: what users write and what `key:` patterns match against.
+    pub fn to_user_string(&self) -> String {
+        self.0.join("/")
+    }
+}
+
+impl fmt::Display for AssetKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_user_string())
+    }
+}
+
+impl From<&str> for AssetKey {
+    fn from(text: &str) -> Self {
+        AssetKey::from_user_string(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_strings_split_and_join_on_slashes() {
+        let key = AssetKey::from_user_string("raw/orders");
+        assert_eq!(key.path(), ["raw", "orders"]);
+        assert_eq!(key.to_user_string(), "raw/orders");
+        assert_eq!(AssetKey::from_user_string("raw/").path(), ["raw", ""]);
+        assert_eq!(AssetKey::new(["a"]).to_string(), "a");
+    }
+}
