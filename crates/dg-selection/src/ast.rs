@@ -241,12 +241,17 @@ impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             // A tag that only the whole-string fallback can produce is printed the same way.
+            // A tag that only the whole-string fallback can produce is printed in that form. With
+            // an empty value, `tag:K=` is used when the grammar would read `tag:K` differently.
             Expr::Attr(Attr::Tag { key, value }) if !quotable(key) || !quotable(value) => {
-                write!(f, "tag:{key}")?;
+                let bare = format!("tag:{key}");
                 if !value.is_empty() {
-                    write!(f, "={value}")?;
+                    write!(f, "{bare}={value}")
+                } else if crate::grammar_accepts(&bare) {
+                    write!(f, "{bare}=")
+                } else {
+                    f.write_str(&bare)
                 }
-                Ok(())
             }
             _ => self.write_at(f, Prec::Or),
         }

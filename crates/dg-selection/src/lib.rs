@@ -68,6 +68,11 @@ pub fn parse(text: &str) -> Result<Expr, SelectionError> {
     }
 }
 
+/// Whether the grammar alone (without the whole-string fallbacks) accepts `text`.
+pub(crate) fn grammar_accepts(text: &str) -> bool {
+    lexer::tokenize(text).is_ok_and(|tokens| parser::Parser::new(tokens).parse_all().is_ok())
+}
+
 /// Parses a comma-separated list of selections (`dg launch --assets a,b`), each with [`parse`].
 ///
 /// Like Dagster, the text is split on every comma, even inside quotes. A syntax error's column

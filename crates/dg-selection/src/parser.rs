@@ -7,7 +7,7 @@
 //! forms before reporting it.
 
 use crate::ast::{Attr, Depth, Expr, Function, IsValue};
-use crate::lexer::{Tok, Token};
+use crate::lexer::{Tok, Token, KEYWORDS};
 
 /// Why the grammar rejected the text: a position and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,7 +205,17 @@ impl Parser {
                 "a traversal applies to an attribute, a function or parentheses, not {}; add parentheses",
                 self.peek()
             ))),
-            other => Err(self.fail(format!("{EXPECTED_SELECTION}, found {other}"))),
+            other => {
+                let lowercase = match &other {
+                    Tok::Word(word) => KEYWORDS
+                        .iter()
+                        .find(|k| word.eq_ignore_ascii_case(k))
+                        .map(|k| format!("; names are lowercase: `{k}`"))
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
+                Err(self.fail(format!("{EXPECTED_SELECTION}, found {other}{lowercase}")))
+            }
         }
     }
 
