@@ -5,6 +5,7 @@ pub mod args;
 pub mod commands;
 pub mod error;
 pub mod printer;
+pub mod settings;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

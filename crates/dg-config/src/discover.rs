@@ -120,8 +120,24 @@ fn load_workspace_file(path: &Path) -> Result<WorkspaceConfig, ConfigError> {
     }
 }
 
+/// The dg files around a folder, found but not yet validated.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigFiles {
+    /// The nearest dg file at or above the folder (project or workspace).
+    pub nearest: Option<FoundFile>,
+    /// The nearest file at or above the folder that says `directory_type = "workspace"`.
+    pub workspace: Option<FoundFile>,
+}
+
+/// Finds the nearest dg file and the nearest workspace file at or above `start`, without
+/// validating them (for `dg check toml`, which reports each file's errors on its own).
+pub fn find_config_files(start: &Path) -> Result<ConfigFiles, ConfigError> {
+    let (nearest, workspace) = walk_up(&absolute(start))?;
+    Ok(ConfigFiles { nearest, workspace })
+}
+
 /// The nearest dg file and the nearest workspace file at or above `start`.
-pub(crate) fn walk_up(start: &Path) -> Result<(Option<FoundFile>, Option<FoundFile>), ConfigError> {
+fn walk_up(start: &Path) -> Result<(Option<FoundFile>, Option<FoundFile>), ConfigError> {
     let mut nearest: Option<FoundFile> = None;
     for dir in start.ancestors() {
         let Some(found) = locate_in_folder(dir)? else {

@@ -157,8 +157,9 @@ pub(crate) fn cli_from_raw(src: &Source, raw: &Spanned<RawCli>) -> Result<CliCon
                 .iter()
                 .enumerate()
                 .map(|(i, name)| {
-                    name.get_ref().parse::<WarningId>().map_err(|()| {
-                        ConfigError::InvalidValue {
+                    name.get_ref()
+                        .parse::<WarningId>()
+                        .map_err(|()| ConfigError::InvalidValue {
                             location: src.at(name.span()),
                             key: src.key(&format!("cli.suppress_warnings[{i}]")),
                             message: format!("unknown warning `{}`", name.get_ref()),
@@ -170,8 +171,7 @@ pub(crate) fn cli_from_raw(src: &Source, raw: &Spanned<RawCli>) -> Result<CliCon
                                     .collect::<Vec<_>>()
                                     .join(", ")
                             ),
-                        }
-                    })
+                        })
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         ),

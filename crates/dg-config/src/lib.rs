@@ -19,7 +19,9 @@ pub mod workspace;
 
 pub use cli_config::{CliConfig, ConfigWarning, WarningId};
 pub use diagnostic::Diagnostic;
-pub use discover::{candidates, discover, find_enclosing_workspace, Context};
+pub use discover::{
+    candidates, discover, find_config_files, find_enclosing_workspace, ConfigFiles, Context,
+};
 pub use error::{ConfigError, Location, Needs};
 pub use file::{load_config_file, ConfigFile, ConfigFileKind};
 pub use parse::{locate_in_folder, DirectoryType, FileFormat, FoundFile, DG_TOML, PYPROJECT_TOML};

@@ -230,9 +230,11 @@ impl Source {
         }
         let message = message
             .strip_prefix("invalid type: ")
-            .map_or(message.clone(), |rest| match rest.split_once(", expected ") {
-                Some((found, expected)) => format!("expected {expected}, found {found}"),
-                None => rest.to_string(),
+            .map_or(message.clone(), |rest| {
+                match rest.split_once(", expected ") {
+                    Some((found, expected)) => format!("expected {expected}, found {found}"),
+                    None => rest.to_string(),
+                }
             });
         ConfigError::WrongType {
             location,

@@ -65,7 +65,10 @@ pub(crate) struct RawCli {
     pub suppress_warnings: Option<Vec<Spanned<String>>>,
     pub telemetry: Option<RawTelemetry>,
     /// Dagster+ settings live in the user file's `[cli.plus]`; dg does not use them.
-    #[expect(dead_code, reason = "accepted so that the user file validates, never read")]
+    #[expect(
+        dead_code,
+        reason = "accepted so that the user file validates, never read"
+    )]
     pub plus: Option<toml::Value>,
 }
 

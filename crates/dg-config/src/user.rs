@@ -41,10 +41,7 @@ pub fn load_user_config() -> Result<UserConfig, ConfigError> {
             );
             config.warnings.push(ConfigWarning {
                 id: WarningId::DeprecatedUserConfigLocation,
-                message: format!(
-                    "`{}` is no longer read; move it to `{new}`.",
-                    old.display()
-                ),
+                message: format!("`{}` is no longer read; move it to `{new}`.", old.display()),
                 location: None,
             });
         }

@@ -103,7 +103,10 @@ impl WorkspaceConfig {
     ///
     /// Fails when the path leaves the workspace, does not exist, is not a project, or the project's
     /// file is invalid. A `[cli]` table in the project is dropped with a warning, as in Dagster.
-    pub fn load_project(&self, entry: &WorkspaceProjectEntry) -> Result<ProjectConfig, ConfigError> {
+    pub fn load_project(
+        &self,
+        entry: &WorkspaceProjectEntry,
+    ) -> Result<ProjectConfig, ConfigError> {
         let written = entry.path.display().to_string();
         if entry.path.is_absolute() || escapes(&entry.path) {
             return Err(ConfigError::PathEscapesWorkspace {

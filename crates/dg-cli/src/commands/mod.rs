@@ -1,6 +1,9 @@
 //! One module per subcommand. Each takes its parsed arguments, resolves its settings and prints
 //! through the [`Printer`].
 
+pub mod check_toml;
+pub mod list_projects;
+
 use crate::args::{CheckCommand, CreateDagsterCli, DgCli, DgCommand, ListCommand};
 use crate::error::CliResult;
 use crate::printer::Printer;
@@ -9,8 +12,8 @@ use crate::printer::Printer;
 pub fn dispatch_dg(cli: DgCli, printer: Printer) -> CliResult {
     let _ = (&cli.global, printer);
     match cli.command {
-        DgCommand::List(ListCommand::Projects(_args)) => todo_command("dg list projects"),
-        DgCommand::Check(CheckCommand::Toml(_args)) => todo_command("dg check toml"),
+        DgCommand::List(ListCommand::Projects(args)) => list_projects::run(&cli.global, &args),
+        DgCommand::Check(CheckCommand::Toml(args)) => check_toml::run(&cli.global, &args),
     }
 }
 
@@ -18,10 +21,4 @@ pub fn dispatch_dg(cli: DgCli, printer: Printer) -> CliResult {
 pub fn dispatch_create_dagster(cli: CreateDagsterCli, printer: Printer) -> CliResult {
     let _ = printer;
     match cli.command {}
-}
-
-fn todo_command(name: &str) -> CliResult {
-    Err(crate::error::CliError::usage(format!(
-        "`{name}` is not built yet"
-    )))
 }
