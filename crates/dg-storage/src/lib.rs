@@ -1,1 +1,38 @@
-//! Run, event and schedule storage: SQLite and PostgreSQL.
+//! The instance's storage: runs, the typed event log of each run, the index of the latest
+//! materialization of each asset key and partition, with an embedded SQLite backend (the default)
+//! and a PostgreSQL backend behind one [`Storage`] trait, plus reading `dagster.yaml`.
+//!
+//! ```no_run
+//! # async fn demo(root: &std::path::Path) -> dg_storage::Result<()> {
+//! let home = dg_storage::resolve_home(root);
+//! let config = dg_storage::InstanceConfig::load(&home)?;
+//! let storage = dg_storage::open(&config).await?;
+//! let runs = storage.list_runs(&dg_storage::RunFilter::default()).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod bench;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod home;
+pub mod monitor;
+pub mod postgres;
+pub mod run;
+mod sql;
+pub mod sqlite;
+mod storage;
+
+pub use config::{InstanceConfig, PostgresConfig, SqliteConfig, StorageConfig};
+pub use error::{Result, StorageError};
+pub use event::{
+    AssetKey, ErrorInfo, Event, EventKind, EventRecord, LogLevel, Metadata, SequencedEvent,
+};
+pub use home::{resolve_home, resolve_home_with};
+pub use monitor::{pid_alive, this_host, OrphanPolicy};
+pub use postgres::PostgresStorage;
+pub use run::{new_run_id, now, NewRun, Run, RunFilter, RunStatus, Timestamp, Worker};
+pub use sql::schema::LATEST_VERSION;
+pub use sql::OpenOptions;
+pub use sqlite::SqliteStorage;
+pub use storage::{open, HistoryFilter, Storage};

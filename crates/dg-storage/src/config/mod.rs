@@ -1,0 +1,128 @@
+//! The instance config: `dagster.yaml` in the instance home, read with Dagster's keys.
+//!
+//! Only the storage settings are modelled (`storage: {sqlite | postgres}`, and the legacy
+//! `run_storage` / `event_log_storage` class entries). Every other top-level key Dagster accepts is
+//! kept as plain JSON in [`InstanceConfig::sections`] for the parts of dg that use it; a key Dagster
+//! does not know is an error with file and line, as in Dagster.
+
+mod postgres;
+mod raw;
+mod source;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use postgres::PostgresConfig;
+
+use crate::error::{Result, StorageError};
+use source::Resolver;
+
+/// File name of the instance config inside the home.
+pub const CONFIG_FILE: &str = "dagster.yaml";
+/// Default SQLite storage folder inside the home (Dagster's `<home>/storage`).
+pub const DEFAULT_STORAGE_DIR: &str = "storage";
+/// Name of dg's SQLite database file inside the storage folder.
+pub const SQLITE_FILE: &str = "dg.db";
+
+/// The instance's settings, loaded from `<home>/dagster.yaml` (defaults when the file is absent).
+#[derive(Debug, Clone)]
+pub struct InstanceConfig {
+    /// The instance home folder.
+    pub home: PathBuf,
+    /// The config file, when it exists.
+    pub file: Option<PathBuf>,
+    /// Where runs and events are stored.
+    pub storage: StorageConfig,
+    /// Other top-level sections of `dagster.yaml` (`run_monitoring`, `concurrency`, ...), as JSON.
+    pub sections: BTreeMap<String, serde_json::Value>,
+}
+
+/// Which backend stores the instance, and how to reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageConfig {
+    /// An embedded SQLite database under a folder.
+    Sqlite(SqliteConfig),
+    /// A PostgreSQL database.
+    Postgres(PostgresConfig),
+}
+
+/// SQLite storage settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteConfig {
+    /// The folder holding the database (`storage.sqlite.base_dir`, relative paths taken from the home).
+    pub base_dir: PathBuf,
+}
+
+impl SqliteConfig {
+    /// The database file dg uses in [`SqliteConfig::base_dir`].
+    pub fn database_path(&self) -> PathBuf {
+        self.base_dir.join(SQLITE_FILE)
+    }
+}
+
+impl InstanceConfig {
+    /// The default config of an instance at `home`: SQLite under `<home>/storage`.
+    pub fn default_for(home: &Path) -> Self {
+        Self {
+            home: home.to_path_buf(),
+            file: None,
+            storage: StorageConfig::Sqlite(SqliteConfig {
+                base_dir: home.join(DEFAULT_STORAGE_DIR),
+            }),
+            sections: BTreeMap::new(),
+        }
+    }
+
+    /// Loads `<home>/dagster.yaml`, reading `{env: VAR}` values from the process environment.
+    pub fn load(home: &Path) -> Result<Self> {
+        Self::load_with_env(home, &|var| std::env::var(var).ok())
+    }
+
+    /// [`InstanceConfig::load`] with an explicit environment lookup.
+    pub fn load_with_env(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let path = home.join(CONFIG_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self::default_for(home))
+            }
+            Err(source) => return Err(StorageError::ConfigRead { path, source }),
+        };
+        let resolver = Resolver {
+            path: &path,
+            text: &text,
+            env,
+        };
+        let mut config = Self::parse(home, &text, &resolver)?;
+        config.file = Some(path);
+        Ok(config)
+    }
+
+    fn parse(home: &Path, text: &str, r: &Resolver<'_>) -> Result<Self> {
+        let mut config = Self::default_for(home);
+        // An empty file (or one holding only comments) is the default instance.
+        if text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
+            return Ok(config);
+        }
+        let raw: raw::RawInstance = serde_norway::from_str(text).map_err(|e| {
+            let line = e.location().map(|l| l.line());
+            let message = e.to_string();
+            let message = match message.find(" at line ") {
+                Some(i) => message[..i].to_string(),
+                None => message,
+            };
+            r.invalid(line, message)
+        })?;
+        if let Some(storage) = raw.storage_config(home, r)? {
+            config.storage = storage;
+        }
+        config.sections = raw.sections();
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,229 @@
+//! The shape of `dagster.yaml` as written (Dagster's instance schema), before `{env: VAR}` values
+//! are resolved and paths made absolute.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::postgres::{PostgresConfig, RawPostgres};
+use super::source::{Resolver, Source};
+use super::{SqliteConfig, StorageConfig};
+use crate::error::{Result, StorageError};
+
+type Section = Option<serde_norway::Value>;
+
+/// Every top-level key Dagster's instance schema accepts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawInstance {
+    storage: Option<RawStorage>,
+    run_storage: Option<RawClass>,
+    event_log_storage: Option<RawClass>,
+    schedule_storage: Option<RawClass>,
+    local_artifact_storage: Section,
+    compute_logs: Section,
+    run_queue: Section,
+    scheduler: Section,
+    run_coordinator: Section,
+    run_launcher: Section,
+    telemetry: Section,
+    nux: Section,
+    instance_class: Section,
+    python_logs: Section,
+    run_monitoring: Section,
+    run_retries: Section,
+    code_servers: Section,
+    secrets: Section,
+    defs_state_storage: Section,
+    retention: Section,
+    backfills: Section,
+    sensors: Section,
+    schedules: Section,
+    auto_materialize: Section,
+    freshness: Section,
+    concurrency: Section,
+}
+
+/// `storage:`: exactly one of its keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    sqlite: Option<RawSqlite>,
+    postgres: Option<RawPostgres>,
+    mysql: Section,
+    custom: Section,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSqlite {
+    base_dir: Option<Source<String>>,
+}
+
+/// A legacy `{module, class, config}` entry (`run_storage:`, `event_log_storage:`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClass {
+    module: String,
+    class: String,
+    config: Option<serde_norway::Value>,
+}
+
+impl RawInstance {
+    /// The storage selected by `storage:` or the legacy keys; `None` for the default.
+    pub fn storage_config(&self, home: &Path, r: &Resolver<'_>) -> Result<Option<StorageConfig>> {
+        let legacy = self.run_storage.is_some()
+            || self.event_log_storage.is_some()
+            || self.schedule_storage.is_some();
+        if let Some(storage) = &self.storage {
+            if legacy {
+                return Err(r.invalid(
+                    r.line_of("storage:"),
+                    "`storage` cannot be combined with `run_storage`, `event_log_storage` or `schedule_storage`".into(),
+                ));
+            }
+            return storage.resolve(home, r).map(Some);
+        }
+        let run = self
+            .run_storage
+            .as_ref()
+            .map(|c| c.resolve("run_storage", home, r))
+            .transpose()?;
+        let events = self
+            .event_log_storage
+            .as_ref()
+            .map(|c| c.resolve("event_log_storage", home, r))
+            .transpose()?;
+        match (run, events) {
+            (Some(a), Some(b)) if !same_database(&a, &b) => Err(r.invalid(
+                r.line_of("event_log_storage:"),
+                "`run_storage` and `event_log_storage` point to different databases; dg keeps runs and events in one".into(),
+            )),
+            (Some(a), _) | (None, Some(a)) => Ok(Some(a)),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// The other sections, as JSON, keyed by their top-level name.
+    pub fn sections(&self) -> BTreeMap<String, serde_json::Value> {
+        let all = [
+            ("local_artifact_storage", &self.local_artifact_storage),
+            ("compute_logs", &self.compute_logs),
+            ("run_queue", &self.run_queue),
+            ("scheduler", &self.scheduler),
+            ("run_coordinator", &self.run_coordinator),
+            ("run_launcher", &self.run_launcher),
+            ("telemetry", &self.telemetry),
+            ("nux", &self.nux),
+            ("instance_class", &self.instance_class),
+            ("python_logs", &self.python_logs),
+            ("run_monitoring", &self.run_monitoring),
+            ("run_retries", &self.run_retries),
+            ("code_servers", &self.code_servers),
+            ("secrets", &self.secrets),
+            ("defs_state_storage", &self.defs_state_storage),
+            ("retention", &self.retention),
+            ("backfills", &self.backfills),
+            ("sensors", &self.sensors),
+            ("schedules", &self.schedules),
+            ("auto_materialize", &self.auto_materialize),
+            ("freshness", &self.freshness),
+            ("concurrency", &self.concurrency),
+        ];
+        all.into_iter()
+            .filter_map(|(k, v)| {
+                let json = serde_json::to_value(v.as_ref()?).ok()?;
+                Some((k.to_string(), json))
+            })
+            .collect()
+    }
+}
+
+impl RawStorage {
+    fn resolve(&self, home: &Path, r: &Resolver<'_>) -> Result<StorageConfig> {
+        let set = [
+            self.sqlite.is_some(),
+            self.postgres.is_some(),
+            self.mysql.is_some(),
+            self.custom.is_some(),
+        ];
+        if set.iter().filter(|s| **s).count() != 1 {
+            return Err(r.invalid(
+                r.line_of("storage:"),
+                "`storage` takes exactly one of `sqlite`, `postgres`, `mysql`, `custom`".into(),
+            ));
+        }
+        if let Some(sqlite) = &self.sqlite {
+            return sqlite_config(sqlite.base_dir.as_ref(), "storage.sqlite.base_dir", home, r);
+        }
+        if let Some(pg) = &self.postgres {
+            return PostgresConfig::resolve(pg, "storage.postgres", r).map(StorageConfig::Postgres);
+        }
+        let kind = if self.mysql.is_some() {
+            "mysql"
+        } else {
+            "custom"
+        };
+        Err(StorageError::UnsupportedStorage {
+            path: r.path.to_path_buf(),
+            key: format!("storage.{kind}"),
+            kind: kind.into(),
+        })
+    }
+}
+
+impl RawClass {
+    /// Maps Dagster's storage classes onto our backends by their class name.
+    fn resolve(&self, key: &str, home: &Path, r: &Resolver<'_>) -> Result<StorageConfig> {
+        let config = self.config.clone().unwrap_or(serde_norway::Value::Null);
+        let bad = |e: serde_norway::Error| {
+            r.invalid(
+                r.line_of(&format!("{key}:")),
+                format!("`{key}.config`: {e}"),
+            )
+        };
+        if self.class.starts_with("Sqlite") || self.class.starts_with("ConsolidatedSqlite") {
+            let sqlite: Option<RawSqlite> = serde_norway::from_value(config).map_err(bad)?;
+            let base_dir = sqlite.and_then(|s| s.base_dir);
+            return sqlite_config(
+                base_dir.as_ref(),
+                &format!("{key}.config.base_dir"),
+                home,
+                r,
+            );
+        }
+        if self.class.starts_with("Postgres") {
+            let pg: RawPostgres = serde_norway::from_value(config).map_err(bad)?;
+            return PostgresConfig::resolve(&pg, &format!("{key}.config"), r)
+                .map(StorageConfig::Postgres);
+        }
+        Err(StorageError::UnsupportedStorage {
+            path: r.path.to_path_buf(),
+            key: format!("{key}.class"),
+            kind: format!("{}.{}", self.module, self.class),
+        })
+    }
+}
+
+fn sqlite_config(
+    base_dir: Option<&Source<String>>,
+    key: &str,
+    home: &Path,
+    r: &Resolver<'_>,
+) -> Result<StorageConfig> {
+    let base_dir = match base_dir {
+        Some(source) => home.join(r.string(source, key)?),
+        None => home.join(super::DEFAULT_STORAGE_DIR),
+    };
+    Ok(StorageConfig::Sqlite(SqliteConfig { base_dir }))
+}
+
+/// Whether two storage configs reach the same database (wherever in the file they were written).
+fn same_database(a: &StorageConfig, b: &StorageConfig) -> bool {
+    match (a, b) {
+        (StorageConfig::Postgres(a), StorageConfig::Postgres(b)) => a.url == b.url,
+        (StorageConfig::Sqlite(_), StorageConfig::Sqlite(_)) => true,
+        _ => false,
+    }
+}

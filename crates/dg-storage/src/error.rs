@@ -1,0 +1,195 @@
+//! Every error the storage crate reports, each naming the file, key, database or run it is about and
+//! saying what to do next (through [`Diagnostic::hint`]).
+
+use std::path::PathBuf;
+
+use dg_config::Diagnostic;
+
+/// Errors of instance configuration and of both storage backends.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// `dagster.yaml` exists but could not be read.
+    #[error("could not read `{}`", path.display())]
+    ConfigRead {
+        /// The file.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `dagster.yaml` is not valid YAML or has a key or value we do not accept.
+    #[error("invalid instance config `{}`{}: {message}", path.display(), fmt_line(*line))]
+    ConfigInvalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem, when known.
+        line: Option<usize>,
+        /// What is wrong, naming the dotted key.
+        message: String,
+    },
+    /// A `{env: VAR}` value names an environment variable that is not set.
+    #[error(
+        "`{key}` in `{}`{} reads environment variable `{var}`, which is not set",
+        path.display(),
+        fmt_line(*line)
+    )]
+    EnvVarMissing {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the `env:` value, when found.
+        line: Option<usize>,
+        /// Dotted key of the value.
+        key: String,
+        /// The environment variable.
+        var: String,
+    },
+    /// A storage kind Dagster knows but dg does not implement (`mysql`, `custom`).
+    #[error("`{key}` in `{}` selects `{kind}` storage, which dg does not support", path.display())]
+    UnsupportedStorage {
+        /// The file.
+        path: PathBuf,
+        /// Dotted key that selects it.
+        key: String,
+        /// The kind or class named there.
+        kind: String,
+    },
+    /// A folder for the instance could not be created.
+    #[error("could not create the folder `{}`", path.display())]
+    CreateDir {
+        /// The folder.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// PostgreSQL could not be reached or refused the connection.
+    #[error("could not connect to PostgreSQL at `{host}:{port}` (database `{database}`, from `{key}`): {reason}")]
+    PostgresConnect {
+        /// Host name from the config.
+        host: String,
+        /// Port from the config.
+        port: u16,
+        /// Database name from the config.
+        database: String,
+        /// The `dagster.yaml` key (or other source) the connection settings came from.
+        key: String,
+        /// What went wrong, already made readable (timeouts have no source error).
+        reason: String,
+    },
+    /// The disk (or the database's quota) is full: nothing of the failed write was stored.
+    #[error("{location} is full: the write was not stored")]
+    DiskFull {
+        /// The database, e.g. "SQLite database `/x/.dagster/storage/dg.db`".
+        location: String,
+    },
+    /// The database was written by a newer dg; we refuse to touch it.
+    #[error("{location} has schema version {found}, newer than the {supported} this dg supports")]
+    SchemaTooNew {
+        /// The database.
+        location: String,
+        /// Version found in the database.
+        found: i64,
+        /// Newest version this build knows.
+        supported: i64,
+    },
+    /// The database has an older schema and we were told not to change it.
+    #[error("{location} has schema version {found}, older than the {latest} this dg needs")]
+    SchemaOutdated {
+        /// The database.
+        location: String,
+        /// Version found in the database.
+        found: i64,
+        /// The version this build needs.
+        latest: i64,
+    },
+    /// A run id that does not exist.
+    #[error("run `{run_id}` does not exist")]
+    RunNotFound {
+        /// The run id.
+        run_id: String,
+    },
+    /// A run with this id already exists.
+    #[error("run `{run_id}` already exists")]
+    RunExists {
+        /// The run id.
+        run_id: String,
+    },
+    /// A status change out of a terminal status (success, failure, canceled).
+    #[error("run `{run_id}` is already `{current}` and cannot become `{requested}`")]
+    RunFinished {
+        /// The run id.
+        run_id: String,
+        /// Its current (terminal) status.
+        current: String,
+        /// The status asked for.
+        requested: String,
+    },
+    /// A batch of events whose sequence numbers leave a gap or are not ascending.
+    #[error("events of run `{run_id}`: {message}")]
+    BadSequence {
+        /// The run id.
+        run_id: String,
+        /// What is wrong with the numbers.
+        message: String,
+    },
+    /// A stored value could not be decoded (written by something else, or corrupted).
+    #[error("{location}: stored {what} could not be read: {message}")]
+    Corrupt {
+        /// The database.
+        location: String,
+        /// Which value.
+        what: String,
+        /// The decoding error.
+        message: String,
+    },
+    /// Any other database error.
+    #[error("{location}: {action} failed")]
+    Database {
+        /// The database.
+        location: String,
+        /// What we were doing ("appending events of run `x`").
+        action: String,
+        /// The database error.
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+fn fmt_line(line: Option<usize>) -> String {
+    line.map(|l| format!(" line {l}")).unwrap_or_default()
+}
+
+impl Diagnostic for StorageError {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            Self::ConfigRead { path, .. } => format!("Check the permissions of `{}`.", path.display()),
+            Self::ConfigInvalid { .. } => {
+                "Fix the key or value named above; `dagster.yaml` takes Dagster's instance keys (`storage: {sqlite: ...}` or `storage: {postgres: ...}`).".into()
+            }
+            Self::EnvVarMissing { var, .. } => format!("Set `{var}` in the environment, or write the value in the file."),
+            Self::UnsupportedStorage { .. } => {
+                "Use `storage: {sqlite: {base_dir: ...}}` or `storage: {postgres: ...}`.".into()
+            }
+            Self::CreateDir { .. } => "Check that the instance home (`$DAGSTER_HOME` or `.dagster/`) is writable.".into(),
+            Self::PostgresConnect { key, .. } => format!(
+                "Check that PostgreSQL is running and reachable, and the settings under `{key}` in `dagster.yaml`."
+            ),
+            Self::DiskFull { .. } => "Free disk space (or raise the database quota) and retry.".into(),
+            Self::SchemaTooNew { .. } => "Use the newer dg that wrote this instance, or point `DAGSTER_HOME` elsewhere.".into(),
+            Self::SchemaOutdated { .. } => {
+                "Set `should_autocreate_tables: true` under `storage.postgres` in `dagster.yaml` so dg migrates it, or migrate it with the dg that uses it.".into()
+            }
+            Self::RunNotFound { .. } => "List runs to find the right id.".into(),
+            Self::RunExists { .. } => "Generate a fresh run id.".into(),
+            Self::RunFinished { .. } => return None,
+            Self::BadSequence { .. } => {
+                "Number events of a run 1, 2, 3, ... and resend from the last acknowledged number.".into()
+            }
+            Self::Corrupt { .. } => return None,
+            Self::Database { .. } => return None,
+        })
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -1,0 +1,273 @@
+//! The typed event log of a run. Each event is stored with Dagster's event type name
+//! (`STEP_START`, `ASSET_MATERIALIZATION`, ...) as its string form, plus our own `LOG`, `STDOUT`
+//! and `STDERR` for log lines and captured output.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::run::Timestamp;
+
+/// An asset key: a path of names, shown as `a/b/c` and stored as a JSON list, as Dagster does.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AssetKey(pub Vec<String>);
+
+impl AssetKey {
+    /// Parses the user form `a/b/c`.
+    pub fn from_user_string(s: &str) -> Self {
+        Self(s.split('/').map(str::to_string).collect())
+    }
+
+    /// The form stored in the database: a JSON list (`["a","b"]`).
+    pub fn to_db_string(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_default()
+    }
+
+    /// Parses the stored form.
+    pub fn from_db_string(s: &str) -> Option<Self> {
+        serde_json::from_str(s).ok().map(Self)
+    }
+}
+
+impl fmt::Display for AssetKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("/"))
+    }
+}
+
+/// Metadata attached to materializations, observations and check results (JSON values by label).
+pub type Metadata = BTreeMap<String, serde_json::Value>;
+
+/// An error as reported by the worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    /// The message.
+    pub message: String,
+    /// The exception class, when it came from Python.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_name: Option<String>,
+    /// The traceback lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stack: Vec<String>,
+}
+
+/// Log levels of `LOG` events (Python's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LogLevel {
+    /// `DEBUG`.
+    Debug,
+    /// `INFO`.
+    Info,
+    /// `WARNING`.
+    Warning,
+    /// `ERROR`.
+    Error,
+    /// `CRITICAL`.
+    Critical,
+}
+
+/// What happened. The serde tag `type` is the stored event type name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventKind {
+    /// The run entered the queue.
+    RunEnqueued,
+    /// A worker is being launched.
+    RunStarting,
+    /// Execution began.
+    RunStart,
+    /// The run succeeded.
+    RunSuccess,
+    /// The run failed.
+    RunFailure {
+        /// Why, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<ErrorInfo>,
+    },
+    /// Cancellation was requested.
+    RunCanceling,
+    /// The run was canceled.
+    RunCanceled,
+    /// A step began.
+    StepStart,
+    /// A step succeeded.
+    StepSuccess {
+        /// How long it took, in milliseconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<f64>,
+    },
+    /// A step failed.
+    StepFailure {
+        /// Why, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<ErrorInfo>,
+    },
+    /// A step was skipped.
+    StepSkipped,
+    /// An asset (partition) was materialized.
+    AssetMaterialization {
+        /// The asset.
+        asset_key: AssetKey,
+        /// The partition, for partitioned assets.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partition: Option<String>,
+        /// Its metadata.
+        #[serde(default)]
+        metadata: Metadata,
+    },
+    /// An asset (partition) was observed.
+    AssetObservation {
+        /// The asset.
+        asset_key: AssetKey,
+        /// The partition, for partitioned assets.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partition: Option<String>,
+        /// Its metadata.
+        #[serde(default)]
+        metadata: Metadata,
+    },
+    /// An asset check ran.
+    AssetCheckEvaluation {
+        /// The asset checked.
+        asset_key: AssetKey,
+        /// The check's name.
+        check_name: String,
+        /// Whether it passed.
+        passed: bool,
+        /// `ERROR` or `WARN`, as Dagster's `AssetCheckSeverity`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        severity: Option<String>,
+        /// The partition checked, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partition: Option<String>,
+        /// Its metadata.
+        #[serde(default)]
+        metadata: Metadata,
+    },
+    /// Something the engine or the host reports (launch, monitoring, ...).
+    EngineEvent {
+        /// The message.
+        message: String,
+    },
+    /// A log message of the user's code or of Dagster.
+    Log {
+        /// Its level.
+        level: LogLevel,
+        /// The message.
+        message: String,
+    },
+    /// Captured standard output.
+    Stdout {
+        /// The text, as written.
+        text: String,
+    },
+    /// Captured standard error.
+    Stderr {
+        /// The text, as written.
+        text: String,
+    },
+}
+
+impl EventKind {
+    /// The stored and displayed type name (`ASSET_MATERIALIZATION`).
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::RunEnqueued => "RUN_ENQUEUED",
+            Self::RunStarting => "RUN_STARTING",
+            Self::RunStart => "RUN_START",
+            Self::RunSuccess => "RUN_SUCCESS",
+            Self::RunFailure { .. } => "RUN_FAILURE",
+            Self::RunCanceling => "RUN_CANCELING",
+            Self::RunCanceled => "RUN_CANCELED",
+            Self::StepStart => "STEP_START",
+            Self::StepSuccess { .. } => "STEP_SUCCESS",
+            Self::StepFailure { .. } => "STEP_FAILURE",
+            Self::StepSkipped => "STEP_SKIPPED",
+            Self::AssetMaterialization { .. } => "ASSET_MATERIALIZATION",
+            Self::AssetObservation { .. } => "ASSET_OBSERVATION",
+            Self::AssetCheckEvaluation { .. } => "ASSET_CHECK_EVALUATION",
+            Self::EngineEvent { .. } => "ENGINE_EVENT",
+            Self::Log { .. } => "LOG",
+            Self::Stdout { .. } => "STDOUT",
+            Self::Stderr { .. } => "STDERR",
+        }
+    }
+
+    /// The asset the event is about, if any.
+    pub fn asset_key(&self) -> Option<&AssetKey> {
+        match self {
+            Self::AssetMaterialization { asset_key, .. }
+            | Self::AssetObservation { asset_key, .. }
+            | Self::AssetCheckEvaluation { asset_key, .. } => Some(asset_key),
+            _ => None,
+        }
+    }
+
+    /// The partition the event is about, if any.
+    pub fn partition(&self) -> Option<&str> {
+        match self {
+            Self::AssetMaterialization { partition, .. }
+            | Self::AssetObservation { partition, .. }
+            | Self::AssetCheckEvaluation { partition, .. } => partition.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The check name of an `ASSET_CHECK_EVALUATION`.
+    pub fn check_name(&self) -> Option<&str> {
+        match self {
+            Self::AssetCheckEvaluation { check_name, .. } => Some(check_name),
+            _ => None,
+        }
+    }
+}
+
+/// One event of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When it happened.
+    pub timestamp: Timestamp,
+    /// The step it belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_key: Option<String>,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// An event of `kind` now, outside any step.
+    pub fn now(kind: EventKind) -> Self {
+        Self {
+            timestamp: crate::run::now(),
+            step_key: None,
+            kind,
+        }
+    }
+}
+
+/// An event numbered by its writer: the run's events are numbered 1, 2, 3, ... and a batch
+/// resent after a failure is stored once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SequencedEvent {
+    /// The writer's number for this event within its run, from 1.
+    pub seq: i64,
+    /// The event.
+    pub event: Event,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// Its storage id: increasing in the order events were stored, across all runs. Used as cursor.
+    pub storage_id: i64,
+    /// Its run.
+    pub run_id: String,
+    /// The writer's sequence number; `None` for events added by the host ([`crate::Storage::append_host_event`]).
+    pub seq: Option<i64>,
+    /// The event.
+    pub event: Event,
+}

@@ -1,0 +1,121 @@
+//! The one storage interface both backends implement, and [`open`], which picks the backend from
+//! the instance config.
+//!
+//! Guarantees every backend keeps (checked by the conformance suite in `tests/conformance`):
+//! a batch of events is stored in one transaction, in the order of its sequence numbers, exactly
+//! once even when resent or written by two processes at once; a finished run never changes status;
+//! the latest-materialization index is updated in the same transaction as the event.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::config::{InstanceConfig, StorageConfig};
+use crate::error::Result;
+use crate::event::{AssetKey, Event, EventRecord, SequencedEvent};
+use crate::monitor::OrphanPolicy;
+use crate::run::{NewRun, Run, RunFilter, RunStatus, Timestamp, Worker};
+
+/// Which page of an asset's history to read. Records come newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    /// Only this partition (`None`: all partitions and unpartitioned).
+    pub partition: Option<String>,
+    /// Only events stored before this storage id (the last one of the previous page).
+    pub before: Option<i64>,
+    /// At most this many (default 100).
+    pub limit: Option<u32>,
+}
+
+/// Runs, their event logs and the asset index of one instance.
+#[async_trait]
+pub trait Storage: Send + Sync + std::fmt::Debug {
+    /// The database, for messages ("SQLite database `/x/dg.db`").
+    fn location(&self) -> String;
+
+    /// The schema version of the open database.
+    async fn schema_version(&self) -> Result<i64>;
+
+    /// Stores a new run; fails with `RunExists` when its id is taken.
+    async fn create_run(&self, run: &NewRun) -> Result<Run>;
+
+    /// The run with this id, if any.
+    async fn get_run(&self, run_id: &str) -> Result<Option<Run>>;
+
+    /// Runs matching `filter`, newest first.
+    async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>>;
+
+    /// Moves a run to `status` at time `at`, setting `started_at` on `STARTED` and `ended_at` on a
+    /// terminal status. A finished run cannot change (`RunFinished`); setting the current status again
+    /// is a no-op.
+    async fn set_run_status(&self, run_id: &str, status: RunStatus, at: Timestamp) -> Result<Run>;
+
+    /// Records that `worker` is alive and executing the run.
+    async fn record_heartbeat(&self, run_id: &str, worker: &Worker, at: Timestamp) -> Result<()>;
+
+    /// Appends a batch of a run's events in one transaction and returns their storage ids, in order.
+    ///
+    /// Sequence numbers must ascend by one. A batch may start at or before the next expected number:
+    /// events already stored are not stored again (their existing ids are returned), so a writer that
+    /// is unsure whether a batch was acknowledged simply resends it. A batch that would leave a gap
+    /// fails with `BadSequence`.
+    async fn append_events(&self, run_id: &str, events: &[SequencedEvent]) -> Result<Vec<i64>>;
+
+    /// Appends one event written by the host rather than the run's worker (monitoring, launch,
+    /// cancellation); it has no sequence number and never collides with the worker's.
+    async fn append_host_event(&self, run_id: &str, event: &Event) -> Result<i64>;
+
+    /// The next sequence number the run's writer should use (1 for a run without events).
+    async fn next_seq(&self, run_id: &str) -> Result<i64>;
+
+    /// Events of a run stored after storage id `after` (from the start when `None`), oldest first,
+    /// at most `limit`. Pass the last storage id seen to tail a live run.
+    async fn events_after(
+        &self,
+        run_id: &str,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>>;
+
+    /// The latest materialization of an asset's partition (`None`: the unpartitioned asset).
+    async fn latest_materialization(
+        &self,
+        key: &AssetKey,
+        partition: Option<&str>,
+    ) -> Result<Option<EventRecord>>;
+
+    /// The latest materialization of each partition of an asset, newest first.
+    async fn latest_materializations(&self, key: &AssetKey) -> Result<Vec<EventRecord>>;
+
+    /// Every asset key with at least one materialization, sorted.
+    async fn materialized_asset_keys(&self) -> Result<Vec<AssetKey>>;
+
+    /// Materializations of an asset, newest first.
+    async fn materialization_history(
+        &self,
+        key: &AssetKey,
+        filter: &HistoryFilter,
+    ) -> Result<Vec<EventRecord>>;
+
+    /// Check results of an asset (one check when `check_name` is given), newest first.
+    async fn asset_check_results(
+        &self,
+        key: &AssetKey,
+        check_name: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>>;
+
+    /// Marks runs whose worker is gone as `FAILURE` (with a `RUN_FAILURE` host event saying why)
+    /// and returns their ids. See [`OrphanPolicy`] for what counts as gone.
+    async fn mark_orphaned_runs_failed(&self, policy: &OrphanPolicy) -> Result<Vec<String>>;
+}
+
+/// Opens (creating and migrating as needed) the storage that `config` selects.
+pub async fn open(config: &InstanceConfig) -> Result<Arc<dyn Storage>> {
+    Ok(match &config.storage {
+        StorageConfig::Sqlite(sqlite) => {
+            Arc::new(crate::sqlite::SqliteStorage::open(sqlite).await?)
+        }
+        StorageConfig::Postgres(pg) => Arc::new(crate::postgres::PostgresStorage::open(pg).await?),
+    })
+}

@@ -1,0 +1,193 @@
+//! One fresh database per test: a temporary folder for SQLite, a new database (dropped afterwards,
+//! also when the test panics) on the PostgreSQL server named by `DG_TEST_POSTGRES_URL`.
+
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use dg_config::env::DG_TEST_POSTGRES_URL;
+use dg_storage::{
+    InstanceConfig, OpenOptions, PostgresConfig, PostgresStorage, SqliteConfig, SqliteStorage,
+    Storage, StorageConfig,
+};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+
+/// The admin URL used when `DG_TEST_POSTGRES_URL` is not set.
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Which backend a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+pub fn admin_url() -> String {
+    std::env::var(DG_TEST_POSTGRES_URL).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string())
+}
+
+/// A fresh, empty database of one backend.
+pub struct TestDb {
+    /// Holds the SQLite folder (and scratch files) until the test ends.
+    pub dir: tempfile::TempDir,
+    /// The storage config to open.
+    pub storage: StorageConfig,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn create(backend: Backend) -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let storage = StorageConfig::Sqlite(SqliteConfig {
+                    base_dir: dir.path().join("storage"),
+                });
+                TestDb {
+                    dir,
+                    storage,
+                    pg_name: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = PostgresConfig::from_url(&admin_url(), DG_TEST_POSTGRES_URL)
+                    .expect("valid admin URL");
+                let name = format!("dg_test_{}", uuid::Uuid::new_v4().simple());
+                admin_exec(&format!("CREATE DATABASE {name}")).await;
+                let storage = StorageConfig::Postgres(admin.with_database(&name));
+                TestDb {
+                    dir,
+                    storage,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+
+    pub fn instance(&self) -> InstanceConfig {
+        let mut config = InstanceConfig::default_for(self.dir.path());
+        config.storage = self.storage.clone();
+        config
+    }
+
+    /// Opens the storage (a new pool each time, as another process would).
+    pub async fn open(&self) -> Arc<dyn Storage> {
+        dg_storage::open(&self.instance())
+            .await
+            .expect("open storage")
+    }
+
+    /// Opens with options, returning the error instead of panicking.
+    pub async fn open_with(&self, options: &OpenOptions) -> dg_storage::Result<Arc<dyn Storage>> {
+        Ok(match &self.storage {
+            StorageConfig::Sqlite(c) => Arc::new(SqliteStorage::open_with(c, options).await?),
+            StorageConfig::Postgres(c) => Arc::new(PostgresStorage::open_with(c, options).await?),
+        })
+    }
+
+    /// Runs SQL on the database without migrating it.
+    pub async fn raw(&self, sql: &str) {
+        let keep = OpenOptions {
+            schema_version: Some(0),
+        };
+        match &self.storage {
+            StorageConfig::Sqlite(c) => {
+                let s = SqliteStorage::open_with(c, &keep)
+                    .await
+                    .expect("open sqlite");
+                s.execute_raw(sql).await.expect("raw SQL");
+                s.close().await;
+            }
+            StorageConfig::Postgres(c) => {
+                let s = PostgresStorage::open_with(c, &keep)
+                    .await
+                    .expect("open postgres");
+                s.execute_raw(sql).await.expect("raw SQL");
+                s.close().await;
+            }
+        }
+    }
+
+    /// Arguments telling a child process how to reach this database.
+    pub fn child_args(&self) -> Vec<String> {
+        match &self.storage {
+            StorageConfig::Sqlite(c) => vec!["sqlite".into(), c.base_dir.display().to_string()],
+            StorageConfig::Postgres(c) => vec!["postgres".into(), c.url.clone()],
+        }
+    }
+
+    async fn destroy(self) {
+        if let Some(name) = &self.pg_name {
+            admin_exec(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        }
+    }
+}
+
+/// Reopens storage from [`TestDb::child_args`] (in a child process).
+pub async fn open_from_args(kind: &str, target: &str) -> Arc<dyn Storage> {
+    let storage = match kind {
+        "sqlite" => StorageConfig::Sqlite(SqliteConfig {
+            base_dir: target.into(),
+        }),
+        _ => StorageConfig::Postgres(PostgresConfig::from_url(target, "child").expect("url")),
+    };
+    let mut config = InstanceConfig::default_for(std::path::Path::new("/nonexistent"));
+    config.storage = storage;
+    dg_storage::open(&config)
+        .await
+        .expect("child opens storage")
+}
+
+async fn admin_exec(sql: &str) {
+    let options = PgConnectOptions::from_str(&admin_url()).expect("admin URL");
+    let mut conn = options.connect().await.unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL at `{}` is unreachable ({e}); start it, point `{DG_TEST_POSTGRES_URL}` at one, \
+             or set `DG_TEST_SKIP_POSTGRES=1` to skip the PostgreSQL tests",
+            admin_url()
+        )
+    });
+    sqlx::raw_sql(sql).execute(&mut conn).await.expect(sql);
+    conn.close().await.ok();
+}
+
+/// Runs `test` against a fresh database of `backend` on its own runtime, dropping the database
+/// afterwards even when the test panics (the panic is then re-raised for the harness).
+pub fn run<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(TestDb) -> Fut + Send + 'static,
+    Fut: Future<Output = TestDb> + Send + 'static,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let db = TestDb::create(backend).await;
+        let storage = db.storage.clone();
+        let pg_name = db.pg_name.clone();
+        match tokio::spawn(test(db)).await {
+            Ok(db) => db.destroy().await,
+            Err(e) => {
+                if let (StorageConfig::Postgres(_), Some(name)) = (storage, pg_name) {
+                    admin_exec(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                }
+                match e.try_into_panic() {
+                    Ok(panic) => std::panic::resume_unwind(panic),
+                    Err(e) => panic!("test task failed: {e}"),
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,143 @@
+//! Schema versions: migrating an empty database and one at the previous version (with data),
+//! refusing a newer one, persistence across reopening, and PostgreSQL being unreachable.
+
+use std::time::Duration;
+
+use dg_storage::{
+    AssetKey, OpenOptions, PostgresConfig, PostgresStorage, RunFilter, StorageError, LATEST_VERSION,
+};
+
+use crate::fixture::TestDb;
+use crate::util::{all_events, logs, new_run};
+
+pub async fn migrates_an_empty_database(db: TestDb) -> TestDb {
+    // Two processes opening a fresh instance at once: each migration is applied once.
+    let options = OpenOptions::default();
+    let (a, b) = tokio::join!(db.open_with(&options), db.open_with(&options));
+    assert_eq!(a.unwrap().schema_version().await.unwrap(), LATEST_VERSION);
+    assert_eq!(b.unwrap().schema_version().await.unwrap(), LATEST_VERSION);
+    let s = db.open().await;
+    assert_eq!(s.schema_version().await.unwrap(), LATEST_VERSION);
+    db
+}
+
+pub async fn migrates_from_the_previous_version(db: TestDb) -> TestDb {
+    let old = db
+        .open_with(&OpenOptions {
+            schema_version: Some(1),
+        })
+        .await
+        .unwrap();
+    assert_eq!(old.schema_version().await.unwrap(), 1);
+    // Data written at version 1, before the asset index existed.
+    let run = old.create_run(&new_run("loc", &[])).await.unwrap().run_id;
+    drop(old);
+    let key = AssetKey::from_user_string("legacy");
+    let body = |id: i64, p: &str| {
+        format!(
+            r#"{{"timestamp": {id}.0, "type": "ASSET_MATERIALIZATION", "asset_key": ["legacy"], "partition": "{p}", "metadata": {{}}}}"#
+        )
+    };
+    let insert = |seq: i64, p: &str| {
+        format!(
+            "INSERT INTO event_logs (run_id, seq, event_type, timestamp, asset_key, partition_key, body) \
+             VALUES ('{run}', {seq}, 'ASSET_MATERIALIZATION', {seq}.0, '{}', '{p}', '{}');",
+            key.to_db_string(),
+            body(seq, p)
+        )
+    };
+    db.raw(&format!(
+        "{}{}{}",
+        insert(1, "x"),
+        insert(2, "y"),
+        insert(3, "x")
+    ))
+    .await;
+
+    let s = db.open().await;
+    assert_eq!(s.schema_version().await.unwrap(), LATEST_VERSION);
+    let x = s
+        .latest_materialization(&key, Some("x"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        x.seq,
+        Some(3),
+        "the migration filled the index from stored events"
+    );
+    assert_eq!(s.latest_materializations(&key).await.unwrap().len(), 2);
+    // And the run goes on where it stopped.
+    assert_eq!(s.next_seq(&run).await.unwrap(), 4);
+    db
+}
+
+pub async fn refuses_a_newer_schema(db: TestDb) -> TestDb {
+    drop(db.open().await);
+    db.raw("INSERT INTO dg_schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)").await;
+    let err = db.open_with(&OpenOptions::default()).await.unwrap_err();
+    match &err {
+        StorageError::SchemaTooNew {
+            found, supported, ..
+        } => assert_eq!((*found, *supported), (99, LATEST_VERSION)),
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+    assert!(dg_config::Diagnostic::hint(&err).is_some());
+    db
+}
+
+pub async fn data_survives_reopening(db: TestDb) -> TestDb {
+    let s = db.open().await;
+    let run = s.create_run(&new_run("loc", &[("k", "v")])).await.unwrap();
+    s.append_events(&run.run_id, &logs(1..=3)).await.unwrap();
+    drop(s);
+    let s = db.open().await;
+    assert_eq!(
+        s.list_runs(&RunFilter::default()).await.unwrap(),
+        vec![run.clone()]
+    );
+    assert_eq!(all_events(s.as_ref(), &run.run_id).await.len(), 3);
+    db
+}
+
+pub async fn unreachable_postgres_is_a_prompt_error(db: TestDb) -> TestDb {
+    // A port nothing listens on: refused at once.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("postgres://postgres@127.0.0.1:{closed}/dagster");
+    let mut config = PostgresConfig::from_url(&url, "storage.postgres.postgres_url").unwrap();
+    config.connect_timeout = Duration::from_secs(2);
+    let err = PostgresStorage::open(&config).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(&format!("127.0.0.1:{closed}")), "{text}");
+    assert!(text.contains("storage.postgres.postgres_url"), "{text}");
+    assert!(
+        matches!(err, StorageError::PostgresConnect { .. }),
+        "{err:?}"
+    );
+
+    // A server that accepts connections and never answers: bounded by the connect timeout.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = silent.accept().await {
+            held.push(sock);
+        }
+    });
+    let mut config = PostgresConfig::from_url(
+        &format!("postgres://postgres@127.0.0.1:{port}/dagster"),
+        "k",
+    )
+    .unwrap();
+    config.connect_timeout = Duration::from_secs(1);
+    let err = PostgresStorage::open(&config).await.unwrap_err();
+    assert!(
+        matches!(&err, StorageError::PostgresConnect { port: p, .. } if *p == port),
+        "{err:?}"
+    );
+    hold.abort();
+    db
+}
