@@ -145,30 +145,17 @@ impl<'g> Evaluator<'g> {
         reached
     }
 
+    /// Assets of `within` that are not an ancestor of any asset of `within`: one walk up from
+    /// the whole set (asset graphs are acyclic, so nothing is its own ancestor).
     fn sinks(&self, within: &Set) -> Set {
-        within
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let below = self.walk(&Set::from([i]), Depth::Unlimited, |n| {
-                    self.graph.children_of(n)
-                });
-                below.iter().all(|d| *d == i || !within.contains(d))
-            })
-            .collect()
+        let ancestors = self.walk(within, Depth::Unlimited, |n| self.graph.parents_of(n));
+        within.difference(&ancestors).copied().collect()
     }
 
+    /// Assets of `within` that are not a descendant of any asset of `within`.
     fn roots(&self, within: &Set) -> Set {
-        within
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let above = self.walk(&Set::from([i]), Depth::Unlimited, |n| {
-                    self.graph.parents_of(n)
-                });
-                above.iter().all(|a| *a == i || !within.contains(a))
-            })
-            .collect()
+        let descendants = self.walk(within, Depth::Unlimited, |n| self.graph.children_of(n));
+        within.difference(&descendants).copied().collect()
     }
 
     fn attribute(&self, attr: &Attr) -> Result<Set, SelectionError> {
