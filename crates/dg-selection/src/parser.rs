@@ -46,7 +46,13 @@ impl Parser {
             Tok::Eof => Ok(expr),
             Tok::RParen => Err(self.fail("unmatched `)`".into())),
             other => {
-                let message = format!("expected `and`, `or` or the end, found {other}");
+                let advice = match other {
+                    Tok::Word(w) if ["and", "or", "not"].contains(&w.to_lowercase().as_str()) => {
+                        format!("; write `{}` or `{}`", w.to_lowercase(), w.to_uppercase())
+                    }
+                    _ => String::new(),
+                };
+                let message = format!("expected `and`, `or` or the end, found {other}{advice}");
                 Err(self.fail(message))
             }
         }
@@ -206,15 +212,17 @@ impl Parser {
                 self.peek()
             ))),
             other => {
-                let lowercase = match &other {
-                    Tok::Word(word) => KEYWORDS
+                let advice = match &other {
+                    Tok::Word(word) | Tok::Wildcard(word) => KEYWORDS
                         .iter()
                         .find(|k| word.eq_ignore_ascii_case(k))
                         .map(|k| format!("; names are lowercase: `{k}`"))
-                        .unwrap_or_default(),
+                        .unwrap_or_else(|| {
+                            format!("; a bare key works only as the whole selection, here write `key:{word}`")
+                        }),
                     _ => String::new(),
                 };
-                Err(self.fail(format!("{EXPECTED_SELECTION}, found {other}{lowercase}")))
+                Err(self.fail(format!("{EXPECTED_SELECTION}, found {other}{advice}")))
             }
         }
     }

@@ -155,8 +155,9 @@ fn keywords_are_lowercase_except_boolean_operators() {
     assert_eq!(syntax("key:a And key:b").0, 7);
     assert_eq!(
         syntax("key:a And key:b").1,
-        "expected `and`, `or` or the end, found `And`"
+        "expected `and`, `or` or the end, found `And`; write `and` or `AND`"
     );
+    assert!(syntax("a and b").1.ends_with("here write `key:a`"));
     assert_eq!(syntax("KEY:a"), (1, "expected a selection such as `key:name`, `tag:name`, `group:name`, `*`, `not`, `+` or `(`, found `KEY`; names are lowercase: `key`".into()));
     assert_eq!(syntax("SINKS(key:a)").0, 1);
 }
