@@ -44,6 +44,9 @@ pub enum DgCommand {
     /// Commands for checking the integrity of your Dagster code.
     #[command(subcommand)]
     Check(CheckCommand),
+    /// Commands for scaffolding Dagster code.
+    #[command(subcommand)]
+    Scaffold(ScaffoldCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,4 +83,67 @@ pub struct CreateDagsterCli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum CreateDagsterCommand {}
+pub enum CreateDagsterCommand {
+    /// Scaffold a new Dagster project at PATH; its name is the last component of PATH.
+    ///
+    /// Inside a workspace, the project is also added to the workspace's `dg.toml`. `.` creates the
+    /// project in the current folder, which must be empty.
+    Project(CreateProjectArgs),
+    /// Scaffold a new Dagster workspace at PATH: `dg.toml`, `projects/`, `pyproject.toml`, `README.md`.
+    Workspace(CreateWorkspaceArgs),
+}
+
+/// `--uv-sync/--no-uv-sync` of both `create-dagster` commands.
+#[derive(Debug, Clone, Args)]
+pub struct UvSyncArgs {
+    /// Run `uv sync` after scaffolding (the default: asked first when the terminal is interactive).
+    #[arg(long, overrides_with = "no_uv_sync")]
+    pub uv_sync: bool,
+    /// Do not run `uv sync`; dg creates the environment when a command first needs it.
+    #[arg(long, overrides_with = "uv_sync")]
+    pub no_uv_sync: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateProjectArgs {
+    /// Folder of the new project (created with its parents), or `.` for the current empty folder.
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub uv: UvSyncArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateWorkspaceArgs {
+    /// Folder of the new workspace (created with its parents), or `.` for the current empty folder.
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub uv: UvSyncArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScaffoldCommand {
+    /// Scaffold a Python file with a Dagster definition under the project's defs folder.
+    #[command(after_help = scaffold_defs_types_help())]
+    Defs(ScaffoldDefsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScaffoldDefsArgs {
+    /// The definition type, such as `dagster.asset` (or `asset`); the list is below.
+    #[arg(value_name = "TYPE")]
+    pub type_name: String,
+    /// The file to create, relative to the defs folder, such as `my_asset.py` or `sales/orders.py`.
+    pub path: String,
+    /// The asset a `dagster.asset_check` checks (`a/b` for a key with two parts).
+    #[arg(long, value_name = "KEY")]
+    pub asset_key: Option<String>,
+}
+
+/// The "Definition types" section of `dg scaffold defs --help`.
+fn scaffold_defs_types_help() -> String {
+    let mut help = String::from("Definition types:\n");
+    for t in dg_scaffold::DEFS_TYPES {
+        help.push_str(&format!("  {:<22}{}\n", t.name, t.summary));
+    }
+    help
+}

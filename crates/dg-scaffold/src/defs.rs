@@ -119,7 +119,7 @@ pub fn scaffold_defs(req: &DefsRequest) -> Result<PathBuf, ScaffoldError> {
         return Err(invalid(
             &req.path,
             "it leads outside the defs folder through a symbolic link",
-            None,
+            Some("Pick a path whose folders are real folders inside the defs folder.".to_owned()),
         ));
     }
     if target.exists() {

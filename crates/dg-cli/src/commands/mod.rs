@@ -2,9 +2,16 @@
 //! through the [`Printer`].
 
 pub mod check_toml;
+pub mod create_project;
+mod create_sync;
+pub mod create_workspace;
 pub mod list_projects;
+pub mod scaffold_defs;
 
-use crate::args::{CheckCommand, CreateDagsterCli, DgCli, DgCommand, ListCommand};
+use crate::args::{
+    CheckCommand, CreateDagsterCli, CreateDagsterCommand, DgCli, DgCommand, ListCommand,
+    ScaffoldCommand,
+};
 use crate::error::CliResult;
 use crate::printer::Printer;
 
@@ -14,11 +21,16 @@ pub fn dispatch_dg(cli: DgCli, printer: Printer) -> CliResult {
     match cli.command {
         DgCommand::List(ListCommand::Projects(args)) => list_projects::run(&cli.global, &args),
         DgCommand::Check(CheckCommand::Toml(args)) => check_toml::run(&cli.global, &args),
+        DgCommand::Scaffold(ScaffoldCommand::Defs(args)) => {
+            scaffold_defs::run(&args, &cli.global, printer)
+        }
     }
 }
 
 /// Runs one `create-dagster` command.
 pub fn dispatch_create_dagster(cli: CreateDagsterCli, printer: Printer) -> CliResult {
-    let _ = printer;
-    match cli.command {}
+    match cli.command {
+        CreateDagsterCommand::Project(args) => create_project::run(&args, printer),
+        CreateDagsterCommand::Workspace(args) => create_workspace::run(&args, printer),
+    }
 }
