@@ -50,7 +50,8 @@ pub(crate) fn parse_clause(text: &str) -> Option<Expr> {
     })
 }
 
-/// Python's `\w` (letters, digits, underscore in any script) plus `./[]?-`.
+/// Python's `\w` (letters, digits, underscore in any script) plus `./[]?-`. Rust's
+/// `is_alphanumeric` stands in for `\w`; the two differ only on rare combining marks.
 fn is_clause_key_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '_' | '.' | '/' | '[' | ']' | '?' | '-')
 }
