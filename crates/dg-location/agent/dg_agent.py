@@ -1,0 +1,501 @@
+"""The dg agent: loads a code location's Dagster definitions in the location's own interpreter.
+
+The host (the `dg` binary, which carries this file inside it) starts the agent with the project's
+interpreter and talks to it over a private Unix socket inherited at the file descriptor named by
+`DG_AGENT_FD`. Messages are JSON objects, one per line, each with the protocol version `v`; see
+`crates/dg-location/README.md`. The agent's stdout and stderr belong to user code: the host captures
+them as logs and never parses them.
+
+Only the standard library and the public `dagster` API are used, except where noted (a private
+helper is tried first and a public fallback used when it is missing).
+"""
+
+import importlib
+import importlib.util
+import json
+import os
+import platform
+import socket
+import sys
+import time
+import traceback
+from pathlib import Path
+
+PROTOCOL_VERSION = 1
+SNAPSHOT_SCHEMA_VERSION = 1
+AGENT_FILENAME = "<dg-agent>"
+MAX_CAUSES = 5
+
+
+class DefinitionsNotFound(Exception):
+    """The target module has no definitions Dagster could load."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Channel
+
+
+class Channel:
+    def __init__(self, fd):
+        os.set_inheritable(fd, False)
+        self._sock = socket.socket(fileno=fd)
+        self._rfile = self._sock.makefile("rb")
+
+    def send(self, message):
+        message["v"] = PROTOCOL_VERSION
+        data = json.dumps(message, separators=(",", ":"), default=str).encode() + b"\n"
+        self._sock.sendall(data)
+
+    def requests(self):
+        for line in self._rfile:
+            line = line.strip()
+            if line:
+                yield json.loads(line)
+
+
+def main():
+    fd = int(os.environ.pop("DG_AGENT_FD", "3"))
+    os.environ.pop("DG_AGENT_SOURCE", None)
+    channel = Channel(fd)
+    channel.send(
+        {
+            "type": "ready",
+            "pid": os.getpid(),
+            "python_version": platform.python_version(),
+            "python_executable": sys.executable,
+        }
+    )
+    for request in channel.requests():
+        rid = request.get("id")
+        kind = request.get("type")
+        if kind == "ping":
+            channel.send({"id": rid, "type": "pong"})
+        elif kind == "load":
+            channel.send(dict(handle_load(request.get("target") or {}), id=rid))
+        elif kind == "shutdown":
+            channel.send({"id": rid, "type": "bye"})
+            break
+        else:
+            channel.send(
+                {"id": rid, "type": "unsupported", "request": str(kind), "protocol": PROTOCOL_VERSION}
+            )
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def handle_load(target):
+    started = time.perf_counter()
+    try:
+        working_directory = target.get("working_directory") or os.getcwd()
+        # Like Dagster's loaders: the working directory replaces the script path on sys.path.
+        if sys.path and sys.path[0] in ("", os.getcwd()):
+            sys.path.pop(0)
+        sys.path.insert(0, working_directory)
+        import dagster
+
+        dagster_seconds = time.perf_counter() - started
+        _set_initialization_context()
+        defs, loaded_from = load_definitions(dagster, target)
+        repo = defs.get_repository_def() if isinstance(defs, dagster.Definitions) else defs
+        snapshot = build_snapshot(dagster, repo, target)
+        snapshot["loaded_from"] = loaded_from
+        snapshot["dagster_version"] = dagster.__version__
+        snapshot["python_version"] = platform.python_version()
+        snapshot["import_dagster_seconds"] = round(dagster_seconds, 4)
+        snapshot["load_seconds"] = round(time.perf_counter() - started, 4)
+        return {"type": "loaded", "snapshot": snapshot}
+    except BaseException as exc:  # noqa: BLE001 - every failure of user code is reported
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return {
+            "type": "load_failed",
+            "error": error_info(exc),
+            "load_seconds": round(time.perf_counter() - started, 4),
+        }
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+def _set_initialization_context():
+    # Private in dagster 1.13: what `dg list defs` and the code server do before loading.
+    try:
+        from dagster._core.definitions.definitions_load_context import (
+            DefinitionsLoadContext,
+            DefinitionsLoadType,
+        )
+
+        DefinitionsLoadContext.set(
+            DefinitionsLoadContext(load_type=DefinitionsLoadType.INITIALIZATION)
+        )
+    except ImportError:
+        pass
+
+
+def load_definitions(dagster, target):
+    root_module = target.get("root_module") or ""
+    module_name = target.get("target_module") or f"{root_module}.definitions"
+    if _module_exists(module_name):
+        module = importlib.import_module(module_name)
+        return definitions_from_module(dagster, module)
+    defs_module_name = target.get("defs_module") or f"{root_module}.defs"
+    if not _module_exists(defs_module_name):
+        raise DefinitionsNotFound(
+            f"Neither the target module `{module_name}` nor the defs module "
+            f"`{defs_module_name}` exists under `{target.get('working_directory') or os.getcwd()}`."
+        )
+    from dagster.components import load_defs
+
+    module = importlib.import_module(defs_module_name)
+    root = Path(target.get("root") or os.getcwd())
+    defs = load_defs(module, project_root=root)
+    return defs, {"kind": "defs_folder", "module": defs_module_name, "attribute": None}
+
+
+def _module_exists(name):
+    parent, _, _ = name.rpartition(".")
+    if parent:
+        # Importing the parent runs user code: its errors are the user's and propagate.
+        importlib.import_module(parent)
+    return importlib.util.find_spec(name) is not None
+
+
+def _members_of_type(module, klass):
+    return [(name, value) for name, value in vars(module).items() if isinstance(value, klass)]
+
+
+def definitions_from_module(dagster, module):
+    """The cascade Dagster applies to a module without an explicit attribute."""
+    lazy_type = type(dagster.definitions(lambda: dagster.Definitions()))
+    found = {"module": module.__name__}
+
+    lazy = _members_of_type(module, lazy_type)
+    if len(lazy) > 1:
+        raise DefinitionsNotFound(
+            f"More than one function decorated with `@definitions` in `{module.__name__}`: "
+            + ", ".join(f"`{name}`" for name, _ in lazy)
+        )
+    if lazy:
+        name, fn = lazy[0]
+        return fn(), dict(found, kind="definitions_function", attribute=name)
+
+    objects = _members_of_type(module, dagster.Definitions)
+    if len(objects) > 1:
+        raise DefinitionsNotFound(
+            "Cannot have more than one Definitions object defined at module scope. Found: "
+            + ", ".join(f"`{module.__name__}.{name}`" for name, _ in objects)
+        )
+    if objects:
+        name, defs = objects[0]
+        return defs, dict(found, kind="definitions_object", attribute=name)
+
+    repos = _members_of_type(module, dagster.RepositoryDefinition)
+    if len(repos) > 1:
+        raise DefinitionsNotFound(
+            f"More than one repository in `{module.__name__}`: "
+            + ", ".join(f"`{name}`" for name, _ in repos)
+        )
+    if repos:
+        name, repo = repos[0]
+        return repo, dict(found, kind="repository", attribute=name)
+
+    for kind, klass in (("job", dagster.JobDefinition), ("graph", dagster.GraphDefinition)):
+        items = _members_of_type(module, klass)
+        if kind == "graph":
+            items = [(n, g) for n, g in items if not isinstance(g, dagster.JobDefinition)]
+        if len(items) > 1:
+            raise DefinitionsNotFound(
+                f"No Definitions and more than one {kind} in `{module.__name__}`: "
+                + ", ".join(f"`{name}`" for name, _ in items)
+            )
+        if items:
+            name, item = items[0]
+            job = item if kind == "job" else item.to_job()
+            return dagster.Definitions(jobs=[job]), dict(found, kind=kind, attribute=name)
+
+    assets = dagster.load_assets_from_modules([module])
+    if assets:
+        return dagster.Definitions(assets=assets), dict(found, kind="assets", attribute=None)
+    raise DefinitionsNotFound(
+        f"No `@definitions` function, Definitions object, repository, job, graph or asset "
+        f"found in `{module.__name__}`."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Snapshot
+
+
+def build_snapshot(dagster, repo, target):
+    root = Path(target.get("root") or os.getcwd())
+    graph = repo.asset_graph
+    assets = []
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        assets.append(
+            {
+                "key": list(key.path),
+                "group_name": node.group_name,
+                "deps": sorted((list(k.path) for k in node.parent_keys), key="/".join),
+                "kinds": sorted(node.kinds),
+                "description": node.description,
+                "tags": {str(k): str(v) for k, v in (node.tags or {}).items()},
+                "owners": list(node.owners or []),
+                "metadata": metadata_of(node.metadata),
+                "partitions": partitions_of(dagster, node.partitions_def),
+                "automation_condition": automation_condition_of(node.automation_condition),
+                "code_version": node.code_version,
+                "is_executable": bool(node.is_executable),
+                "is_materializable": bool(node.is_materializable),
+                "is_observable": bool(node.is_observable),
+                "is_auto_created_stub": bool(
+                    (node.metadata or {}).get("dagster/auto_created_stub_asset")
+                ),
+                "source": source_of(node.metadata, root),
+            }
+        )
+    checks = []
+    for key in sorted(graph.asset_check_keys, key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        checks.append(
+            {
+                "asset_key": list(key.asset_key.path),
+                "name": key.name,
+                "additional_deps": sorted(
+                    (list(k.path) for k in node.parent_entity_keys), key="/".join
+                ),
+                "description": node.description,
+                "blocking": bool(getattr(node, "blocking", False)),
+                "source": source_of(getattr(node, "metadata", None) or {}, root),
+            }
+        )
+    jobs = [
+        {
+            "name": job.name,
+            "description": job.description,
+            "tags": {str(k): str(v) for k, v in (job.tags or {}).items()},
+            "source": source_of(job.metadata or {}, root),
+        }
+        for job in repo.get_all_jobs()
+        if not job.name.startswith("__ASSET_JOB")
+    ]
+    schedules = []
+    for schedule in repo.schedule_defs:
+        cron = schedule.cron_schedule
+        schedules.append(
+            {
+                "name": schedule.name,
+                "cron_schedule": [cron] if isinstance(cron, str) else list(cron),
+                "execution_timezone": schedule.execution_timezone,
+                "job_name": _safe(lambda: schedule.job_name),
+                "default_status": schedule.default_status.value,
+                "description": schedule.description,
+                "source": source_of(schedule.metadata or {}, root),
+            }
+        )
+    sensors = []
+    for sensor in repo.sensor_defs:
+        sensors.append(
+            {
+                "name": sensor.name,
+                "sensor_type": str(sensor.sensor_type.value).lower(),
+                "job_names": sorted(
+                    {t.job_name for t in _safe(lambda: sensor.targets, []) if t.job_name}
+                ),
+                "minimum_interval_seconds": sensor.minimum_interval_seconds,
+                "default_status": sensor.default_status.value,
+                "description": sensor.description,
+                "source": source_of(sensor.metadata or {}, root),
+            }
+        )
+    resources = [
+        {"name": name, "type": resource_type_name(resource)}
+        for name, resource in sorted(repo.get_top_level_resources().items())
+    ]
+    return {
+        "schema_version": SNAPSHOT_SCHEMA_VERSION,
+        "assets": assets,
+        "asset_checks": checks,
+        "jobs": jobs,
+        "schedules": schedules,
+        "sensors": sensors,
+        "resources": resources,
+    }
+
+
+def _safe(fn, default=None):
+    try:
+        return fn()
+    except Exception:  # noqa: BLE001 - optional detail
+        return default
+
+
+def _jsonable(value, depth=0):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if depth > 6:
+        return str(value)
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return [_jsonable(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
+    return str(value)
+
+
+def metadata_of(metadata):
+    out = {}
+    for key, value in (metadata or {}).items():
+        if key == "dagster/code_references":
+            continue
+        raw = getattr(value, "value", value)
+        out[str(key)] = {"type": type(value).__name__, "value": _jsonable(raw)}
+    return out
+
+
+def source_of(metadata, root):
+    refs = getattr(metadata.get("dagster/code_references"), "code_references", None) or []
+    for ref in refs:
+        path = getattr(ref, "file_path", None)
+        if path is None:
+            continue
+        try:
+            relative = Path(path).resolve().relative_to(root.resolve())
+        except ValueError:
+            continue
+        line = getattr(ref, "line_number", None)
+        return f"{relative}:{line}" if line else str(relative)
+    return None
+
+
+def partitions_of(dagster, pd):
+    if pd is None:
+        return None
+    snap = {"kind": "other", "description": str(pd)}
+    if isinstance(pd, dagster.TimeWindowPartitionsDefinition):
+        snap.update(
+            kind="time_window",
+            cron_schedule=pd.cron_schedule,
+            start=pd.start.isoformat(),
+            end=pd.end.isoformat() if pd.end else None,
+            timezone=pd.timezone,
+            fmt=pd.fmt,
+        )
+    elif isinstance(pd, dagster.StaticPartitionsDefinition):
+        snap.update(kind="static", keys=list(pd.get_partition_keys()))
+    elif isinstance(pd, dagster.DynamicPartitionsDefinition):
+        snap.update(kind="dynamic", name=pd.name)
+    elif isinstance(pd, dagster.MultiPartitionsDefinition):
+        snap.update(
+            kind="multi",
+            dimensions=[
+                {"name": dim.name, "partitions": partitions_of(dagster, dim.partitions_def)}
+                for dim in pd.partitions_defs
+            ],
+        )
+    return snap
+
+
+def automation_condition_of(condition):
+    if condition is None:
+        return None
+    snapshot = condition.get_snapshot()
+    expanded = []
+    try:  # private in dagster 1.13; the label alone is public
+        from dagster._core.definitions.declarative_automation.serialized_objects import (
+            get_expanded_label,
+        )
+
+        expanded = list(get_expanded_label(snapshot))
+    except Exception:  # noqa: BLE001
+        pass
+    return {"label": snapshot.node_snapshot.label, "expanded_label": expanded}
+
+
+def resource_type_name(resource):
+    try:  # private in dagster 1.13: the name `dg list defs` shows
+        from dagster._config.pythonic_config.resource import get_resource_type_name
+
+        return get_resource_type_name(resource)
+    except Exception:  # noqa: BLE001
+        cls = type(resource)
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+def _frame_origin(filename, system_dirs):
+    if filename == AGENT_FILENAME:
+        return "agent"
+    if filename.startswith("<frozen importlib") or "/importlib/" in filename:
+        return "importlib"
+    if any(filename.startswith(d) for d in system_dirs):
+        return "dagster"
+    return "user"
+
+
+def _system_dirs():
+    dirs = []
+    for name in ("dagster", "dagster_shared", "dagster_pipes", "pydantic", "dagster_dg_core"):
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if file:
+            dirs.append(os.path.dirname(os.path.abspath(file)) + os.sep)
+    return dirs
+
+
+def error_info(exc, depth=0):
+    system_dirs = _system_dirs()
+    frames = []
+    for fs in traceback.extract_tb(exc.__traceback__):
+        frames.append(
+            {
+                "file": fs.filename,
+                "line": fs.lineno or 0,
+                "function": fs.name,
+                "code": fs.line or None,
+                "origin": _frame_origin(fs.filename, system_dirs),
+            }
+        )
+    cls = type(exc)
+    exc_type = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    if isinstance(exc, SyntaxError):
+        kind = "syntax"
+    elif isinstance(exc, ModuleNotFoundError):
+        kind = "missing_module"
+    elif isinstance(exc, ImportError):
+        kind = "import"
+    elif isinstance(exc, DefinitionsNotFound):
+        kind = "no_definitions"
+    else:
+        kind = "exception"
+    info = {
+        "kind": kind,
+        "exc_type": exc_type,
+        "message": exc.msg if isinstance(exc, SyntaxError) else str(exc),
+        "frames": frames,
+        "module_name": getattr(exc, "name", None) if isinstance(exc, ImportError) else None,
+        "syntax": None,
+        "cause": None,
+    }
+    if isinstance(exc, SyntaxError):
+        info["syntax"] = {
+            "file": exc.filename or "",
+            "line": exc.lineno or 0,
+            "offset": exc.offset,
+            "end_offset": getattr(exc, "end_offset", None),
+            "text": exc.text.rstrip("\n") if exc.text else None,
+        }
+    cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    if cause is not None and depth < MAX_CAUSES:
+        info["cause"] = error_info(cause, depth + 1)
+    return info
+
+
+if __name__ == "__main__":
+    main()

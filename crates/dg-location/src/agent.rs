@@ -1,0 +1,246 @@
+//! A running agent: the embedded Python program started with a location's interpreter, spoken to
+//! over the private channel. Long-lived: one agent answers many requests until `shutdown` or drop
+//! (dropping kills its whole process group).
+
+use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use dg_config::env as vars;
+use dg_python::process::{Captured, ChildSpec, LineSink, ManagedChild, Output, CHANNEL_FD};
+use dg_python::PythonEnvironment;
+
+use crate::error::LoadError;
+use crate::protocol::{
+    LoadTarget, Request, RequestEnvelope, Response, ResponseEnvelope, PROTOCOL_VERSION,
+};
+use crate::snapshot::DefinitionsSnapshot;
+
+/// The agent's Python source, embedded at build time.
+pub const AGENT_SOURCE: &str = include_str!("../agent/dg_agent.py");
+
+/// The `-c` program: compiles the source from the environment under a recognisable file name, so
+/// the agent's own frames can be told apart from user code.
+const BOOTSTRAP: &str =
+    "import os;exec(compile(os.environ['DG_AGENT_SOURCE'],'<dg-agent>','exec'))";
+
+/// A hash of the agent's source: part of every cache key, so a new agent invalidates old snapshots.
+pub fn agent_version() -> String {
+    blake3::hash(AGENT_SOURCE.as_bytes()).to_hex()[..16].to_owned()
+}
+
+/// What the agent said about itself when it started.
+#[derive(Debug, Clone)]
+pub struct AgentInfo {
+    pub pid: u32,
+    pub python_version: String,
+    pub python_executable: String,
+}
+
+/// A running agent for one code location.
+pub struct Agent {
+    location: String,
+    root: std::path::PathBuf,
+    child: ManagedChild,
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+    next_id: u64,
+    info: AgentInfo,
+}
+
+impl Agent {
+    /// Starts the agent for `location` in `env` and waits (at most `timeout`) until it is ready.
+    /// `sink` receives each line user code prints, as it is printed.
+    pub fn start(
+        location: &str,
+        env: &PythonEnvironment,
+        sink: Option<LineSink>,
+        timeout: Duration,
+    ) -> Result<Self, LoadError> {
+        let mut cmd = env.command();
+        cmd.arg("-c").arg(BOOTSTRAP);
+        cmd.env(vars::DG_AGENT_SOURCE, AGENT_SOURCE);
+        cmd.env(vars::DG_AGENT_FD, CHANNEL_FD.to_string());
+        // Logs arrive as they are printed, not when a buffer fills.
+        cmd.env("PYTHONUNBUFFERED", "1");
+        let spec = ChildSpec {
+            command: cmd,
+            stdout: Output::Capture,
+            stderr: Output::Capture,
+            sink,
+            channel: true,
+        };
+        let mut child = ManagedChild::spawn(spec).map_err(|source| LoadError::Spawn {
+            location: location.to_owned(),
+            interpreter: env.interpreter.clone(),
+            source,
+        })?;
+        let channel = child.take_channel().expect("channel was requested");
+        let writer = channel.try_clone().map_err(|source| LoadError::Spawn {
+            location: location.to_owned(),
+            interpreter: env.interpreter.clone(),
+            source,
+        })?;
+        let mut agent = Self {
+            location: location.to_owned(),
+            root: env.project_root.clone(),
+            child,
+            reader: BufReader::new(channel),
+            writer,
+            next_id: 1,
+            info: AgentInfo {
+                pid: 0,
+                python_version: String::new(),
+                python_executable: String::new(),
+            },
+        };
+        match agent.receive(Instant::now() + timeout, timeout)? {
+            Response::Ready {
+                pid,
+                python_version,
+                python_executable,
+            } => {
+                agent.info = AgentInfo {
+                    pid,
+                    python_version,
+                    python_executable,
+                };
+                Ok(agent)
+            }
+            other => Err(agent.protocol(format!("expected `ready`, got `{}`", other.kind()))),
+        }
+    }
+
+    /// What the agent reported when it started.
+    pub fn info(&self) -> &AgentInfo {
+        &self.info
+    }
+
+    /// The output user code printed so far.
+    pub fn logs(&self) -> Captured {
+        self.child.captured()
+    }
+
+    /// Sends `request` and waits at most `timeout` for the answer; on timeout the agent is killed.
+    pub fn request(&mut self, request: Request, timeout: Duration) -> Result<Response, LoadError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let envelope = RequestEnvelope {
+            v: PROTOCOL_VERSION,
+            id,
+            request,
+        };
+        let mut line = serde_json::to_vec(&envelope).expect("requests serialize");
+        line.push(b'\n');
+        if self.writer.write_all(&line).is_err() {
+            return Err(self.crashed());
+        }
+        let response = self.receive(Instant::now() + timeout, timeout)?;
+        Ok(response)
+    }
+
+    /// Checks that the agent answers.
+    pub fn ping(&mut self, timeout: Duration) -> Result<(), LoadError> {
+        match self.request(Request::Ping, timeout)? {
+            Response::Pong => Ok(()),
+            other => Err(self.protocol(format!("expected `pong`, got `{}`", other.kind()))),
+        }
+    }
+
+    /// Loads the location's definitions.
+    pub fn load(
+        &mut self,
+        target: &LoadTarget,
+        timeout: Duration,
+    ) -> Result<DefinitionsSnapshot, LoadError> {
+        let request = Request::Load {
+            target: target.clone(),
+        };
+        match self.request(request, timeout)? {
+            Response::Loaded { snapshot } => Ok(*snapshot),
+            Response::LoadFailed { error, .. } => Err(LoadError::UserCode {
+                location: self.location.clone(),
+                root: self.root.clone(),
+                error: Box::new(error),
+                stderr: self.child.captured().stderr_tail(50),
+            }),
+            other => Err(self.protocol(format!("expected `loaded`, got `{}`", other.kind()))),
+        }
+    }
+
+    /// Asks the agent to exit, waits `grace`, then kills what is left of its process group.
+    pub fn shutdown(mut self, grace: Duration) -> Captured {
+        let _ = self.request(Request::Shutdown, grace);
+        let _ = self.child.terminate(grace);
+        self.child.captured()
+    }
+
+    fn receive(&mut self, deadline: Instant, timeout: Duration) -> Result<Response, LoadError> {
+        let mut line = String::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(self.timed_out(timeout));
+            }
+            let _ = self.reader.get_ref().set_read_timeout(Some(left));
+            match self.reader.read_line(&mut line) {
+                Ok(0) => return Err(self.crashed()),
+                Ok(_) if line.ends_with('\n') => break,
+                Ok(_) => continue,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Err(self.timed_out(timeout))
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => return Err(self.crashed()),
+            }
+        }
+        let envelope: ResponseEnvelope = serde_json::from_str(&line).map_err(|e| {
+            self.protocol(format!(
+                "{e} in `{}`",
+                line.chars().take(200).collect::<String>()
+            ))
+        })?;
+        if envelope.v != PROTOCOL_VERSION {
+            return Err(self.protocol(format!(
+                "protocol version {} (expected {PROTOCOL_VERSION})",
+                envelope.v
+            )));
+        }
+        Ok(envelope.response)
+    }
+
+    fn timed_out(&mut self, timeout: Duration) -> LoadError {
+        self.child.kill();
+        let _ = self.child.wait();
+        LoadError::Timeout {
+            location: self.location.clone(),
+            root: self.root.clone(),
+            seconds: timeout.as_secs(),
+            stderr: self.child.captured().stderr_tail(20),
+        }
+    }
+
+    fn crashed(&mut self) -> LoadError {
+        let status = match self.child.wait_timeout(Duration::from_secs(5)) {
+            Ok(Some(status)) => status.to_string(),
+            _ => {
+                self.child.kill();
+                "closed its channel".to_owned()
+            }
+        };
+        let _ = self.child.wait();
+        LoadError::Crashed {
+            location: self.location.clone(),
+            root: self.root.clone(),
+            status,
+            stderr: self.child.captured().stderr_tail(20),
+        }
+    }
+
+    fn protocol(&self, detail: String) -> LoadError {
+        LoadError::Protocol {
+            location: self.location.clone(),
+            detail,
+        }
+    }
+}

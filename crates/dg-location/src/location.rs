@@ -1,0 +1,53 @@
+//! What the host needs to know to load one code location: a plain description, filled from the
+//! project's config by the command (`dg_config`'s project model maps onto it field by field).
+
+use std::path::PathBuf;
+
+use crate::protocol::LoadTarget;
+
+/// One code location to load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationSpec {
+    /// The code location's name (`code_location_name`, default: the project folder's name).
+    pub name: String,
+    /// The project root (holds `pyproject.toml`).
+    pub root: PathBuf,
+    /// `root_module` of the project.
+    pub root_module: String,
+    /// `code_location_target_module` (default `<root_module>.definitions`).
+    pub target_module: Option<String>,
+    /// `defs_module` (default `<root_module>.defs`).
+    pub defs_module: Option<String>,
+    /// Config files outside the project that affect it (the workspace's `dg.toml`); part of the
+    /// cache key.
+    pub config_files: Vec<PathBuf>,
+}
+
+impl LocationSpec {
+    /// A location with Dagster's defaults for everything but its name, root and root module.
+    pub fn new(
+        name: impl Into<String>,
+        root: impl Into<PathBuf>,
+        root_module: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            root: root.into(),
+            root_module: root_module.into(),
+            target_module: None,
+            defs_module: None,
+            config_files: Vec::new(),
+        }
+    }
+
+    /// The `load` request for this location.
+    pub fn load_target(&self) -> LoadTarget {
+        LoadTarget {
+            root: self.root.clone(),
+            working_directory: self.root.clone(),
+            root_module: self.root_module.clone(),
+            target_module: self.target_module.clone(),
+            defs_module: self.defs_module.clone(),
+        }
+    }
+}
