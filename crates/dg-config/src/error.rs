@@ -110,11 +110,14 @@ pub enum ConfigError {
         valid: Vec<String>,
     },
     /// A value of the wrong type.
-    #[error("Wrong type for `{key}` at `{location}`: {message}")]
+    #[error("Wrong type for `{key}` at `{location}`: expected {expected}, found {found}")]
     WrongType {
         location: Location,
         key: String,
-        message: String,
+        /// What the key takes, like `a string` or `an array`.
+        expected: String,
+        /// What the file has, like ``integer `3` ``.
+        found: String,
     },
     /// A required key is absent; `location` is the table that should hold it.
     #[error("Missing required key `{key}` at `{location}`")]
@@ -227,8 +230,8 @@ impl Diagnostic for ConfigError {
                         .join(", ")
                 ),
             },
-            ConfigError::WrongType { key, .. } => {
-                format!("Change the value of `{key}` to the expected type.")
+            ConfigError::WrongType { key, expected, .. } => {
+                format!("Change the value of `{key}` to {expected}.")
             }
             ConfigError::MissingKey { key, example, .. } => {
                 format!("Add `{example}` (the key `{key}`).")

@@ -67,7 +67,12 @@ pub fn load_config_file(path: &Path) -> Result<ConfigFile, ConfigError> {
         }
     };
     let mut warnings = Vec::new();
-    let directory_type = directory_type(&src, raw.directory_type.as_ref(), section_start)?;
+    let likely = if raw.workspace.is_some() {
+        DirectoryType::Workspace
+    } else {
+        DirectoryType::Project
+    };
+    let directory_type = directory_type(&src, raw.directory_type.as_ref(), section_start, likely)?;
     let cli = match &raw.cli {
         Some(cli) => cli_from_raw(&src, cli)?,
         None => CliConfig::default(),
@@ -108,12 +113,13 @@ fn directory_type(
     src: &Source,
     value: Option<&Spanned<String>>,
     section_start: usize,
+    likely: DirectoryType,
 ) -> Result<DirectoryType, ConfigError> {
     let Some(value) = value else {
         return Err(ConfigError::MissingKey {
             location: src.at(section_start..section_start),
             key: src.key("directory_type"),
-            example: "directory_type = \"project\"".to_string(),
+            example: format!("directory_type = \"{}\"", likely.as_str()),
         });
     };
     match value.get_ref().as_str() {

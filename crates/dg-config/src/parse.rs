@@ -228,20 +228,27 @@ impl Source {
                 key,
             };
         }
-        let message = message
-            .strip_prefix("invalid type: ")
-            .map_or(message.clone(), |rest| {
-                match rest.split_once(", expected ") {
-                    Some((found, expected)) => format!("expected {expected}, found {found}"),
-                    None => rest.to_string(),
-                }
-            });
+        let (expected, found) = match message.strip_prefix("invalid type: ") {
+            Some(rest) => match rest.split_once(", expected ") {
+                Some((found, expected)) => (toml_words(expected), found.to_string()),
+                None => (String::new(), rest.to_string()),
+            },
+            None => (String::new(), message.clone()),
+        };
         ConfigError::WrongType {
             location,
             key,
-            message,
+            expected,
+            found,
         }
     }
+}
+
+/// serde's words for TOML's: a "sequence" is an array, a "map" or "struct" a table.
+fn toml_words(expected: &str) -> String {
+    expected
+        .replace("a sequence", "an array")
+        .replace("a map", "a table")
 }
 
 fn strip_indices(key: &str) -> String {

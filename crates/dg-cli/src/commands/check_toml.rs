@@ -37,14 +37,12 @@ pub fn run(global: &GlobalArgs, _args: &CheckTomlArgs) -> CliResult {
                 .as_ref()
                 .filter(|ws| files.nearest.as_ref().map(|n| &n.path) != Some(&ws.path))
             {
-                check.printer.out("");
                 check.file_block(&ws.path, Some(DirectoryType::Workspace), load_workspace(ws));
             }
         }
         // A file that is not even TOML stops the search; report it like any other broken file.
         Err(err) => {
             let file = err.location().map(|l| l.file.clone());
-            check.printer.out("");
             check.file_block(
                 file.as_deref().unwrap_or(Path::new("?")),
                 None,
@@ -72,7 +70,6 @@ struct Check<'a> {
 impl Check<'_> {
     /// The nearest file; at a workspace root, also the projects it lists.
     fn root_file(&mut self, found: &FoundFile) {
-        self.printer.out("");
         match found.directory_type {
             Some(DirectoryType::Workspace) => {
                 let (result, projects) = match dg_config::load_config_file(&found.path) {
@@ -104,7 +101,7 @@ impl Check<'_> {
         }
     }
 
-    /// `Found <type> configuration file: <path>`, then valid or its errors, then a blank line.
+    /// A blank line, `Found <type> configuration file: <path>`, valid or its errors, a blank line.
     fn file_block(&mut self, path: &Path, kind: Option<DirectoryType>, result: FileResult) {
         let (found, title) = match kind {
             Some(t) => (
@@ -116,6 +113,7 @@ impl Check<'_> {
                 "Configuration".to_string(),
             ),
         };
+        self.printer.out("");
         self.printer
             .out(format!("Found {found}: {}", path.display()));
         match result {
