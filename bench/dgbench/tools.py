@@ -20,8 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 USER_CONFIG = """\
 # Written by bench/run: the dg user config used while benchmarking.
-[cli.telemetry]
-enabled = false
+[cli]
+telemetry = { enabled = false }
 """
 
 
