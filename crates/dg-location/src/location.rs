@@ -40,6 +40,24 @@ impl LocationSpec {
         }
     }
 
+    /// The location of a configured project (its `dg.toml` / `pyproject.toml` settings, defaults
+    /// applied); `workspace_file` is the workspace's `dg.toml` when the project is in one.
+    pub fn from_project(
+        project: &dg_config::project::ProjectConfig,
+        workspace_file: Option<&std::path::Path>,
+    ) -> Self {
+        Self {
+            name: project.code_location_name.clone(),
+            root: project.root.clone(),
+            root_module: project.root_module.clone(),
+            target_module: Some(project.code_location_target_module.clone()),
+            defs_module: Some(project.defs_module.clone()),
+            config_files: workspace_file
+                .map(|f| vec![f.to_path_buf()])
+                .unwrap_or_default(),
+        }
+    }
+
     /// The `load` request for this location.
     pub fn load_target(&self) -> LoadTarget {
         LoadTarget {
