@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use dg_config::{CliConfig, ConfigWarning, Context, Needs, UserConfig, WarningId};
+use dg_config::{CliConfig, ConfigWarning, Context, Needs, WarningId};
 
 use crate::args::GlobalArgs;
 use crate::error::{CliError, CliResult};
@@ -111,7 +111,8 @@ pub fn load(args: &GlobalArgs, needs: Option<Needs>) -> CliResult<Loaded> {
         dg_config::discover(&provisional.target_path).map_err(CliError::from_diagnostic)?;
     let settings = GlobalSettings::resolve(args, &[&user.cli, &file_cli(&context)])?;
     let printer = settings.printer();
-    warn_user_file(&settings, &printer, &user);
+    // Dagster cannot suppress the old-location warning (it is found before config is read); we can.
+    settings.warn_all(&printer, &user.warnings);
     settings.warn_all(&printer, &context.warnings);
     if let Some(needs) = needs {
         context.require(needs).map_err(CliError::from_diagnostic)?;
@@ -123,7 +124,54 @@ pub fn load(args: &GlobalArgs, needs: Option<Needs>) -> CliResult<Loaded> {
     })
 }
 
-fn warn_user_file(settings: &GlobalSettings, printer: &Printer, user: &UserConfig) {
-    // Dagster cannot suppress this one (it is found before any config is read); we can.
-    settings.warn_all(printer, &user.warnings);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parsed like the real command line, so new global flags do not break these tests.
+    fn args(verbose: bool) -> GlobalArgs {
+        use clap::Parser;
+        let mut argv = vec!["dg", "--target-path", "/somewhere"];
+        if verbose {
+            argv.push("--verbose");
+        }
+        argv.extend(["list", "projects"]);
+        crate::args::DgCli::try_parse_from(argv).unwrap().global
+    }
+
+    #[test]
+    fn defaults_without_config() {
+        let s = GlobalSettings::resolve(&args(false), &[]).unwrap();
+        assert!(!s.verbose);
+        assert!(s.telemetry_enabled);
+        assert!(s.suppress_warnings.is_empty());
+        assert_eq!(s.target_path, PathBuf::from("/somewhere"));
+    }
+
+    #[test]
+    fn file_beats_user_and_typed_flag_beats_both() {
+        let user = CliConfig {
+            verbose: Some(true),
+            telemetry_enabled: Some(false),
+            suppress_warnings: Some(vec![WarningId::CreateDagsterOutdated]),
+            ..CliConfig::default()
+        };
+        let file = CliConfig {
+            verbose: Some(false),
+            suppress_warnings: Some(vec![WarningId::DeprecatedPythonEnvironment]),
+            ..CliConfig::default()
+        };
+        let s = GlobalSettings::resolve(&args(false), &[&user, &file]).unwrap();
+        assert!(!s.verbose, "the workspace file wins over the user file");
+        assert!(
+            !s.telemetry_enabled,
+            "keys the file does not set keep the user value"
+        );
+        assert_eq!(
+            s.suppress_warnings,
+            vec![WarningId::DeprecatedPythonEnvironment]
+        );
+        let s = GlobalSettings::resolve(&args(true), &[&user, &file]).unwrap();
+        assert!(s.verbose, "a typed --verbose wins");
+    }
 }

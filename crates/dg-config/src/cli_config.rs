@@ -122,3 +122,39 @@ impl fmt::Display for ConfigWarning {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_layers_win_per_key() {
+        let user = CliConfig {
+            verbose: Some(true),
+            telemetry_enabled: Some(false),
+            ..CliConfig::default()
+        };
+        let file = CliConfig {
+            verbose: Some(false),
+            suppress_warnings: Some(vec![WarningId::CreateDagsterOutdated]),
+            ..CliConfig::default()
+        };
+        let merged = user.merge(file);
+        assert_eq!(merged.verbose, Some(false));
+        assert_eq!(merged.telemetry_enabled, Some(false));
+        assert_eq!(
+            merged.suppress_warnings,
+            Some(vec![WarningId::CreateDagsterOutdated])
+        );
+        assert!(!merged.is_empty());
+        assert!(CliConfig::default().is_empty());
+    }
+
+    #[test]
+    fn warning_names_round_trip() {
+        for id in WarningId::ALL {
+            assert_eq!(id.as_str().parse::<WarningId>(), Ok(id));
+        }
+        assert!("nope".parse::<WarningId>().is_err());
+    }
+}

@@ -272,3 +272,24 @@ impl Diagnostic for ConfigError {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_counts_lines_and_characters() {
+        let text = "a = 1\nb = \"é\"x\n";
+        let at = |offset| {
+            let l = Location::from_offset(Path::new("f.toml"), text, offset);
+            (l.line, l.column)
+        };
+        assert_eq!(at(0), (1, 1));
+        assert_eq!(at(6), (2, 1));
+        // `x` comes after the two-byte `é`: column counts characters, not bytes.
+        assert_eq!(at(text.find('x').unwrap()), (2, 8));
+        // Inside a multi-byte character and past the end do not panic.
+        assert_eq!(at(text.find('é').unwrap() + 1), (2, 6));
+        assert_eq!(at(999), (3, 1));
+    }
+}

@@ -274,3 +274,35 @@ pub(crate) fn closest<'a>(unknown: &str, valid: &[&'a str]) -> Option<&'a str> {
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_key_is_a_likely_typo_only() {
+        let valid = valid_keys("project");
+        assert_eq!(closest("root_modul", valid), Some("root_module"));
+        assert_eq!(closest("registry_module", valid), Some("registry_modules"));
+        assert_eq!(closest("zzz", valid), None);
+    }
+
+    #[test]
+    fn indices_are_stripped_for_key_lookup() {
+        assert_eq!(
+            strip_indices("workspace.projects[12]"),
+            "workspace.projects"
+        );
+        assert_eq!(strip_indices("cli"), "cli");
+    }
+
+    #[test]
+    fn format_follows_the_file_name() {
+        assert_eq!(FileFormat::of(Path::new("/x/dg.toml")), FileFormat::DgToml);
+        assert_eq!(
+            FileFormat::of(Path::new("/x/pyproject.toml")),
+            FileFormat::Pyproject
+        );
+        assert_eq!(FileFormat::Pyproject.key_prefix(), "tool.dg.");
+    }
+}

@@ -225,3 +225,21 @@ pub fn is_identifier(s: &str) -> bool {
 pub fn is_module_pattern(s: &str) -> bool {
     s.split('.').all(|seg| seg == "*" || is_identifier(seg))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_and_patterns() {
+        assert!(is_identifier("my_project2"));
+        assert!(is_identifier("_x"));
+        assert!(!is_identifier("2x"));
+        assert!(!is_identifier("my-project"));
+        assert!(!is_identifier(""));
+        assert!(is_module_pattern("a.components.*"));
+        assert!(is_module_pattern("*.b"));
+        assert!(!is_module_pattern("a..b"));
+        assert!(!is_module_pattern("a.b*"));
+    }
+}

@@ -216,3 +216,17 @@ fn escapes(path: &Path) -> bool {
         .next()
         .is_some_and(|c| matches!(c, Component::ParentDir))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_and_escape() {
+        assert_eq!(normalize(Path::new("./a/b/../c/")), PathBuf::from("a/c"));
+        assert_eq!(normalize(Path::new("../x")), PathBuf::from("../x"));
+        assert!(escapes(Path::new("../x")));
+        assert!(escapes(Path::new("a/../../x")));
+        assert!(!escapes(Path::new("a/../b")));
+    }
+}
