@@ -50,6 +50,10 @@ impl SqliteStorage {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(false);
+        let connect = match options.sqlite_max_pages {
+            Some(pages) => connect.pragma("max_page_count", pages.to_string()),
+            None => connect,
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(connect)

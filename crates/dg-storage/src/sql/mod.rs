@@ -19,6 +19,10 @@ pub struct OpenOptions {
     /// Migrate only up to this schema version (`None`: the latest). For tests of migrations and for
     /// tools that must not upgrade a database.
     pub schema_version: Option<i64>,
+    /// SQLite only: cap the database file at this many pages (SQLite's `max_page_count`), a quota
+    /// past which writes fail as on a full disk. Tests use it to check that a full disk is a clean
+    /// error; PostgreSQL ignores it.
+    pub sqlite_max_pages: Option<u64>,
 }
 
 /// Columns of `runs`, in the order [`RunRow`] reads them.
@@ -28,6 +32,9 @@ pub(crate) const RUN_COLUMNS: &str =
 
 /// Columns of `event_logs` that make an [`EventRecord`].
 pub(crate) const EVENT_COLUMNS: &str = "e.id, e.run_id, e.seq, e.body";
+
+/// Events per multi-row `INSERT` (9 parameters each: below SQLite's and PostgreSQL's limits).
+pub(crate) const INSERT_CHUNK: usize = 500;
 
 /// A `runs` row as read from either backend.
 pub(crate) struct RunRow {

@@ -46,24 +46,75 @@ macro_rules! impl_event_ops {
                 .fetch_one(&mut **tx)
                 .await
                 .map_err(|e| self.err(&action, e))?;
-                if let ($crate::EventKind::AssetMaterialization { .. }, Some(asset_key)) = (kind, &asset_key) {
-                    sqlx::query(
-                        "INSERT INTO asset_latest (asset_key, partition_key, event_id, run_id, timestamp) \
-                         VALUES ($1, $2, $3, $4, $5) \
-                         ON CONFLICT (asset_key, partition_key) DO UPDATE SET \
-                         event_id = excluded.event_id, run_id = excluded.run_id, timestamp = excluded.timestamp \
-                         WHERE asset_latest.event_id < excluded.event_id",
-                    )
-                    .bind(asset_key)
-                    .bind(kind.partition().unwrap_or(""))
-                    .bind(id)
-                    .bind(run_id)
-                    .bind(event.timestamp)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(|e| self.err(&action, e))?;
-                }
+                self.update_asset_index(tx, run_id, id, event).await?;
                 Ok(id)
+            }
+
+            /// Keeps `asset_latest` pointing at the newest materialization of each key and partition.
+            async fn update_asset_index(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                run_id: &str,
+                id: i64,
+                event: &$crate::Event,
+            ) -> $crate::Result<()> {
+                let kind = &event.kind;
+                let $crate::EventKind::AssetMaterialization { asset_key, .. } = kind else { return Ok(()) };
+                sqlx::query(
+                    "INSERT INTO asset_latest (asset_key, partition_key, event_id, run_id, timestamp) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (asset_key, partition_key) DO UPDATE SET \
+                     event_id = excluded.event_id, run_id = excluded.run_id, timestamp = excluded.timestamp \
+                     WHERE asset_latest.event_id < excluded.event_id",
+                )
+                .bind(asset_key.to_db_string())
+                .bind(kind.partition().unwrap_or(""))
+                .bind(id)
+                .bind(run_id)
+                .bind(event.timestamp)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| self.err(&format!("updating the asset index for run `{run_id}`"), e))?;
+                Ok(())
+            }
+
+            /// Inserts sequenced events with one multi-row statement; returns `(seq, id)` pairs.
+            async fn insert_chunk(
+                &self,
+                tx: &mut sqlx::Transaction<'static, $db>,
+                run_id: &str,
+                chunk: &[&$crate::SequencedEvent],
+            ) -> $crate::Result<Vec<(i64, i64)>> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO event_logs (run_id, seq, event_type, timestamp, step_key, asset_key, \
+                     partition_key, check_name, body) ",
+                );
+                q.push_values(chunk, |mut row, e| {
+                    let kind = &e.event.kind;
+                    row.push_bind(run_id.to_string())
+                        .push_bind(e.seq)
+                        .push_bind(kind.event_type())
+                        .push_bind(e.event.timestamp)
+                        .push_bind(e.event.step_key.clone())
+                        .push_bind(kind.asset_key().map(|k| k.to_db_string()))
+                        .push_bind(kind.partition().map(str::to_string))
+                        .push_bind(kind.check_name().map(str::to_string))
+                        .push_bind($crate::sql::event_body(&e.event));
+                });
+                q.push(" RETURNING seq, id");
+                let pairs: Vec<(i64, i64)> = q
+                    .build_query_as()
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(|e| self.err(&format!("appending events of run `{run_id}`"), e))?;
+                let by_seq: std::collections::HashMap<i64, i64> = pairs.iter().copied().collect();
+                // The index is updated in storage-id order so the newest materialization wins.
+                for e in chunk {
+                    if let (Some(&id), $crate::EventKind::AssetMaterialization { .. }) = (by_seq.get(&e.seq), &e.event.kind) {
+                        self.update_asset_index(tx, run_id, id, &e.event).await?;
+                    }
+                }
+                Ok(pairs)
             }
 
             async fn do_next_seq<'e, E>(&self, ex: E, run_id: &str) -> $crate::Result<i64>
@@ -98,21 +149,34 @@ macro_rules! impl_event_ops {
                         ),
                     });
                 }
-                let mut ids = Vec::with_capacity(events.len());
-                for e in events {
-                    if e.seq < next {
-                        // Already stored by an earlier (acknowledged or not) attempt.
-                        let id: i64 = sqlx::query_scalar("SELECT id FROM event_logs WHERE run_id = $1 AND seq = $2")
-                            .bind(run_id)
-                            .bind(e.seq)
-                            .fetch_one(&mut *tx)
-                            .await
-                            .map_err(|err| self.err(&action, err))?;
-                        ids.push(id);
-                    } else {
-                        ids.push(self.insert_event(&mut tx, run_id, Some(e.seq), &e.event).await?);
-                    }
+                // Events already stored by an earlier (acknowledged or not) attempt keep their ids.
+                let mut ids: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+                if first.seq < next {
+                    let rows: Vec<(i64, i64)> = sqlx::query_as(
+                        "SELECT seq, id FROM event_logs WHERE run_id = $1 AND seq >= $2 AND seq < $3",
+                    )
+                    .bind(run_id)
+                    .bind(first.seq)
+                    .bind(next)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(|e| self.err(&action, e))?;
+                    ids.extend(rows);
                 }
+                let fresh: Vec<&$crate::SequencedEvent> = events.iter().filter(|e| e.seq >= next).collect();
+                for chunk in fresh.chunks($crate::sql::INSERT_CHUNK) {
+                    ids.extend(self.insert_chunk(&mut tx, run_id, chunk).await?);
+                }
+                let ids = events
+                    .iter()
+                    .map(|e| {
+                        ids.get(&e.seq).copied().ok_or_else(|| $crate::StorageError::Corrupt {
+                            location: self.location(),
+                            what: format!("event {} of run `{run_id}`", e.seq),
+                            message: "stored but not found again".into(),
+                        })
+                    })
+                    .collect::<$crate::Result<Vec<i64>>>()?;
                 tx.commit().await.map_err(|e| self.err(&action, e))?;
                 Ok(ids)
             }

@@ -99,6 +99,7 @@ impl TestDb {
     pub async fn raw(&self, sql: &str) {
         let keep = OpenOptions {
             schema_version: Some(0),
+            ..Default::default()
         };
         match &self.storage {
             StorageConfig::Sqlite(c) => {

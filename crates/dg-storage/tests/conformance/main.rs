@@ -60,15 +60,16 @@ fn main() -> std::process::ExitCode {
         monitor::orphaned_runs_are_marked_failed,
     ];
     let postgres_only = list![schema::unreachable_postgres_is_a_prompt_error];
+    let sqlite_only = list![schema::full_disk_is_a_clean_error];
 
     let skip_pg = std::env::var(DG_TEST_SKIP_POSTGRES).is_ok_and(|v| !v.is_empty() && v != "0");
     let mut trials = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let tests = both.iter().chain(if backend == Backend::Postgres {
-            postgres_only.iter()
-        } else {
-            [].iter()
-        });
+        let only = match backend {
+            Backend::Postgres => &postgres_only,
+            Backend::Sqlite => &sqlite_only,
+        };
+        let tests = both.iter().chain(only.iter());
         for &(name, test) in tests {
             let trial = Trial::test(format!("{}::{name}", backend.name()), move || {
                 fixture::run(backend, test);

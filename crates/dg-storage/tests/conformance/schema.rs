@@ -25,6 +25,7 @@ pub async fn migrates_from_the_previous_version(db: TestDb) -> TestDb {
     let old = db
         .open_with(&OpenOptions {
             schema_version: Some(1),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -139,5 +140,42 @@ pub async fn unreachable_postgres_is_a_prompt_error(db: TestDb) -> TestDb {
         "{err:?}"
     );
     hold.abort();
+    db
+}
+
+pub async fn full_disk_is_a_clean_error(db: TestDb) -> TestDb {
+    // A quota of 64 pages (256 KiB): the schema fits, a few batches of big events do not.
+    let options = OpenOptions {
+        sqlite_max_pages: Some(64),
+        ..Default::default()
+    };
+    let s = db.open_with(&options).await.unwrap();
+    let run = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
+    let mut stored = 0;
+    let err = loop {
+        let batch: Vec<_> = (stored + 1..=stored + 10)
+            .map(|seq| {
+                let mut e = crate::util::log(seq);
+                e.event.kind = dg_storage::EventKind::Stdout {
+                    text: "x".repeat(4000),
+                };
+                e
+            })
+            .collect();
+        match s.append_events(&run, &batch).await {
+            Ok(_) => stored += 10,
+            Err(e) => break e,
+        }
+        assert!(stored < 10_000, "the quota was never hit");
+    };
+    assert!(matches!(err, StorageError::DiskFull { .. }), "{err:?}");
+    assert!(stored > 0, "some batches fit before the quota");
+    assert!(err.to_string().contains("is full"), "{err}");
+    assert!(dg_config::Diagnostic::hint(&err)
+        .unwrap()
+        .contains("Free disk space"));
+    // Everything acknowledged is there, nothing of the failed batch, and reads still work.
+    assert_eq!(all_events(s.as_ref(), &run).await.len() as i64, stored);
+    assert_eq!(s.next_seq(&run).await.unwrap(), stored + 1);
     db
 }
