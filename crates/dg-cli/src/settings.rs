@@ -35,15 +35,23 @@ impl GlobalSettings {
         let merged = layers.iter().fold(CliConfig::default(), |acc, layer| {
             acc.merge((*layer).clone())
         });
-        let target_path = match &args.target_path {
-            Some(path) => std::path::absolute(path).map_err(|e| {
-                CliError::usage(format!("Invalid `--target-path` `{}`: {e}", path.display()))
-            })?,
-            None => std::env::current_dir().map_err(|e| {
-                CliError::usage(format!("Cannot read the current directory: {e}"))
-                    .with_hint("Run dg from a folder that exists, or pass `--target-path`.")
-            })?,
-        };
+        let target_path =
+            match &args.target_path {
+                Some(path) if !path.exists() => return Err(CliError::usage(format!(
+                    "`--target-path` `{}` does not exist",
+                    path.display()
+                ))
+                .with_hint(
+                    "Pass a folder that exists (a project, a workspace, or a folder below one).",
+                )),
+                Some(path) => std::path::absolute(path).map_err(|e| {
+                    CliError::usage(format!("Invalid `--target-path` `{}`: {e}", path.display()))
+                })?,
+                None => std::env::current_dir().map_err(|e| {
+                    CliError::usage(format!("Cannot read the current directory: {e}"))
+                        .with_hint("Run dg from a folder that exists, or pass `--target-path`.")
+                })?,
+            };
         Ok(Self {
             target_path,
             // A flag can only switch verbosity on, so "typed" means `true`.
@@ -131,7 +139,7 @@ mod tests {
     /// Parsed like the real command line, so new global flags do not break these tests.
     fn args(verbose: bool) -> GlobalArgs {
         use clap::Parser;
-        let mut argv = vec!["dg", "--target-path", "/somewhere"];
+        let mut argv = vec!["dg", "--target-path", "/"];
         if verbose {
             argv.push("--verbose");
         }
@@ -145,7 +153,7 @@ mod tests {
         assert!(!s.verbose);
         assert!(s.telemetry_enabled);
         assert!(s.suppress_warnings.is_empty());
-        assert_eq!(s.target_path, PathBuf::from("/somewhere"));
+        assert_eq!(s.target_path, PathBuf::from("/"));
     }
 
     #[test]

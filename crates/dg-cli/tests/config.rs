@@ -129,6 +129,20 @@ fn target_path_selects_the_context() {
 }
 
 #[test]
+fn target_path_must_exist() {
+    let ctx = TestContext::new();
+    dg_snapshot!(ctx, ctx.dg().args(["list", "projects", "--target-path", "nope"]), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: `--target-path` `nope` does not exist
+    hint: Pass a folder that exists (a project, a workspace, or a folder below one).
+    ");
+}
+
+#[test]
 fn outside_any_project_lists_nearby_candidates() {
     let ctx = TestContext::new();
     ctx.write("one/pyproject.toml", project_toml("one", ""));
