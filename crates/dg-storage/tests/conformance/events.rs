@@ -274,9 +274,9 @@ pub async fn concurrent_processes_store_each_event_once_in_order(db: TestDb) -> 
     let other = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
     let total = 500;
     let children = vec![
-        crate::child::spawn(&db, &shared, total, 11),
-        crate::child::spawn(&db, &shared, total, 17),
-        crate::child::spawn(&db, &other, total, 5),
+        crate::child::spawn(&db, &shared, total, 11, 0),
+        crate::child::spawn(&db, &shared, total, 17, 0),
+        crate::child::spawn(&db, &other, total, 5, 0),
     ];
     for mut child in children {
         let status = tokio::task::spawn_blocking(move || child.wait())
@@ -287,5 +287,39 @@ pub async fn concurrent_processes_store_each_event_once_in_order(db: TestDb) -> 
     }
     assert_exactly_once_in_order(&all_events(s.as_ref(), &shared).await, total);
     assert_exactly_once_in_order(&all_events(s.as_ref(), &other).await, total);
+    db
+}
+
+pub async fn a_killed_writer_loses_no_acknowledged_event(db: TestDb) -> TestDb {
+    let s = db.open().await;
+    let run = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
+    let (total, batch) = (20_000, 50);
+    let mut child = crate::child::spawn(&db, &run, total, batch, 5);
+    // Kill the writer (SIGKILL) once it is well under way.
+    while s.next_seq(&run).await.unwrap() <= 200 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!status.success());
+    // Only whole batches were stored: each is one transaction.
+    let stored = s.next_seq(&run).await.unwrap() - 1;
+    assert_eq!(
+        stored % batch,
+        0,
+        "a partial batch was stored ({stored} events)"
+    );
+    assert_exactly_once_in_order(&all_events(s.as_ref(), &run).await, stored);
+    // A restarted writer that resends everything from the start completes the run exactly once.
+    let mut again = crate::child::spawn(&db, &run, total, batch, 0);
+    let status = tokio::task::spawn_blocking(move || again.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+    assert_exactly_once_in_order(&all_events(s.as_ref(), &run).await, total);
     db
 }

@@ -50,6 +50,7 @@ fn main() -> std::process::ExitCode {
         events::cursor_tailing_sees_each_event_once,
         events::concurrent_tasks_store_each_event_once_in_order,
         events::concurrent_processes_store_each_event_once_in_order,
+        events::a_killed_writer_loses_no_acknowledged_event,
         assets::latest_materialization_by_partition,
         assets::materialization_history_pages,
         assets::asset_check_results,
