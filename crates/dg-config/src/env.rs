@@ -39,33 +39,13 @@ pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
 /// Tests only: the folder where tests keep environments they build once and reuse (a shared Python
 /// environment with the pinned `dagster`). Default `~/.cache/dg-tests`.
 pub const DG_TEST_CACHE_DIR: &str = "DG_TEST_CACHE_DIR";
+/// Tests only: the Chromium executable the browser tests run headless (default `chromium` on `PATH`;
+/// `scripts/test` sets it). The tests fail, naming this variable, when it cannot be started.
+pub const DG_TEST_CHROMIUM: &str = "DG_TEST_CHROMIUM";
 /// uv's cache folder; tests point every `uv` they run at one shared cache so environments build fast.
 pub const UV_CACHE_DIR: &str = "UV_CACHE_DIR";
 /// uv: whether uv may download Python builds; tests set `never` (the machine's Python is used).
 pub const UV_PYTHON_DOWNLOADS: &str = "UV_PYTHON_DOWNLOADS";
-/// In a project's `.env`: the Python interpreter to load the project with (relative paths are
-/// resolved against the project root). Overrides the project's `.venv`, as in Dagster's `dg`.
-pub const DG_PROJECT_PYTHON_EXECUTABLE: &str = "DG_PROJECT_PYTHON_EXECUTABLE";
-/// The active virtual environment (set by `source .venv/bin/activate`); used with `--use-active-venv`.
-pub const VIRTUAL_ENV: &str = "VIRTUAL_ENV";
-/// The `uv` executable dg runs to create and sync project environments (default: `uv` on `PATH`).
-pub const DG_UV: &str = "DG_UV";
-/// Set on every agent process: the number of the inherited file descriptor of the private
-/// host-agent channel (a Unix socket). User code never needs it.
-pub const DG_AGENT_FD: &str = "DG_AGENT_FD";
-/// Set on every agent process: the agent's Python source, which the bootstrap passed with `-c`
-/// compiles and runs (it removes the variable before user code is imported).
-pub const DG_AGENT_SOURCE: &str = "DG_AGENT_SOURCE";
-/// Seconds a code location may take to load before its agent is stopped (default 180).
-pub const DG_LOCATION_LOAD_TIMEOUT: &str = "DG_LOCATION_LOAD_TIMEOUT";
-/// Folder of dg's caches, such as the snapshot cache (default `$XDG_CACHE_HOME/dg`, else `~/.cache/dg`).
-pub const DG_CACHE_DIR: &str = "DG_CACHE_DIR";
-/// Base folder for user caches (XDG Base Directory spec).
-pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
-/// Tests only: the folder where tests keep environments they build once and reuse (a shared Python
-/// environment with the pinned `dagster`). Default `~/.cache/dg-tests`.
-pub const DG_TEST_CACHE_DIR: &str = "DG_TEST_CACHE_DIR";
-/// uv's cache folder; tests point every `uv` they run at one shared cache so environments build fast.
-pub const UV_CACHE_DIR: &str = "UV_CACHE_DIR";
-/// uv: whether uv may download Python builds; tests set `never` (the machine's Python is used).
-pub const UV_PYTHON_DOWNLOADS: &str = "UV_PYTHON_DOWNLOADS";
+/// Tests only: set by `dg-python`'s signal test when it re-runs its own test binary as a host whose
+/// child must be ended when the host gets Ctrl-C; the value is the file the host writes pids to.
+pub const DG_TEST_SIGNAL_HOST: &str = "DG_TEST_SIGNAL_HOST";

@@ -81,6 +81,8 @@ def main():
             )
     sys.stdout.flush()
     sys.stderr.flush()
+    # The host is gone or said goodbye: exit now, without waiting for threads user code started.
+    os._exit(0)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -103,8 +103,9 @@ impl Diagnostic for LoadError {
                 dg_config::env::DG_LOCATION_LOAD_TIMEOUT
             )),
             Self::Crashed { root, .. } => Some(format!(
-                "Code imported from `{}` ended the process (see its output above); run `python -c \"import <module>\"` \
-                 in the project's environment to reproduce.",
+                "Something imported from `{}` ended the Python process (`os._exit`, a crash in an extension \
+                 module, or a signal); its last output is shown with the error. Import the module with the \
+                 project's interpreter to reproduce.",
                 root.display()
             )),
             Self::Protocol { .. } => Some(

@@ -4,8 +4,10 @@
 //! What it guarantees for every child:
 //! - it leads its own process group, so a terminal's Ctrl-C reaches only the host, which decides
 //!   (see [`install_signal_forwarding`]) and a child's own children are ended with it;
-//! - the whole group is killed when the [`ManagedChild`] is dropped, and (Linux) the child is killed
-//!   when the host dies without running destructors (`PR_SET_PDEATHSIG`);
+//! - the whole group is killed when the [`ManagedChild`] is dropped. (`PR_SET_PDEATHSIG` is not
+//!   used: Linux sends it when the *thread* that spawned the child exits, which would kill a warm
+//!   agent started from a short-lived worker thread. A child with a private channel sees EOF on it
+//!   when the host dies, and the agent exits then.);
 //! - stdout and stderr are inherited, discarded, or captured line by line (kept in a bounded
 //!   buffer and, optionally, streamed to a callback as they arrive);
 //! - optionally, a private channel: one end of a Unix socket pair is passed to the child as an
@@ -135,7 +137,7 @@ impl ManagedChild {
         };
         let child_fd = pair.as_ref().map(|(_, theirs)| theirs.as_raw_fd());
         // SAFETY: the closure runs between fork and exec and only calls async-signal-safe functions
-        // (setpgid, prctl, dup2, fcntl) on values computed before the fork.
+        // (setpgid, dup2, fcntl) on values computed before the fork.
         #[allow(unsafe_code)]
         unsafe {
             command.pre_exec(move || prepare_child(child_fd));
@@ -344,8 +346,6 @@ fn prepare_child(channel_fd: Option<i32>) -> io::Result<()> {
         if libc::setpgid(0, 0) != 0 {
             return Err(io::Error::last_os_error());
         }
-        #[cfg(target_os = "linux")]
-        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         if let Some(fd) = channel_fd {
             if fd == CHANNEL_FD {
                 // dup2 onto itself keeps FD_CLOEXEC set: clear it explicitly.
