@@ -13,6 +13,8 @@
     var width = parseFloat(svg.getAttribute("data-width")) || 1;
     var height = parseFloat(svg.getAttribute("data-height")) || 1;
     var view = { x: 0, y: 0, scale: 1 };
+    // Until the user pans or zooms, the graph stays fitted to the element, also when it resizes.
+    var touched = false;
 
     function box() {
       var r = svg.getBoundingClientRect();
@@ -38,6 +40,7 @@
 
     // Zoom by `factor`, keeping the graph point under (cx, cy) (element pixels) in place.
     function zoomAt(factor, cx, cy) {
+      touched = true;
       var gx = view.x + cx / view.scale;
       var gy = view.y + cy / view.scale;
       view.scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE, view.scale * factor));
@@ -67,7 +70,12 @@
       if (!drag.moving && Math.abs(dx) + Math.abs(dy) < DRAG_THRESHOLD) return;
       if (!drag.moving) {
         drag.moving = true;
-        svg.setPointerCapture(e.pointerId);
+        touched = true;
+        try {
+          svg.setPointerCapture(e.pointerId);
+        } catch (err) {
+          // Synthetic or already released pointers cannot be captured; panning still works.
+        }
         svg.classList.add("dragging");
       }
       view.x = drag.vx - dx / view.scale;
@@ -95,7 +103,7 @@
       button.addEventListener("click", function () {
         var b = box();
         var action = button.getAttribute("data-zoom");
-        if (action === "fit") fit();
+        if (action === "fit") { touched = false; fit(); }
         else zoomAt(action === "in" ? 1.25 : 0.8, b.w / 2, b.h / 2);
       });
     });
@@ -130,7 +138,9 @@
       if (node && !node.contains(e.relatedTarget)) clear();
     });
 
-    window.addEventListener("resize", apply);
+    function resized() { if (touched) apply(); else fit(); }
+    if (window.ResizeObserver) new ResizeObserver(resized).observe(svg);
+    else window.addEventListener("resize", resized);
     fit();
   }
 

@@ -3,7 +3,8 @@
 //! A group frame spans the columns from its leftmost to its rightmost node and is as tall as its
 //! fullest column. Frames are placed with a skyline per column: a frame goes as high as the columns
 //! it spans allow. Groups are packed inside their location first, then locations are packed on the
-//! whole drawing, both in name order, so a location's groups always sit inside its frame. Horizontal
+//! whole drawing, both from the leftmost starting column on (ties in name order, the sorts are
+//! stable), so upstream frames sit top left and a location's groups always sit inside its frame. Horizontal
 //! separation of frames that share a row comes from the gap between columns (see [`pad_limit`]).
 
 use std::collections::BTreeMap;
@@ -159,7 +160,12 @@ pub(crate) fn pack(graph: &GraphInput, layers: &Layers, options: &LayoutOptions)
     let mut relative_top = vec![0.0; groups.len()];
     for (li, loc) in locations.iter_mut().enumerate() {
         let mut sky = Skyline::new(loc.max_layer - loc.min_layer + 1, options.cluster_gap);
-        for (gi, band) in groups.iter().enumerate().filter(|(_, b)| b.location == li) {
+        let mut members: Vec<usize> = (0..groups.len())
+            .filter(|&g| groups[g].location == li)
+            .collect();
+        members.sort_by_key(|&g| groups[g].min_layer);
+        for gi in members {
+            let band = &groups[gi];
             relative_top[gi] = sky.place(
                 band.min_layer - loc.min_layer,
                 band.max_layer - loc.min_layer,
@@ -169,7 +175,10 @@ pub(crate) fn pack(graph: &GraphInput, layers: &Layers, options: &LayoutOptions)
         loc.outer_height = location_header + 2.0 * location_padding + sky.height();
     }
     let mut sky = Skyline::new(layers.count, options.cluster_gap);
-    for loc in &mut locations {
+    let mut packing_order: Vec<usize> = (0..locations.len()).collect();
+    packing_order.sort_by_key(|&l| locations[l].min_layer);
+    for l in packing_order {
+        let loc = &mut locations[l];
         loc.outer_top = options.margin + sky.place(loc.min_layer, loc.max_layer, loc.outer_height);
     }
     for (band, rel) in groups.iter_mut().zip(relative_top) {
