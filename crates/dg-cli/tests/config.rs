@@ -306,6 +306,45 @@ fn check_toml_reports_each_broken_file() {
 }
 
 #[test]
+fn check_toml_reports_invalid_toml_and_unknown_directory_type() {
+    let ctx = TestContext::new();
+    ctx.write("broken/dg.toml", "directory_type = \"project\"\n[project\n");
+    dg_snapshot!(ctx, ctx.dg().args(["check", "toml"]).current_dir(ctx.path("broken")), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+    Checking TOML configuration files...
+
+    Found configuration file: [TEMP]/work/broken/dg.toml
+    Configuration file errors:
+
+    Invalid TOML at `[TEMP]/work/broken/dg.toml:2:9`: invalid table header; expected `.`, `]`
+    hint: Fix the TOML syntax in `[TEMP]/work/broken/dg.toml` at line 2.
+
+
+    ----- stderr -----
+    error: One or more TOML configuration files contain errors.
+    ");
+    ctx.write("odd/dg.toml", "directory_type = \"component\"\n");
+    dg_snapshot!(ctx, ctx.dg().args(["check", "toml"]).current_dir(ctx.path("odd")), @r#"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+    Checking TOML configuration files...
+
+    Found configuration file: [TEMP]/work/odd/dg.toml
+    Configuration file errors:
+
+    Invalid value for `directory_type` at `[TEMP]/work/odd/dg.toml:1:18`: expected `"project"` or `"workspace"`, found `"component"`
+    hint: Set `directory_type` to `"project"` or `"workspace"`.
+
+
+    ----- stderr -----
+    error: One or more TOML configuration files contain errors.
+    "#);
+}
+
+#[test]
 fn check_toml_outside_any_project() {
     let ctx = TestContext::new();
     dg_snapshot!(ctx, ctx.dg().args(["check", "toml"]), @"

@@ -106,11 +106,11 @@ impl Check<'_> {
         let (found, title) = match kind {
             Some(t) => (
                 format!("{} configuration file", t.as_str()),
-                capitalize(t.as_str()),
+                format!("{} configuration file", capitalize(t.as_str())),
             ),
             None => (
                 "configuration file".to_string(),
-                "Configuration".to_string(),
+                "Configuration file".to_string(),
             ),
         };
         self.printer.out("");
@@ -118,14 +118,12 @@ impl Check<'_> {
             .out(format!("Found {found}: {}", path.display()));
         match result {
             Ok(warnings) => {
-                self.printer
-                    .out(format!("{title} configuration file is valid."));
+                self.printer.out(format!("{title} is valid."));
                 self.settings.warn_all(&self.printer, &warnings);
             }
             Err(errors) => {
                 self.has_errors = true;
-                self.printer
-                    .out(format!("{title} configuration file errors:\n"));
+                self.printer.out(format!("{title} errors:\n"));
                 for err in &errors {
                     self.printer.out(render(err));
                 }
