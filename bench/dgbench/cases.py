@@ -40,6 +40,13 @@ class Row:
         return self.real.median / self.ours.median
 
     @property
+    def cpu_ratio(self) -> Optional[float]:
+        """Real median CPU time divided by ours; `None` when either side failed or used none."""
+        if not (self.real.ok and self.ours.ok) or self.ours.cpu_median <= 0:
+            return None
+        return self.real.cpu_median / self.ours.cpu_median
+
+    @property
     def meets_target(self) -> Optional[bool]:
         """Whether the ratio reaches the case's target (`None` when it has none)."""
         if self.target is None:

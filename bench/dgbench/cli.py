@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .cases import CASES, Context
+from . import case_create_project  # noqa: F401  (registers the `create-project` case)
 from .measure import measure_floor
 from .report import header, table
 from .tools import SetupError, default_cache_dir, prepare

@@ -4,7 +4,8 @@
 output is kept for checking) and returns a `Measurement`: median, min and max wall time and the
 peak resident memory of the whole process tree. `measure_interleaved` does the same for several
 commands at once, interleaving their timed runs so that load from elsewhere on a shared machine
-falls on every side alike.
+falls on every side alike. CPU time (user + system) is kept too: it moves less than wall time
+when other work competes for the cores.
 
 Wall time is taken around spawn-and-wait in this process, so it includes the cost of
 `fork`/`exec` from Python (about a millisecond; `measure_floor()` measures it with `/bin/true`
@@ -55,7 +56,7 @@ class Measurement:
     peak_rss_kib: int
     first: RunOutput
     failed_runs: int = 0
-    notes: list[str] = field(default_factory=list)
+    cpu_times: list[float] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -66,6 +67,11 @@ class Measurement:
     def median(self) -> float:
         """Median wall time in seconds."""
         return statistics.median(self.times)
+
+    @property
+    def cpu_median(self) -> float:
+        """Median CPU time (user + system, of the process and the children it waited for)."""
+        return statistics.median(self.cpu_times) if self.cpu_times else 0.0
 
     @property
     def min(self) -> float:
@@ -145,6 +151,7 @@ class _OneRun:
     seconds: float
     exit_code: int
     peak_rss_kib: int
+    cpu_seconds: float
 
 
 GNU_TIME = "/usr/bin/time"
@@ -180,9 +187,10 @@ def run_once(
         sampler = _TreeSampler(proc.pid, skip_root=use_time) if sample_tree else None
         if sampler:
             sampler.start()
-        _, status, _ = os.wait4(proc.pid, 0)
+        _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         code = os.waitstatus_to_exitcode(status)
+        proc.returncode = code  # reaped here; tell Popen so it does not wait again
         peak = sampler.stop() if sampler else 0
         if use_time:
             peak = max(peak, _time_rss(rss.read()))
@@ -190,7 +198,7 @@ def run_once(
             for sink in (out, err):
                 sink.seek(0)
                 capture.append(sink.read().decode(errors="replace"))
-    return _OneRun(elapsed, code, peak)
+    return _OneRun(elapsed, code, peak, usage.ru_utime + usage.ru_stime)
 
 
 def _time_rss(text: str) -> int:
@@ -241,14 +249,17 @@ def measure_interleaved(
         firsts.append(RunOutput(warm.exit_code, captured[0], captured[1]))
         peaks.append(warm.peak_rss_kib)
     times: list[list[float]] = [[] for _ in sides]
+    cpu: list[list[float]] = [[] for _ in sides]
     failed = [0 for _ in sides]
     for i in _schedule([max(runs, 1) for _, runs in sides]):
         one = run_once(sides[i][0], cwd, env, sample_tree=sample_tree)
         times[i].append(one.seconds)
+        cpu[i].append(one.cpu_seconds)
         peaks[i] = max(peaks[i], one.peak_rss_kib)
         failed[i] += one.exit_code != 0
     return [
-        Measurement(times=times[i], peak_rss_kib=peaks[i], first=firsts[i], failed_runs=failed[i])
+        Measurement(times=times[i], peak_rss_kib=peaks[i], first=firsts[i],
+                    failed_runs=failed[i], cpu_times=cpu[i])
         for i in range(len(sides))
     ]
 

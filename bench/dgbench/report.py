@@ -1,8 +1,9 @@
 """The results as markdown: a header naming the machine and the command, then one table.
 
 The table has one row per case and size: median (min-max) wall time of each side, the ratio of
-the medians (real / ours, so "120x" means ours is 120 times faster), peak RSS of each side's
-process tree, and whether the case's target ratio was met. Notes follow the table.
+the medians (real / ours, so "120x" means ours is 120 times faster), the same ratio of median
+CPU time (user + system), peak RSS of each side's process tree, and whether the case's target
+(on wall time) was met. Notes follow the table.
 """
 
 from __future__ import annotations
@@ -40,8 +41,7 @@ def _cell(m: Measurement) -> str:
     return f"{fmt_seconds(m.median)} ({fmt_seconds(m.min)}-{fmt_seconds(m.max)}, n={len(m.times)})"
 
 
-def _ratio(row: Row) -> str:
-    r = row.ratio
+def _ratio(r: Optional[float]) -> str:
     if r is None:
         return "-"
     return f"{r:.0f}x" if r >= 10 else f"{r:.1f}x"
@@ -58,14 +58,15 @@ def table(rows: list) -> str:
     """The results table and its notes, in markdown."""
     out = [
         "| case | projects | real dg: median (min-max) | ours: median (min-max) | ratio "
-        "| real peak RSS | ours peak RSS | target |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| CPU ratio | real peak RSS | ours peak RSS | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     notes = []
     for row in rows:
         size = "" if row.size is None else str(row.size)
         out.append(
-            f"| `{row.case}` | {size} | {_cell(row.real)} | {_cell(row.ours)} | {_ratio(row)} "
+            f"| `{row.case}` | {size} | {_cell(row.real)} | {_cell(row.ours)} | {_ratio(row.ratio)} "
+            f"| {_ratio(row.cpu_ratio)} "
             f"| {fmt_rss(row.real.peak_rss_kib)} | {fmt_rss(row.ours.peak_rss_kib)} "
             f"| {_target(row)} |"
         )

@@ -36,6 +36,7 @@ class MeasureTest(unittest.TestCase):
         m = measure(["/bin/echo", "hello"], Path("/"), runs=4)
         self.assertTrue(m.ok)
         self.assertEqual(len(m.times), 4)
+        self.assertEqual(len(m.cpu_times), 4)
         self.assertEqual(m.first.stdout, "hello\n")
         self.assertLessEqual(m.min, m.median)
         self.assertLessEqual(m.median, m.max)
@@ -50,6 +51,7 @@ class MeasureTest(unittest.TestCase):
     def test_peak_rss_of_one_process_excludes_the_harness(self):
         small = measure(["/bin/true"], Path("/"), runs=1)
         big = measure(hold(120, 0), Path("/"), runs=1)
+        self.assertGreater(big.cpu_median, 0)
         self.assertLess(small.peak_rss_kib, 8 * MIB)
         self.assertGreaterEqual(big.peak_rss_kib, 120 * MIB)
 
@@ -75,7 +77,8 @@ class MeasureTest(unittest.TestCase):
 
 
 def _m(median: float, code: int = 0) -> Measurement:
-    return Measurement(times=[median], peak_rss_kib=2048, first=RunOutput(code, "", "boom"))
+    return Measurement(times=[median], peak_rss_kib=2048, first=RunOutput(code, "", "boom"),
+                       cpu_times=[median / 2])
 
 
 class ReportTest(unittest.TestCase):
@@ -86,7 +89,7 @@ class ReportTest(unittest.TestCase):
         ]
         text = table(rows)
         self.assertIn("| `dg list projects` | 2 | 1.50 s (1.50 s-1.50 s, n=1) |", text)
-        self.assertIn("| 150x | 2.0 MiB | 2.0 MiB | >= 100x yes |", text)
+        self.assertIn("| 150x | 150x | 2.0 MiB | 2.0 MiB | >= 100x yes |", text)
         self.assertIn("| 500x |", text)
 
     def test_failed_side_has_no_ratio_and_a_note(self):
