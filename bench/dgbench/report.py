@@ -23,9 +23,9 @@ from .tools import REPO, Tools
 
 def fmt_seconds(s: float) -> str:
     """`0.0012` -> `1.20 ms`, `0.25` -> `250 ms`, `1.5` -> `1.50 s`."""
-    if s < 0.01:
+    if s < 0.009995:
         return f"{s * 1000:.2f} ms"
-    if s < 1:
+    if s < 0.9995:
         return f"{s * 1000:.0f} ms"
     return f"{s:.2f} s"
 

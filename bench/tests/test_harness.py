@@ -104,6 +104,8 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(fmt_seconds(0.0012), "1.20 ms")
         self.assertEqual(fmt_seconds(0.25), "250 ms")
         self.assertEqual(fmt_seconds(1.5), "1.50 s")
+        self.assertEqual(fmt_seconds(0.009999), "10 ms")
+        self.assertEqual(fmt_seconds(0.9999), "1.00 s")
 
 
 if __name__ == "__main__":
