@@ -11,9 +11,7 @@ use dg_python::process::{Captured, ChildSpec, LineSink, ManagedChild, Output, CH
 use dg_python::PythonEnvironment;
 
 use crate::error::LoadError;
-use crate::protocol::{
-    LoadTarget, Request, RequestEnvelope, Response, ResponseEnvelope, PROTOCOL_VERSION,
-};
+use crate::protocol::{LoadTarget, Request, Response, ResponseEnvelope, PROTOCOL_VERSION};
 use crate::snapshot::DefinitionsSnapshot;
 
 /// The agent's Python source, embedded at build time.
@@ -123,14 +121,24 @@ impl Agent {
 
     /// Sends `request` and waits at most `timeout` for the answer; on timeout the agent is killed.
     pub fn request(&mut self, request: Request, timeout: Duration) -> Result<Response, LoadError> {
+        let message = serde_json::to_value(&request).expect("requests serialize");
+        self.request_json(message, timeout)
+    }
+
+    /// Sends a request given as a JSON object (its `type` and fields; `v` and `id` are added), for
+    /// requests this host has no variant for (tests of forward compatibility, debugging).
+    pub fn request_json(
+        &mut self,
+        mut message: serde_json::Value,
+        timeout: Duration,
+    ) -> Result<Response, LoadError> {
         let id = self.next_id;
         self.next_id += 1;
-        let envelope = RequestEnvelope {
-            v: PROTOCOL_VERSION,
-            id,
-            request,
-        };
-        let mut line = serde_json::to_vec(&envelope).expect("requests serialize");
+        if let Some(object) = message.as_object_mut() {
+            object.insert("v".into(), PROTOCOL_VERSION.into());
+            object.insert("id".into(), id.into());
+        }
+        let mut line = serde_json::to_vec(&message).expect("JSON serializes");
         line.push(b'\n');
         if self.writer.write_all(&line).is_err() {
             return Err(self.crashed());
