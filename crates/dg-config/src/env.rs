@@ -49,3 +49,6 @@ pub const UV_PYTHON_DOWNLOADS: &str = "UV_PYTHON_DOWNLOADS";
 /// Tests only: set by `dg-python`'s signal test when it re-runs its own test binary as a host whose
 /// child must be ended when the host gets Ctrl-C; the value is the file the host writes pids to.
 pub const DG_TEST_SIGNAL_HOST: &str = "DG_TEST_SIGNAL_HOST";
+/// uv: never touch the network (tests set it with an empty cache to make `uv sync` fail as when
+/// the package index is unreachable).
+pub const UV_OFFLINE: &str = "UV_OFFLINE";
