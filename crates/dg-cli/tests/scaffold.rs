@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use dg_config::env;
 use dg_test::{dg_snapshot, TestContext};
 
 mod scaffold_common;
@@ -267,7 +268,7 @@ fn project_refusals_leave_the_disk_as_it_was() {
     hint: `create-dagster project .` needs an empty folder; pass a new folder name instead.
     ");
     // `--uv-sync` without uv is refused before anything is written.
-    dg_snapshot!(ctx, ctx.create_dagster().args(["project", "needs-uv", "--uv-sync"]).env("DG_UV", "/nonexistent/uv"), @"
+    dg_snapshot!(ctx, ctx.create_dagster().args(["project", "needs-uv", "--uv-sync"]).env(env::DG_UV, "/nonexistent/uv"), @"
     success: false
     exit_code: 2
     ----- stdout -----
@@ -283,7 +284,7 @@ fn project_refusals_leave_the_disk_as_it_was() {
 #[test]
 fn project_without_uv_is_created_with_a_warning() {
     let ctx = TestContext::new();
-    dg_snapshot!(ctx, ctx.create_dagster().args(["project", "no-uv"]).env("DG_UV", "/nonexistent/uv"), @"
+    dg_snapshot!(ctx, ctx.create_dagster().args(["project", "no-uv"]).env(env::DG_UV, "/nonexistent/uv"), @"
     success: true
     exit_code: 0
     ----- stdout -----
@@ -295,6 +296,41 @@ fn project_without_uv_is_created_with_a_warning() {
     ");
     assert!(ctx.path("no-uv/pyproject.toml").is_file());
     assert!(!ctx.path("no-uv/.venv").exists());
+}
+
+#[test]
+fn interactive_terminal_is_asked_before_syncing() {
+    let ctx = TestContext::new();
+    // `script` gives the command a terminal; the answer `n` comes through it.
+    let command = format!("{} project asked", ctx.bin("create-dagster").display());
+    let out = ctx
+        .command("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"n\n")?;
+            child.wait_with_output()
+        })
+        .expect("run `script` (util-linux)");
+    assert!(out.status.success());
+    // The terminal echoes the answer whenever it arrives: leave the echo out.
+    let text: String = String::from_utf8_lossy(&out.stdout)
+        .replace('\r', "")
+        .lines()
+        .filter(|l| *l != "n")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(ctx.filter(&text), @"
+    Created the Dagster project `asked` at `asked` (Python package `asked`).
+    Create the project's environment now with `uv sync` (writes `uv.lock` and `.venv`)? [Y/n]
+    No environment created: run `uv sync` in `asked` (dg also does when a command first needs it).
+    Next: `cd asked`, add definitions with `dg scaffold defs dagster.asset my_asset.py`, then run `dg dev`.
+    ");
+    assert!(ctx.path("asked/pyproject.toml").is_file());
+    assert!(!ctx.path("asked/.venv").exists());
 }
 
 #[test]

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use dg_config::env;
 use dg_test::{dg_snapshot, TestContext};
 
 mod scaffold_common;
@@ -111,8 +112,8 @@ fn failed_sync_keeps_the_project_and_says_how_to_retry() {
     let out = ctx
         .create_dagster()
         .args(["project", "offline"])
-        .env("UV_OFFLINE", "1")
-        .env("UV_CACHE_DIR", &empty_cache)
+        .env(env::UV_OFFLINE, "1")
+        .env(env::UV_CACHE_DIR, &empty_cache)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
