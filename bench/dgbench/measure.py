@@ -241,18 +241,25 @@ def measure_interleaved(
 
     Each side first gets its untimed run (output and peak RSS kept); then all timed runs
     follow in the order of `_schedule`. Returns one `Measurement` per side, in order.
+    A `cmd` may be a function of the run number (0 for the untimed run, then 1, 2, ...)
+    returning the command, for commands that need a fresh argument each time (a new path).
     """
+
+    def argv(i: int, n: int) -> Sequence[str]:
+        cmd = sides[i][0]
+        return cmd(n) if callable(cmd) else cmd
+
     firsts, peaks = [], []
-    for cmd, _ in sides:
+    for i in range(len(sides)):
         captured: list[str] = []
-        warm = run_once(cmd, cwd, env, sample_tree=True, capture=captured)
+        warm = run_once(argv(i, 0), cwd, env, sample_tree=True, capture=captured)
         firsts.append(RunOutput(warm.exit_code, captured[0], captured[1]))
         peaks.append(warm.peak_rss_kib)
     times: list[list[float]] = [[] for _ in sides]
     cpu: list[list[float]] = [[] for _ in sides]
     failed = [0 for _ in sides]
     for i in _schedule([max(runs, 1) for _, runs in sides]):
-        one = run_once(sides[i][0], cwd, env, sample_tree=sample_tree)
+        one = run_once(argv(i, len(times[i]) + 1), cwd, env, sample_tree=sample_tree)
         times[i].append(one.seconds)
         cpu[i].append(one.cpu_seconds)
         peaks[i] = max(peaks[i], one.peak_rss_kib)

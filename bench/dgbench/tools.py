@@ -6,7 +6,8 @@ the repository, and reused by later runs. Ours are built with
 `cargo build --release -p dg -p create-dagster` and taken from `target/release/`.
 
 Both sides get the same environment: a private dg user config (`DG_CLI_CONFIG`) that turns the
-real tool's telemetry off, so neither side writes telemetry logs during timing, and `NO_COLOR`.
+real tool's telemetry off, so neither side writes telemetry logs during timing, `NO_COLOR`, and
+`DAGSTER_DG_UPDATE_CHECK_ENABLED=0` so the real `create-dagster` does not ask PyPI for updates.
 """
 
 from __future__ import annotations
@@ -105,7 +106,15 @@ def bench_env(cache: Path) -> dict:
     cache.mkdir(parents=True, exist_ok=True)
     if not config.exists() or config.read_text() != USER_CONFIG:
         config.write_text(USER_CONFIG)
-    return dict(os.environ, DG_CLI_CONFIG=str(config), NO_COLOR="1", UV_PYTHON_DOWNLOADS="never")
+    return dict(
+        os.environ,
+        DG_CLI_CONFIG=str(config),
+        NO_COLOR="1",
+        UV_PYTHON_DOWNLOADS="never",
+        # The real create-dagster asks PyPI for its newest version on every call; keep the
+        # network out of the timings (ours never asks).
+        DAGSTER_DG_UPDATE_CHECK_ENABLED="0",
+    )
 
 
 def prepare(cache: Path, python: str, build: bool, ours_dir: Path | None, log) -> Tools:

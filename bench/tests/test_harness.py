@@ -6,6 +6,7 @@ processes (Python children that hold known amounts of memory) and assert what wa
 
 import shlex
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -67,6 +68,13 @@ class MeasureTest(unittest.TestCase):
             [(["/bin/echo", "a"], 2), (["/bin/echo", "b"], 5)], Path("/"))
         self.assertEqual((len(a.times), len(b.times)), (2, 5))
         self.assertEqual((a.first.stdout, b.first.stdout), ("a\n", "b\n"))
+
+    def test_a_side_can_take_a_fresh_command_per_run(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            (m,) = measure_interleaved([(lambda n: ["mkdir", f"{tmp}/run-{n}"], 3)], Path(tmp))
+            made = sorted(p.name for p in Path(tmp).iterdir())
+        self.assertTrue(m.ok)
+        self.assertEqual(made, ["run-0", "run-1", "run-2", "run-3"])
 
     def test_schedule_spreads_each_side_over_the_whole_run(self):
         order = _schedule([2, 6])
