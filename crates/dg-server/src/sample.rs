@@ -105,13 +105,16 @@ pub fn sample_graph(spec: &SampleSpec) -> GraphInput {
         })
         .collect();
     let mut edges = Vec::with_capacity(spec.edges + spec.cycles);
+    // Real graphs grow wider, not only deeper, as they grow: the window of likely upstream assets
+    // widens with the size of a group.
+    let window = (n / (locations * groups) / 4).max(12);
     if n >= 2 {
         for _ in 0..spec.edges {
             let to = 1 + rng.below(n - 1);
             let from = if rng.below(10) == 0 {
                 rng.below(to)
             } else {
-                to - 1 - rng.below(to.min(12))
+                to - 1 - rng.below(to.min(window))
             };
             edges.push((from, to));
         }

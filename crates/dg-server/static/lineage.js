@@ -3,7 +3,8 @@
 (function () {
   "use strict";
 
-  var MIN_SCALE = 0.02;
+  // Zooming out stops at half the fitted scale (or 0.05 when the graph fits better than that).
+  var minScale = 0.05;
   var MAX_SCALE = 4;
   var DRAG_THRESHOLD = 4;
 
@@ -31,8 +32,8 @@
     function fit() {
       var b = box();
       var pad = 16;
-      view.scale = Math.min((b.w - pad) / width, (b.h - pad) / height, 1.25);
-      view.scale = Math.max(view.scale, MIN_SCALE);
+      view.scale = Math.max(Math.min((b.w - pad) / width, (b.h - pad) / height, 1.25), 1e-4);
+      minScale = Math.min(0.05, view.scale / 2);
       view.x = (width - b.w / view.scale) / 2;
       view.y = (height - b.h / view.scale) / 2;
       apply();
@@ -43,7 +44,7 @@
       touched = true;
       var gx = view.x + cx / view.scale;
       var gy = view.y + cy / view.scale;
-      view.scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE, view.scale * factor));
+      view.scale = Math.min(MAX_SCALE, Math.max(minScale, view.scale * factor));
       view.x = gx - cx / view.scale;
       view.y = gy - cy / view.scale;
       apply();

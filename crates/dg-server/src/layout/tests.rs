@@ -139,6 +139,27 @@ fn a_ring_of_ten_thousand_does_not_recurse_or_hang() {
 }
 
 #[test]
+fn wide_fans_in_and_out_stay_apart() {
+    // 600 sources feed one hub, which feeds 600 sinks, in two groups of one location.
+    let n = 1201;
+    let hub = 600;
+    let mut graph = chain_graph(n, &[]);
+    for (i, node) in graph.nodes.iter_mut().enumerate() {
+        node.group = if i <= hub { "in" } else { "out" }.to_owned();
+    }
+    graph.edges = (0..hub).map(|i| (i, hub)).collect();
+    graph.edges.extend((hub + 1..n).map(|i| (hub, i)));
+    let options = LayoutOptions::default();
+    let out = layout(&graph, &options).unwrap();
+    check(&graph, &out, &options);
+    assert_eq!(out.layer_count, 3);
+    // The hub sits level with the middle of its fans.
+    let hub_y = out.nodes[hub].rect.y;
+    let first = out.nodes[0].rect.y.min(out.nodes[hub + 1].rect.y);
+    assert!(hub_y > first + 200.0 * (options.node_height + options.node_gap));
+}
+
+#[test]
 fn empty_graph_and_bad_edges() {
     let out = layout(&GraphInput::default(), &LayoutOptions::default()).unwrap();
     assert!(out.nodes.is_empty() && out.width > 0.0);
