@@ -46,6 +46,10 @@ class Channel:
         data = json.dumps(message, separators=(",", ":"), default=str).encode() + b"\n"
         self._sock.sendall(data)
 
+    def close(self):
+        self._rfile.close()
+        self._sock.close()
+
     def requests(self):
         for line in self._rfile:
             line = line.strip()
@@ -56,6 +60,7 @@ class Channel:
 def main():
     fd = int(os.environ.pop("DG_AGENT_FD", "3"))
     os.environ.pop("DG_AGENT_SOURCE", None)
+    _STATE["run_source"] = os.environ.pop("DG_RUN_SOURCE", None)
     channel = Channel(fd)
     channel.send(
         {
@@ -72,6 +77,8 @@ def main():
             channel.send({"id": rid, "type": "pong"})
         elif kind == "load":
             channel.send(dict(handle_load(request.get("target") or {}), id=rid))
+        elif kind in ("execute_run", "fork_run", "warm_up"):
+            channel.send(dict(handle_run(kind, request, channel), id=rid))
         elif kind == "shutdown":
             channel.send({"id": rid, "type": "bye"})
             break
@@ -83,6 +90,32 @@ def main():
     sys.stderr.flush()
     # The host is gone or said goodbye: exit now, without waiting for threads user code started.
     os._exit(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs (the code lives in `dg_run.py`, passed in `DG_RUN_SOURCE` and compiled on first use)
+
+_STATE = {}
+
+
+def handle_run(kind, request, channel):
+    try:
+        module = _STATE.get("run_module")
+        if module is None:
+            source = _STATE.get("run_source")
+            if not source:
+                raise RuntimeError("this agent was started without the run module")
+            module = {"__name__": "dg_run"}
+            exec(compile(source, "<dg-run>", "exec"), module)
+            _STATE["run_module"] = module
+        if kind == "warm_up":
+            return module["warm_up"](_STATE)
+        return module["handle"](kind, request, _STATE, channel)
+    except Exception as exc:  # noqa: BLE001 - reported to the host, the agent keeps serving
+        return {"type": "run_rejected", "error": error_info(exc)}
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,6 +136,7 @@ def handle_load(target):
         _set_initialization_context()
         defs, loaded_from = load_definitions(dagster, target)
         repo = defs.get_repository_def() if isinstance(defs, dagster.Definitions) else defs
+        _STATE["defs"] = defs
         snapshot = build_snapshot(dagster, repo, target)
         snapshot["loaded_from"] = loaded_from
         snapshot["dagster_version"] = dagster.__version__

@@ -17,6 +17,10 @@ use crate::snapshot::DefinitionsSnapshot;
 /// The agent's Python source, embedded at build time.
 pub const AGENT_SOURCE: &str = include_str!("../agent/dg_agent.py");
 
+/// The run worker's Python source (`agent/dg_run.py`), handed to the agent in `DG_RUN_SOURCE` and
+/// compiled by it on the first run request.
+pub const RUN_SOURCE: &str = include_str!("../agent/dg_run.py");
+
 /// The `-c` program: compiles the source from the environment under a recognisable file name, so
 /// the agent's own frames can be told apart from user code.
 const BOOTSTRAP: &str =
@@ -59,6 +63,7 @@ impl Agent {
         cmd.arg("-c").arg(BOOTSTRAP);
         cmd.env(vars::DG_AGENT_SOURCE, AGENT_SOURCE);
         cmd.env(vars::DG_AGENT_FD, CHANNEL_FD.to_string());
+        cmd.env(vars::DG_RUN_SOURCE, RUN_SOURCE);
         // Logs arrive as they are printed, not when a buffer fills.
         cmd.env("PYTHONUNBUFFERED", "1");
         let spec = ChildSpec {

@@ -35,6 +35,36 @@ pub enum Request {
     Load { target: LoadTarget },
     /// Answer `bye` and exit.
     Shutdown,
+    /// Execute a run in the agent's own process (after `load`), streaming its events to
+    /// `run.events_socket`; answered `run_finished` when it is over (or `run_rejected`).
+    ExecuteRun { run: RunSpec },
+    /// Fork a run worker that executes the run (after `load`); answered `run_forked` at once.
+    ForkRun { run: RunSpec },
+    /// Execute an empty job once so that later forked runs start warm; answered `warmed_up`.
+    WarmUp,
+}
+
+/// What a run worker executes (see `agent/dg_run.py`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// The run id, used as Dagster's run id too.
+    pub run_id: String,
+    /// The Unix socket the worker connects to and writes its events on.
+    pub events_socket: PathBuf,
+    /// The instance home: outputs of Dagster's default IO manager go to `<home>/storage`.
+    pub instance_home: PathBuf,
+    /// The assets to materialize (Dagster's implicit asset job); `None` runs `job_name`.
+    pub asset_selection: Option<Vec<Vec<String>>>,
+    /// The job to run when there is no asset selection.
+    pub job_name: Option<String>,
+    /// The partition key.
+    pub partition: Option<String>,
+    /// First and last partition key of a single-run partition range.
+    pub partition_range: Option<(String, String)>,
+    /// Run config (a JSON object).
+    pub run_config: serde_json::Value,
+    /// Run tags.
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 /// What to load: the location's modules, as configured by the project.
@@ -88,6 +118,21 @@ pub enum Response {
         protocol: u32,
     },
     Bye,
+    /// `execute_run` is over; `success` is the run's outcome.
+    RunFinished {
+        pid: u32,
+        success: bool,
+    },
+    /// `fork_run` started a worker with this pid.
+    RunForked {
+        pid: u32,
+    },
+    /// The run could not be started (no definitions loaded, the run code failed to compile).
+    RunRejected {
+        error: UserError,
+    },
+    /// `warm_up` is done.
+    WarmedUp,
 }
 
 impl Response {
@@ -100,6 +145,10 @@ impl Response {
             Self::LoadFailed { .. } => "load_failed",
             Self::Unsupported { .. } => "unsupported",
             Self::Bye => "bye",
+            Self::RunFinished { .. } => "run_finished",
+            Self::RunForked { .. } => "run_forked",
+            Self::RunRejected { .. } => "run_rejected",
+            Self::WarmedUp => "warmed_up",
         }
     }
 }

@@ -1,0 +1,453 @@
+"""Run execution for the dg agent: executes one Dagster run and streams its events to the host.
+
+The agent compiles this file (carried by the `dg` binary next to `dg_agent.py`) the first time it is
+asked to execute a run, and calls `handle(kind, request, state, channel)`:
+
+* `execute_run`: the agent itself executes the run (the fresh-process launcher), then answers
+  `run_finished`.
+* `fork_run`: the agent forks; the child (its own process group) executes the run and exits, the
+  parent answers `run_forked` at once and keeps serving (the warm launcher).
+
+Either way the worker connects to the Unix socket named in the request (one per run, opened by the
+host) and writes JSON lines there: `hello` (its pid), `event` (a sequence number from 1 and an event
+in dg-storage's form), and finally `end`. The worker's file descriptors 1 and 2 are redirected to
+pipes while it runs, so everything user code (and its subprocesses) prints becomes `STDOUT` /
+`STDERR` events, ordered with Dagster's events.
+
+Only the standard library and the public `dagster` API are used, except where noted.
+"""
+
+import json
+import logging
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+
+ASSET_JOB_NAME = "__ASSET_JOB"
+PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+# Dagster's event types stored under their own name with no extra fields.
+PLAIN_EVENTS = {
+    "RUN_ENQUEUED",
+    "RUN_STARTING",
+    "RUN_START",
+    "RUN_SUCCESS",
+    "RUN_CANCELING",
+    "RUN_CANCELED",
+    "STEP_START",
+    "STEP_SKIPPED",
+}
+LEVELS = {
+    logging.DEBUG: "DEBUG",
+    logging.INFO: "INFO",
+    logging.WARNING: "WARNING",
+    logging.ERROR: "ERROR",
+    logging.CRITICAL: "CRITICAL",
+}
+
+
+def handle(kind, request, state, channel):
+    spec = request.get("run") or {}
+    if kind == "fork_run":
+        # Children are reaped by the kernel: the agent never waits for them; the host watches the
+        # run's socket and the pid instead.
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.setpgid(0, 0)
+                channel.close()
+                code = execute(spec, state)
+            finally:
+                os._exit(code)
+        return {"type": "run_forked", "pid": pid}
+    code = execute(spec, state)
+    return {"type": "run_finished", "pid": os.getpid(), "success": code == 0}
+
+
+def warm_up(state):
+    """Executes a throwaway empty job once, so that forked runs skip Dagster's lazy imports."""
+    import dagster
+
+    @dagster.op
+    def dg_warm_up():
+        return None
+
+    @dagster.job(logger_defs={"console": _null_logger(dagster)})
+    def dg_warm_up_job():
+        dg_warm_up()
+
+    sink = open(os.devnull, "w")  # noqa: SIM115 - kept for the duration of the call
+    saved = sys.stderr
+    sys.stderr = sink
+    try:
+        dg_warm_up_job.execute_in_process(instance=dagster.DagsterInstance.ephemeral())
+    finally:
+        sys.stderr = saved
+        sink.close()
+    state["warm"] = True
+    return {"type": "warmed_up"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Streaming to the host
+
+
+class Emitter:
+    """Writes the run's messages to the host, numbering events 1, 2, 3, ... from any thread."""
+
+    def __init__(self, path):
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.connect(path)
+        self._lock = threading.Lock()
+        self._seq = 0
+        self.broken = False
+
+    def _send(self, message):
+        data = json.dumps(message, separators=(",", ":"), default=str).encode() + b"\n"
+        try:
+            self._sock.sendall(data)
+        except OSError:
+            # The host is gone: keep executing quietly; the run's state is the host's business.
+            self.broken = True
+
+    def send(self, message):
+        with self._lock:
+            self._send(message)
+
+    def event(self, event):
+        with self._lock:
+            self._seq += 1
+            self._send({"t": "event", "seq": self._seq, "event": event})
+
+    def close(self):
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+
+
+class OutputCapture:
+    """Redirects fds 1 and 2 to pipes and turns each line into a `STDOUT` / `STDERR` event."""
+
+    def __init__(self, emitter):
+        self._emitter = emitter
+        self._lock = threading.Lock()
+        self.step_key = None
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self._saved = {1: os.dup(1), 2: os.dup(2)}
+        self._pipes = []
+        for fd, kind in ((1, "STDOUT"), (2, "STDERR")):
+            r, w = os.pipe()
+            os.dup2(w, fd)
+            os.close(w)
+            os.set_blocking(r, False)
+            self._pipes.append({"fd": r, "type": kind, "buf": b""})
+        self._stop_r, self._stop_w = os.pipe()
+        self._thread = threading.Thread(target=self._loop, name="dg-output", daemon=True)
+        self._thread.start()
+
+    def _loop(self):
+        fds = [p["fd"] for p in self._pipes] + [self._stop_r]
+        while True:
+            try:
+                ready, _, _ = select.select(fds, [], [])
+            except InterruptedError:
+                continue
+            if self._stop_r in ready:
+                return
+            self.drain()
+
+    def drain(self, final=False):
+        with self._lock:
+            for pipe in self._pipes:
+                while True:
+                    try:
+                        chunk = os.read(pipe["fd"], 65536)
+                    except BlockingIOError:
+                        break
+                    if not chunk:
+                        break
+                    pipe["buf"] += chunk
+                *lines, pipe["buf"] = pipe["buf"].split(b"\n")
+                if final and pipe["buf"]:
+                    lines.append(pipe["buf"])
+                    pipe["buf"] = b""
+                for line in lines:
+                    self._emitter.event(
+                        {
+                            "timestamp": time.time(),
+                            "step_key": self.step_key,
+                            "type": pipe["type"],
+                            "text": line.decode("utf-8", "replace"),
+                        }
+                    )
+
+    def sync(self):
+        """Emits everything printed so far (called before each Dagster event, to keep order)."""
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        self.drain()
+
+    def stop(self):
+        self.sync()
+        for fd, saved in self._saved.items():
+            os.dup2(saved, fd)
+            os.close(saved)
+        os.write(self._stop_w, b"x")
+        self._thread.join()
+        self.drain(final=True)
+        for pipe in self._pipes:
+            os.close(pipe["fd"])
+        os.close(self._stop_r)
+        os.close(self._stop_w)
+
+
+# ---------------------------------------------------------------------------------------------
+# Executing
+
+
+def execute(spec, state):
+    """Executes the run described by `spec`; returns the process exit code (0 on success)."""
+    emitter = Emitter(spec["events_socket"])
+    emitter.send({"t": "hello", "pid": os.getpid()})
+    # The host asks a run to stop with SIGTERM: unwind through Dagster as an interrupt.
+    signal.signal(signal.SIGTERM, _interrupt)
+    capture = OutputCapture(emitter)
+    success = False
+    try:
+        success = _execute(spec, state, emitter, capture)
+    except BaseException as exc:  # noqa: BLE001 - every failure is reported as the run's
+        capture.sync()
+        emitter.event(
+            {
+                "timestamp": time.time(),
+                "type": "RUN_FAILURE",
+                "error": error_of_exception(exc),
+            }
+        )
+    finally:
+        try:
+            capture.stop()
+        finally:
+            emitter.send({"t": "end", "success": success})
+            emitter.close()
+    return 0 if success else 1
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"the run was canceled (signal {signum})")
+
+
+def _execute(spec, state, emitter, capture):
+    import dagster
+
+    defs = state.get("defs")
+    if defs is None:
+        raise RuntimeError("the agent has not loaded the code location's definitions")
+    repo = defs.get_repository_def() if isinstance(defs, dagster.Definitions) else defs
+    asset_keys = None
+    if spec.get("asset_selection") is not None:
+        asset_keys = [dagster.AssetKey(list(path)) for path in spec["asset_selection"]]
+        job = repo.get_implicit_job_def_for_assets(asset_keys)
+        if job is None:
+            raise dagster.DagsterInvalidSubsetError(
+                "All selected assets must share the same PartitionsDefinition or have no "
+                "PartitionsDefinition"
+            )
+    else:
+        name = spec.get("job_name") or ""
+        if not repo.has_job(name):
+            known = sorted(j for j in repo.job_names if not j.startswith(ASSET_JOB_NAME))
+            raise LookupError(
+                f"no job named `{name}` in this code location (jobs: "
+                + (", ".join(f"`{j}`" for j in known) or "none")
+                + ")"
+            )
+        job = repo.get_job(name)
+    # Dagster's default console logger would print every event to stderr: events reach the host
+    # through the listener below instead. Without `loggers` in the run config Dagster instantiates
+    # its console logger whatever the job says, so the silent one is named there too.
+    run_config = dict(spec.get("run_config") or {})
+    loggers = dict(job.loggers)
+    if (
+        "loggers" not in run_config
+        and list(loggers) == ["console"]
+        and loggers["console"] is dagster.colored_console_logger
+    ):
+        job = job.with_logger_defs({"console": _null_logger(dagster)})
+        run_config["loggers"] = {"console": {}}
+    resources = {}
+    if _uses_default_io_manager(job):
+        # `execute_in_process` swaps Dagster's default filesystem IO manager for an in-memory one;
+        # runs must see each other's outputs, as under `DAGSTER_HOME` with Dagster's default.
+        resources["io_manager"] = dagster.FilesystemIOManager(
+            base_dir=os.path.join(spec["instance_home"], "storage")
+        )
+    tags = dict(spec.get("tags") or {})
+    if spec.get("partition_range"):
+        start, end = spec["partition_range"]
+        tags[PARTITION_RANGE_START_TAG] = start
+        tags[PARTITION_RANGE_END_TAG] = end
+    run_id = spec["run_id"]
+    instance = dagster.DagsterInstance.ephemeral(tempdir=spec["instance_home"])
+
+    def listener(entry):
+        capture.sync()
+        event = event_of_entry(entry)
+        if event["type"] == "STEP_START":
+            capture.step_key = event.get("step_key")
+        emitter.event(event)
+        if event["type"] in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
+            capture.step_key = None
+
+    instance.add_event_listener(run_id, listener)
+    result = job.execute_in_process(
+        run_config=run_config,
+        instance=instance,
+        partition_key=spec.get("partition"),
+        raise_on_error=False,
+        asset_selection=asset_keys,
+        run_id=run_id,
+        tags=tags,
+        resources=resources,
+    )
+    return bool(result.success)
+
+
+def _null_logger(dagster):
+    @dagster.logger(config_schema=dagster.Field(dagster.Permissive(), is_required=False))
+    def dg_silent_console(_init_context):
+        silent = logging.getLogger("dg_silent_console")
+        silent.propagate = False
+        silent.addHandler(logging.NullHandler())
+        return silent
+
+    return dg_silent_console
+
+
+def _uses_default_io_manager(job):
+    current = job.resource_defs.get("io_manager")
+    try:  # private in dagster 1.13: the default that `execute_in_process` replaces
+        from dagster._core.definitions.job_definition import default_job_io_manager
+
+        return current is default_job_io_manager
+    except ImportError:
+        return current is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Events
+
+
+def event_of_entry(entry):
+    event = {"timestamp": entry.timestamp, "step_key": entry.step_key}
+    de = entry.dagster_event
+    if de is None:
+        level = LEVELS.get(entry.level, "INFO" if entry.level < logging.WARNING else "ERROR")
+        event.update(type="LOG", level=level, message=entry.user_message)
+        return event
+    # The enum's names are today's (`RUN_START`); some values are older (`PIPELINE_START`).
+    kind = de.event_type.name
+    if kind in PLAIN_EVENTS:
+        event["type"] = kind
+    elif kind == "STEP_SUCCESS":
+        event.update(type=kind, duration_ms=getattr(de.event_specific_data, "duration_ms", None))
+    elif kind == "STEP_FAILURE":
+        error = getattr(de.step_failure_data, "error", None)
+        event.update(type=kind, error=error_of_serializable(error, de.message))
+    elif kind == "RUN_FAILURE":
+        error = getattr(de.event_specific_data, "error", None)
+        event.update(type=kind, error=error_of_serializable(error, de.message))
+    elif kind == "ASSET_MATERIALIZATION":
+        mat = de.step_materialization_data.materialization
+        event.update(
+            type=kind,
+            asset_key=list(mat.asset_key.path),
+            partition=mat.partition,
+            metadata=metadata_of(mat.metadata),
+        )
+    elif kind == "ASSET_OBSERVATION":
+        obs = de.asset_observation_data.asset_observation
+        event.update(
+            type=kind,
+            asset_key=list(obs.asset_key.path),
+            partition=obs.partition,
+            metadata=metadata_of(obs.metadata),
+        )
+    elif kind == "ASSET_CHECK_EVALUATION":
+        check = de.asset_check_evaluation_data
+        severity = getattr(check, "severity", None)
+        event.update(
+            type=kind,
+            asset_key=list(check.asset_key.path),
+            check_name=check.check_name,
+            passed=bool(check.passed),
+            severity=getattr(severity, "value", None),
+            partition=getattr(check, "partition", None),
+            metadata=metadata_of(check.metadata),
+        )
+    else:
+        message = de.message or entry.user_message or ""
+        if kind != "ENGINE_EVENT":
+            message = f"{kind}: {message}"
+        event.update(type="ENGINE_EVENT", message=message)
+    return event
+
+
+def _jsonable(value, depth=0):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if depth > 6:
+        return str(value)
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return [_jsonable(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
+    return str(value)
+
+
+def metadata_of(metadata):
+    return {
+        str(k): _jsonable(getattr(v, "value", v))
+        for k, v in (metadata or {}).items()
+    }
+
+
+def error_of_serializable(error, fallback):
+    """The user's error: the innermost cause of Dagster's wrapped error, with its traceback."""
+    if error is None:
+        return {"message": fallback or "the run failed"}
+    inner = error
+    while getattr(inner, "cause", None) is not None:
+        inner = inner.cause
+    message = (inner.message or "").strip()
+    cls = getattr(inner, "cls_name", None)
+    if cls and message.startswith(f"{cls}: "):
+        message = message[len(cls) + 2 :]
+    out = {"message": message or (fallback or ""), "class_name": cls}
+    stack = [line.rstrip("\n") for line in (inner.stack or [])]
+    if stack:
+        out["stack"] = stack
+    return out
+
+
+def error_of_exception(exc):
+    stack = [line.rstrip("\n") for line in traceback.format_tb(exc.__traceback__)]
+    cls = type(exc)
+    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    out = {"message": str(exc), "class_name": name}
+    if stack:
+        out["stack"] = stack
+    return out

@@ -1,0 +1,201 @@
+//! Where a run's worker comes from.
+//!
+//! - [`Launcher::Fresh`]: an agent started for this run (see [`start_agent`]) executes the run in
+//!   its own process and is shut down afterwards. What `dg launch` uses: no warm agent exists yet.
+//! - [`Launcher::Warm`]: a long-lived [`WarmAgent`] (loaded, warmed up by one throwaway execution)
+//!   forks a worker per run in milliseconds and keeps serving. What `dg dev` keeps per location.
+//!
+//! Either way the worker is the leader of its own process group, so signalling the group reaches
+//! everything user code started.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dg_location::protocol::{Request, Response, RunSpec};
+use dg_location::{Agent, DefinitionsSnapshot, LoadError, LocationSpec};
+use dg_python::process::LineSink;
+use dg_python::PythonEnvironment;
+use tokio::sync::oneshot;
+
+use crate::error::RunError;
+
+/// How long an agent may take to execute a run in-process before the host gives up waiting
+/// (runs are ended by cancellation, not by this).
+const RUN_TIMEOUT: Duration = Duration::from_secs(60 * 60 * 24 * 365);
+
+/// Starts the embedded agent for `spec` in `env` and loads the location's definitions.
+pub fn start_agent(
+    spec: &LocationSpec,
+    env: &PythonEnvironment,
+    sink: Option<LineSink>,
+    timeout: Duration,
+) -> Result<(Agent, DefinitionsSnapshot), LoadError> {
+    let mut agent = Agent::start(&spec.name, env, sink, timeout)?;
+    let snapshot = agent.load(&spec.load_target(), timeout)?;
+    Ok((agent, snapshot))
+}
+
+/// How a run's worker is started.
+pub enum Launcher {
+    /// This loaded agent executes the run itself (consumed: one run per fresh agent).
+    Fresh(Box<Agent>),
+    /// This warm agent forks a worker for the run.
+    Warm(Arc<WarmAgent>),
+}
+
+/// How a worker ended, as far as its launcher can tell.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum WorkerExit {
+    /// The agent reported the run finished (fresh), or the forked worker is gone (warm; whether it
+    /// finished is told by its `end` message).
+    Exited { success: Option<bool> },
+    /// The worker's process died without finishing (a signal, `os._exit`, a crash).
+    Died { status: String, stderr: String },
+    /// The agent refused the run.
+    Rejected { message: String },
+}
+
+/// A worker launched for one run.
+pub(crate) struct LaunchedWorker {
+    /// The worker's pid (the agent's for a fresh launch).
+    pub pid: u32,
+    /// Resolves once the worker's process is over.
+    pub exit: oneshot::Receiver<WorkerExit>,
+}
+
+impl Launcher {
+    /// Starts the worker for `run`.
+    pub(crate) fn launch(self, location: &str, run: RunSpec) -> Result<LaunchedWorker, RunError> {
+        match self {
+            Launcher::Fresh(agent) => Ok(launch_fresh(*agent, run)),
+            Launcher::Warm(warm) => {
+                let pid = warm.fork(location, run)?;
+                let (tx, rx) = oneshot::channel();
+                std::thread::spawn(move || {
+                    while dg_storage::pid_alive(pid) {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    let _ = tx.send(WorkerExit::Exited { success: None });
+                });
+                Ok(LaunchedWorker { pid, exit: rx })
+            }
+        }
+    }
+}
+
+fn launch_fresh(mut agent: Agent, run: RunSpec) -> LaunchedWorker {
+    let pid = agent.info().pid;
+    let (tx, rx) = oneshot::channel();
+    std::thread::spawn(move || {
+        let exit = match agent.request(Request::ExecuteRun { run }, RUN_TIMEOUT) {
+            Ok(Response::RunFinished { success, .. }) => WorkerExit::Exited {
+                success: Some(success),
+            },
+            Ok(Response::RunRejected { error }) => WorkerExit::Rejected {
+                message: error.summary(),
+            },
+            Ok(other) => WorkerExit::Rejected {
+                message: format!("unexpected answer `{}`", other.kind()),
+            },
+            Err(LoadError::Crashed { status, stderr, .. }) => WorkerExit::Died { status, stderr },
+            Err(other) => WorkerExit::Died {
+                status: other.to_string(),
+                stderr: String::new(),
+            },
+        };
+        if matches!(exit, WorkerExit::Died { .. }) {
+            drop(agent);
+        } else {
+            let _ = agent.shutdown(Duration::from_secs(2));
+        }
+        let _ = tx.send(exit);
+    });
+    LaunchedWorker { pid, exit: rx }
+}
+
+/// A loaded agent kept alive to fork run workers; warmed up once so forked runs skip Dagster's
+/// lazy first-execution cost.
+pub struct WarmAgent {
+    agent: Mutex<Agent>,
+    snapshot: DefinitionsSnapshot,
+}
+
+impl WarmAgent {
+    /// Starts, loads and warms up the agent of `spec`.
+    pub fn start(
+        spec: &LocationSpec,
+        env: &PythonEnvironment,
+        sink: Option<LineSink>,
+        timeout: Duration,
+    ) -> Result<Self, RunError> {
+        let (mut agent, snapshot) = start_agent(spec, env, sink, timeout)?;
+        match agent.request(Request::WarmUp, timeout)? {
+            Response::WarmedUp => {}
+            Response::RunRejected { error } => {
+                return Err(RunError::Rejected {
+                    location: spec.name.clone(),
+                    message: error.summary(),
+                })
+            }
+            other => {
+                return Err(RunError::Rejected {
+                    location: spec.name.clone(),
+                    message: format!("unexpected answer `{}` to `warm_up`", other.kind()),
+                })
+            }
+        }
+        Ok(Self {
+            agent: Mutex::new(agent),
+            snapshot,
+        })
+    }
+
+    /// The definitions the agent loaded.
+    pub fn snapshot(&self) -> &DefinitionsSnapshot {
+        &self.snapshot
+    }
+
+    /// The agent's pid.
+    pub fn pid(&self) -> u32 {
+        self.agent.lock().expect("agent lock").info().pid
+    }
+
+    /// Forks a worker for `run`; returns its pid.
+    fn fork(&self, location: &str, run: RunSpec) -> Result<u32, RunError> {
+        let mut agent = self.agent.lock().expect("agent lock");
+        match agent.request(Request::ForkRun { run }, Duration::from_secs(30))? {
+            Response::RunForked { pid } => Ok(pid),
+            Response::RunRejected { error } => Err(RunError::Rejected {
+                location: location.to_owned(),
+                message: error.summary(),
+            }),
+            other => Err(RunError::Rejected {
+                location: location.to_owned(),
+                message: format!("unexpected answer `{}` to `fork_run`", other.kind()),
+            }),
+        }
+    }
+
+    /// Asks the agent to exit (its forked workers are their own process groups and finish their
+    /// runs).
+    pub fn shutdown(self) {
+        let agent = self.agent.into_inner().expect("agent lock");
+        let _ = agent.shutdown(Duration::from_secs(2));
+    }
+}
+
+/// Sends `signal` to the process group of `pid` (the worker leads its own group).
+pub(crate) fn signal_worker(pid: u32, signal: i32) {
+    let Ok(pid) = i32::try_from(pid) else { return };
+    // SAFETY: getpgid/killpg have no memory-safety preconditions; stale ids yield ESRCH.
+    #[allow(unsafe_code)]
+    unsafe {
+        let pgid = libc::getpgid(pid);
+        // Never signal our own group (a worker that did not get its own would take us with it).
+        if pgid > 0 && pgid != libc::getpgrp() {
+            libc::killpg(pgid, signal);
+        } else {
+            libc::kill(pid, signal);
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Test support for runs: the fixture project copied to a temporary folder and pointed at the
+//! shared environment with real `dagster` (built once by dg-location's test helper, reused here),
+//! an instance home with SQLite or PostgreSQL storage, and helpers to launch and inspect runs.
+
+#![allow(dead_code)]
+
+#[path = "../../../dg-location/tests/common/mod.rs"]
+pub mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use dg_config::env as vars;
+use dg_location::LocationSpec;
+use dg_python::{EnvOptions, PythonEnvironment};
+use dg_runs::{
+    execute_run, start_agent, CancelToken, EventObserver, Launcher, RunContext, RunOutcome,
+    RunRequest, RunTarget,
+};
+use dg_storage::{
+    AssetKey, EventKind, EventRecord, InstanceConfig, PostgresConfig, Storage, StorageConfig,
+};
+
+/// The admin URL used when `DG_TEST_POSTGRES_URL` is not set.
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Which backend the instance uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A copied fixture project with its environment and an instance.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub spec: LocationSpec,
+    pub env: PythonEnvironment,
+    pub home: PathBuf,
+    pub storage: Arc<dyn Storage>,
+}
+
+impl Fixture {
+    pub async fn new(backend: Backend) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = common::project(dir.path(), "runs_project");
+        let env = PythonEnvironment::resolve(&spec.name, &spec.root, &EnvOptions::default())
+            .expect("environment");
+        let home = dir.path().join(".dagster");
+        let mut config = InstanceConfig::default_for(&home);
+        if backend == Backend::Postgres {
+            let url = std::env::var(vars::DG_TEST_POSTGRES_URL)
+                .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+            config.storage = StorageConfig::Postgres(
+                PostgresConfig::from_url(&url, vars::DG_TEST_POSTGRES_URL).unwrap(),
+            );
+        }
+        let storage = dg_storage::open(&config).await.expect("storage opens");
+        Fixture {
+            dir,
+            spec,
+            env,
+            home,
+            storage,
+        }
+    }
+
+    pub fn context(&self) -> (RunContext, Arc<Mutex<Vec<EventRecord>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let observer: EventObserver = Arc::new(move |r: &EventRecord| {
+            sink.lock().unwrap().push(r.clone());
+        });
+        let mut ctx = RunContext::new(self.storage.clone(), self.home.clone());
+        ctx.observer = Some(observer);
+        ctx.cancel_grace = Duration::from_secs(5);
+        (ctx, seen)
+    }
+
+    /// A fresh agent for this fixture, loaded.
+    pub async fn fresh_launcher(&self) -> Launcher {
+        let spec = self.spec.clone();
+        let env = self.env.clone();
+        let (agent, _) = tokio::task::spawn_blocking(move || {
+            start_agent(&spec, &env, None, Duration::from_secs(300))
+        })
+        .await
+        .unwrap()
+        .expect("agent loads");
+        Launcher::Fresh(Box::new(agent))
+    }
+
+    /// Launches `request` through a fresh agent and returns its outcome and stored events.
+    pub async fn launch(&self, request: RunRequest) -> (RunOutcome, Vec<EventRecord>) {
+        let (ctx, _) = self.context();
+        self.launch_with(&ctx, request).await
+    }
+
+    pub async fn launch_with(
+        &self,
+        ctx: &RunContext,
+        request: RunRequest,
+    ) -> (RunOutcome, Vec<EventRecord>) {
+        let launcher = self.fresh_launcher().await;
+        let outcome = execute_run(ctx, launcher, &request)
+            .await
+            .expect("run recorded");
+        let events = self.events(&outcome.run_id).await;
+        (outcome, events)
+    }
+
+    pub async fn events(&self, run_id: &str) -> Vec<EventRecord> {
+        self.storage
+            .events_after(run_id, None, 1_000_000)
+            .await
+            .unwrap()
+    }
+
+    pub fn pid_file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+pub fn assets(keys: &[&str]) -> RunRequest {
+    RunRequest::new(
+        "runs_project",
+        RunTarget::Assets(keys.iter().map(|k| AssetKey::from_user_string(k)).collect()),
+    )
+}
+
+pub fn types(events: &[EventRecord]) -> Vec<&'static str> {
+    events.iter().map(|e| e.event.kind.event_type()).collect()
+}
+
+pub fn logs(events: &[EventRecord]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.event.kind {
+            EventKind::Log { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Waits (at most 5 minutes) until `path` holds a pid, and returns it.
+pub async fn wait_for_pid(path: &Path) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            if let Ok(pid) = text.trim().parse() {
+                return pid;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub fn slow_request(pid_file: &Path) -> RunRequest {
+    let mut request = assets(&["slow"]);
+    request.run_config = serde_json::json!({
+        "ops": {"slow": {"config": {"pid_file": pid_file.to_str().unwrap()}}}
+    });
+    request
+}
+
+pub fn new_cancel() -> CancelToken {
+    CancelToken::new()
+}
