@@ -70,6 +70,7 @@ def main(argv: list) -> int:
     if unknown:
         _log(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
         return 2
+    args.cache_dir = args.cache_dir.expanduser().resolve()
     try:
         tools = prepare(args.cache_dir, args.python, not args.no_build, args.ours, _log)
         ctx = Context(tools, args.cache_dir, args.runs_real, args.runs_ours, _log)
