@@ -53,6 +53,9 @@ pub enum DgCommand {
 pub enum ListCommand {
     /// List projects in the current workspace, or `.` in a standalone project.
     Projects(ListProjectsArgs),
+    /// List the Dagster definitions of the current project, or of every project of the workspace.
+    #[command(visible_alias = "def")]
+    Defs(ListDefsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -66,10 +69,91 @@ pub struct ListProjectsArgs {
 pub enum CheckCommand {
     /// Check TOML configuration files (`dg.toml`, `pyproject.toml`) for validity.
     Toml(CheckTomlArgs),
+    /// Load and validate the definitions of the current project, or of every project of the
+    /// workspace (all at once); exit 1 when any fails.
+    ///
+    /// Sets `DAGSTER_IS_DEFS_VALIDATION_CLI=1` for the loading code, as Dagster does.
+    Defs(CheckDefsArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct CheckTomlArgs {}
+
+/// How commands that import user code load code locations (`dg list defs`, `dg check defs`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct LoadArgs {
+    /// Load every location again instead of using cached snapshots (the fresh ones are cached).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Do not create or sync project environments with `uv sync`; use them as they are.
+    #[arg(long)]
+    pub no_sync: bool,
+    /// Use the active virtual environment (`$VIRTUAL_ENV`) for every project.
+    #[arg(long)]
+    pub use_active_venv: bool,
+    /// Stop a location that takes longer than this to load [default: `$DG_LOCATION_LOAD_TIMEOUT`, else 180].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListDefsArgs {
+    /// Output as JSON instead of a table (Dagster's shape; from a workspace root each item also has `code_location`).
+    #[arg(long)]
+    pub json: bool,
+    /// Only definitions from source files under this path (a file or folder of a project).
+    #[arg(long, short = 'p', value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// Asset selection to list (Dagster's selection syntax, e.g. `group:raw+`).
+    #[arg(long, short = 'a', value_name = "SELECTION")]
+    pub assets: Option<String>,
+    /// Columns to display: comma-separated, or the flag repeated. Available columns: key, group,
+    /// deps, kinds, description, tags, cron, is_executable.
+    #[arg(long, short = 'c', value_name = "COLUMNS")]
+    pub columns: Vec<String>,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// `--log-level` of `dg check defs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+/// `--log-format` of `dg check defs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Colored,
+    Json,
+    Rich,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckDefsArgs {
+    /// Which messages to show: `debug` adds what user code printed while loading, `info` and
+    /// `warning` show each location as it finishes, `error` and `critical` only failures.
+    #[arg(long, value_enum, ignore_case = true, default_value = "warning")]
+    pub log_level: LogLevel,
+    /// Format of the messages on stderr: `json` prints one JSON object per line.
+    #[arg(long, value_enum, ignore_case = true, default_value = "colored")]
+    pub log_format: LogFormat,
+    /// Accepted for compatibility: `defs.yaml` files are validated while the definitions load.
+    #[arg(long, overrides_with = "no_check_yaml")]
+    pub check_yaml: bool,
+    /// Accepted for compatibility (see `--check-yaml`).
+    #[arg(long, overrides_with = "check_yaml")]
+    pub no_check_yaml: bool,
+    /// Print the result of every location as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
 
 /// CLI for creating a new Dagster project or workspace.
 #[derive(Debug, Parser)]

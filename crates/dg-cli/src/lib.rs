@@ -6,6 +6,7 @@ pub mod commands;
 pub mod error;
 pub mod printer;
 pub mod settings;
+pub mod table;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

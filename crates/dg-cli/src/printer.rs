@@ -98,6 +98,23 @@ impl Printer {
         }
     }
 
+    /// Like [`Printer::error`], with a block of `details` (a traceback) indented by two spaces
+    /// between the error line and its causes.
+    pub fn error_with_details(&self, err: &CliError, details: &str) {
+        let mut stderr = anstream::stderr().lock();
+        let (e, h) = (styles::ERROR, styles::HINT);
+        let _ = writeln!(stderr, "{e}error{e:#}: {}", err.message);
+        for line in details.trim_end().lines() {
+            let _ = writeln!(stderr, "  {line}");
+        }
+        for cause in &err.causes {
+            let _ = writeln!(stderr, "  Caused by: {cause}");
+        }
+        if let Some(hint) = &err.hint {
+            let _ = writeln!(stderr, "{h}hint{h:#}: {hint}");
+        }
+    }
+
     /// A spinner for work that may take more than a second; invisible when stderr is not a terminal
     /// or output is quiet. Call `finish_and_clear` when done.
     pub fn spinner(&self, message: impl Into<String>) -> ProgressBar {

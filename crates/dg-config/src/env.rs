@@ -55,3 +55,10 @@ pub const DG_TEST_SIGNAL_HOST: &str = "DG_TEST_SIGNAL_HOST";
 /// uv: never touch the network (tests set it with an empty cache to make `uv sync` fail as when
 /// the package index is unreachable).
 pub const UV_OFFLINE: &str = "UV_OFFLINE";
+/// Set to `1` by `dg check defs` for the code it loads, as Dagster does, so user code can tell
+/// that it is being validated.
+pub const DAGSTER_IS_DEFS_VALIDATION_CLI: &str = "DAGSTER_IS_DEFS_VALIDATION_CLI";
+/// Tests only: the `dagster` version of the shared test environment (default: the pinned one in
+/// `.dagster-version`); `scripts/test` sets an older minor version for a second pass over the
+/// location tests.
+pub const DG_TEST_DAGSTER_VERSION: &str = "DG_TEST_DAGSTER_VERSION";

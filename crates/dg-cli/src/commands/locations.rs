@@ -1,0 +1,182 @@
+//! Loading the code locations of the current context, for every command that needs user
+//! definitions (`dg list defs`, `dg check defs`, and any other command that wants snapshots).
+//!
+//! - [`LoadSettings::resolve`] turns `--no-cache`, `--no-sync`, `--use-active-venv` and `--timeout`
+//!   (plus `DG_LOCATION_LOAD_TIMEOUT`) into `dg_location::LoadOptions`.
+//! - [`context_locations`] picks the locations: the enclosing project, or every project of the
+//!   workspace at a workspace root; projects whose config is broken come back as errors.
+//! - [`load_locations`] loads them all in parallel with a progress bar and hands each result to a
+//!   callback as soon as it finishes, then returns every outcome in the order of the specs.
+//!
+//! One location failing, hanging or crashing never stops the others (`dg_location::load_all`).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dg_config::{ConfigError, Context};
+use dg_location::{load_all, CacheMode, LoadError, LoadOptions, LoadedLocation, LocationSpec};
+use dg_python::EnvOptions;
+use indicatif::ProgressBar;
+
+use dg_config::diagnostic::Diagnostic;
+
+use crate::args::LoadArgs;
+use crate::error::CliError;
+use crate::printer::Printer;
+
+/// How locations are loaded, resolved from the flags (the one place that precedence lives).
+#[derive(Clone)]
+pub struct LoadSettings {
+    /// What `dg_location` is given.
+    pub options: LoadOptions,
+}
+
+impl LoadSettings {
+    /// Flags win over `DG_LOCATION_LOAD_TIMEOUT`, which wins over the 180 s default. User code's
+    /// output while loading is shown as debug lines (`--verbose`) through `printer`.
+    pub fn resolve(args: &LoadArgs, printer: Printer) -> Self {
+        let mut options = LoadOptions {
+            env: EnvOptions {
+                use_active_venv: args.use_active_venv,
+                no_sync: args.no_sync,
+                ..EnvOptions::default()
+            },
+            cache_mode: if args.no_cache {
+                CacheMode::Refresh
+            } else {
+                CacheMode::Use
+            },
+            ..LoadOptions::default()
+        };
+        if let Some(seconds) = args.timeout {
+            options.timeout = Duration::from_secs(seconds);
+        }
+        if printer.is_verbose() {
+            options.log_sink = Some(Arc::new(move |location: &str, _stream, line: &str| {
+                printer.debug(format!("[{location}] {line}"));
+            }));
+        }
+        Self { options }
+    }
+}
+
+/// The code locations of the context: the enclosing project, or each project of the workspace
+/// (at a workspace root), with the projects whose configuration failed to load.
+pub fn context_locations(context: &Context) -> (Vec<LocationSpec>, Vec<ConfigError>) {
+    let workspace_file = context.workspace.as_ref().map(|w| w.file.as_path());
+    let mut specs = Vec::new();
+    let mut errors = Vec::new();
+    for project in context.projects() {
+        match project {
+            Ok(project) => specs.push(LocationSpec::from_project(&project, workspace_file)),
+            Err(err) => errors.push(err),
+        }
+    }
+    (specs, errors)
+}
+
+/// Whether the command runs for a whole workspace (at its root) rather than one project.
+pub fn is_workspace_scope(context: &Context) -> bool {
+    context.project.is_none() && context.workspace.is_some()
+}
+
+/// One location's result, with how long it took from the start of [`load_locations`].
+#[derive(Debug)]
+pub struct LocationOutcome {
+    pub spec: LocationSpec,
+    pub result: Result<LoadedLocation, LoadError>,
+    /// Wall time from the start of loading until this location finished.
+    pub elapsed: Duration,
+}
+
+impl LocationOutcome {
+    /// The location's name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The project root relative to `base` when below it (for messages), else the full path.
+    pub fn display_root(&self, base: &Path) -> String {
+        self.spec
+            .root
+            .strip_prefix(base)
+            .ok()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(&self.spec.root)
+            .display()
+            .to_string()
+    }
+}
+
+/// Loads every location in parallel; `on_done` sees each outcome as soon as it is ready (in
+/// completion order) together with the progress bar, so it can print above the bar with
+/// `bar.suspend`. Returns the outcomes in the order of `specs`.
+pub fn load_locations(
+    specs: Vec<LocationSpec>,
+    settings: &LoadSettings,
+    printer: Printer,
+    mut on_done: impl FnMut(&LocationOutcome, &ProgressBar),
+) -> Vec<LocationOutcome> {
+    let order: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+    let total = specs.len();
+    let bar = if total == 1 {
+        printer.spinner(format!("Loading code location `{}`", order[0]))
+    } else {
+        printer.progress(total as u64, "Loading code locations")
+    };
+    let start = Instant::now();
+    let mut outcomes = Vec::with_capacity(total);
+    for (spec, result) in load_all(specs, settings.options.clone()) {
+        let outcome = LocationOutcome {
+            spec,
+            result,
+            elapsed: start.elapsed(),
+        };
+        bar.inc(1);
+        on_done(&outcome, &bar);
+        outcomes.push(outcome);
+    }
+    bar.finish_and_clear();
+    outcomes.sort_by_key(|o| order.iter().position(|n| n == o.name()));
+    outcomes
+}
+
+/// Prints a location that failed to load: the error (naming the location, file and line), the
+/// traceback with system frames folded unless `verbose`, and the hint. With `verbose`, what user
+/// code wrote to stderr before failing follows the traceback.
+pub fn report_failure(printer: &Printer, err: &LoadError, verbose: bool) {
+    let cli = load_error(err);
+    let mut details = err.details(verbose).unwrap_or_default();
+    if let (true, LoadError::UserCode { stderr, .. }) = (verbose, err) {
+        if !stderr.trim().is_empty() {
+            details.push_str("\nOutput on stderr while loading:\n");
+            details.push_str(stderr);
+        }
+    }
+    if details.trim().is_empty() {
+        printer.error(&cli);
+    } else {
+        printer.error_with_details(&cli, &details);
+    }
+}
+
+/// A load error as a command error (message, causes, hint, exit code), keeping the original.
+pub fn load_error(err: &LoadError) -> CliError {
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        causes.push(s.to_string());
+        source = s.source();
+    }
+    let mut cli = CliError::usage(err.to_string());
+    cli.causes = causes;
+    cli.hint = err.hint();
+    cli.code = err.exit_code();
+    cli
+}
+
+/// Seconds with one decimal (`2.1s`) for status lines.
+pub fn seconds(duration: Duration) -> String {
+    format!("{:.1}s", duration.as_secs_f64())
+}

@@ -1,0 +1,111 @@
+//! The asset graph of all loaded code locations, for asset selections and for the checks that
+//! span locations.
+//!
+//! Dependencies across locations connect by asset key (`dg_selection::AssetGraph` merges a key
+//! defined in one location with the non-executable stub or spec another location has for it).
+//! Two locations that both define the same key as *executable* are a conflict: Dagster's
+//! workspace quietly keeps one of them, we report both ([`executable_conflicts`]).
+
+use std::collections::BTreeMap;
+
+use dg_location::snapshot::{AssetSnapshot, DefinitionsSnapshot};
+use dg_selection::{AssetGraph, AssetKey, AssetNode, PartitionsKind, SelectionError};
+
+/// The graph of every asset of `locations` (name, snapshot).
+pub fn asset_graph<'a>(
+    locations: impl IntoIterator<Item = (&'a str, &'a DefinitionsSnapshot)>,
+) -> AssetGraph {
+    AssetGraph::new(
+        locations
+            .into_iter()
+            .flat_map(|(name, snapshot)| snapshot.assets.iter().map(move |a| node(name, a))),
+    )
+}
+
+fn node(location: &str, asset: &AssetSnapshot) -> AssetNode {
+    AssetNode {
+        group: asset.group_name.clone(),
+        tags: asset.tags.clone(),
+        kinds: asset.kinds.iter().cloned().collect(),
+        owners: asset.owners.clone(),
+        code_location: location.to_string(),
+        deps: asset.deps.iter().map(|d| AssetKey(d.clone())).collect(),
+        is_materializable: asset.is_materializable,
+        partitions: asset
+            .partitions
+            .as_ref()
+            .and_then(|p| match p.kind.as_str() {
+                "time_window" => Some(PartitionsKind::Time),
+                "static" => Some(PartitionsKind::Static),
+                "dynamic" => Some(PartitionsKind::Dynamic),
+                "multi" => Some(PartitionsKind::Multipartitions),
+                _ => None,
+            }),
+        ..AssetNode::new(AssetKey(asset.key.clone()))
+    }
+}
+
+/// An asset key that more than one location defines as executable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The key, as users write it (`raw/orders`).
+    pub key: String,
+    /// The locations defining it, sorted.
+    pub locations: Vec<String>,
+}
+
+impl Conflict {
+    /// One line naming the key and every location.
+    pub fn message(&self) -> String {
+        let names: Vec<String> = self.locations.iter().map(|l| format!("`{l}`")).collect();
+        format!(
+            "asset `{}` is defined as executable in {} code locations: {}",
+            self.key,
+            self.locations.len(),
+            names.join(" and ")
+        )
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        format!(
+            "Keep the definition of `{}` in one location; in the others, depend on it by key \
+             (`deps=[\"{}\"]`) or declare it with `dg.AssetSpec`, which is not executable.",
+            self.key, self.key
+        )
+    }
+}
+
+/// Keys defined as executable (materializable or observable, not a stub) in more than one location.
+pub fn executable_conflicts<'a>(
+    locations: impl IntoIterator<Item = (&'a str, &'a DefinitionsSnapshot)>,
+) -> Vec<Conflict> {
+    let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, snapshot) in locations {
+        for asset in &snapshot.assets {
+            if asset.is_executable && !asset.is_auto_created_stub {
+                let owners = by_key.entry(asset.key_string()).or_default();
+                if !owners.iter().any(|o| o == name) {
+                    owners.push(name.to_string());
+                }
+            }
+        }
+    }
+    by_key
+        .into_iter()
+        .filter(|(_, locations)| locations.len() > 1)
+        .map(|(key, mut locations)| {
+            locations.sort();
+            Conflict { key, locations }
+        })
+        .collect()
+}
+
+/// A selection error as a command error (exit 2), with the caret snippet for syntax errors.
+pub fn selection_error(err: SelectionError) -> crate::error::CliError {
+    // A syntax error's text already ends with the selection and a caret under the column.
+    let mut cli = crate::error::CliError::usage(format!("Invalid `--assets` selection: {err}"));
+    cli.hint = err.hint();
+    cli.code = err.exit_code();
+    cli
+}
