@@ -154,8 +154,7 @@ fn misplaced(
 }
 
 /// Validates a `[cli]` table.
-pub(crate) fn cli_from_raw(src: &Source, raw: &Spanned<RawCli>) -> Result<CliConfig, ConfigError> {
-    let raw = raw.get_ref();
+pub(crate) fn cli_from_raw(src: &Source, raw: &RawCli) -> Result<CliConfig, ConfigError> {
     let suppress_warnings = match &raw.suppress_warnings {
         None => None,
         Some(names) => Some(

@@ -182,7 +182,10 @@ impl Source {
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
         // Syntax errors first, so that they are reported as such and not as type errors.
         parse_table(&self.path, &self.text)?;
-        let de = toml::Deserializer::new(&self.text);
+        let de = toml::Deserializer::parse(&self.text).map_err(|err| ConfigError::InvalidToml {
+            location: self.at(err.span().unwrap_or(0..0)),
+            message: one_line(err.message()),
+        })?;
         serde_path_to_error::deserialize(de).map_err(|err| self.map_error(&err))
     }
 

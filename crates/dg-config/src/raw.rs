@@ -14,7 +14,9 @@ pub(crate) struct RawDgFile {
     pub directory_type: Option<Spanned<String>>,
     pub project: Option<Spanned<RawProject>>,
     pub workspace: Option<Spanned<RawWorkspace>>,
-    pub cli: Option<Spanned<RawCli>>,
+    /// Not `Spanned`: toml 0.8 cannot span a table made implicitly by a dotted header
+    /// (`[cli.telemetry]` alone), and nothing points at the `[cli]` table itself.
+    pub cli: Option<RawCli>,
 }
 
 /// `[project]`.
@@ -94,7 +96,7 @@ pub(crate) struct RawTool {
 /// The user file (`~/.config/dg.toml`): only `[cli]` is read, other tables belong to other tools.
 #[derive(Debug, Deserialize)]
 pub(crate) struct RawUserFile {
-    pub cli: Option<Spanned<RawCli>>,
+    pub cli: Option<RawCli>,
 }
 
 /// The valid keys of the table at `parent` (dotted, without `tool.dg` and without list indices).

@@ -326,3 +326,56 @@ fn scaffold_options_and_paths_outside_the_workspace() {
         );
     }
 }
+
+#[test]
+fn cli_telemetry_as_a_table_header_dotted_key_or_inline_table() {
+    for cli in [
+        "[cli.telemetry]\nenabled = false\n",
+        "[cli]\ntelemetry.enabled = false\n",
+        "[cli]\ntelemetry = { enabled = false }\n",
+    ] {
+        let dir = Dir::new();
+        dir.write(DG_TOML, &format!("{}{cli}", workspace_toml(&[])));
+        let ws = find_enclosing_workspace(&dir.root())
+            .unwrap_or_else(|e| panic!("{cli:?} was refused: {e}"))
+            .expect("workspace found");
+        assert_eq!(ws.cli.telemetry_enabled, Some(false), "{cli:?}");
+    }
+}
+
+#[test]
+fn cli_telemetry_of_the_wrong_type_is_still_an_error() {
+    let dir = Dir::new();
+    dir.write(
+        DG_TOML,
+        &format!("{}[cli.telemetry]\nenabled = 3\n", workspace_toml(&[])),
+    );
+    let err = find_enclosing_workspace(&dir.root()).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    let text = err.to_string();
+    assert!(text.contains("dg.toml:"), "{text}");
+    assert!(!text.contains("borrowed"), "{text}");
+}
+
+#[test]
+fn tables_made_implicitly_by_dotted_headers_are_accepted() {
+    let dir = Dir::new();
+    dir.write("projects/a/pyproject.toml", &project("a", ""));
+    dir.write(
+        DG_TOML,
+        "directory_type = \"workspace\"\n\n[[workspace.projects]]\npath = \"projects/a\"\n\n\
+         [workspace.scaffold_project_options]\nuse_editable_dagster = false\n",
+    );
+    let ws = find_enclosing_workspace(&dir.root())
+        .unwrap()
+        .expect("workspace found");
+    assert_eq!(ws.projects.len(), 1);
+
+    let dir = Dir::new();
+    dir.write(
+        "pyproject.toml",
+        "[tool.dg.project]\nroot_module = \"a\"\n\n[tool.dg]\ndirectory_type = \"project\"\n",
+    );
+    let ctx = discover(&dir.root()).unwrap();
+    assert_eq!(ctx.project.expect("project found").root_module, "a");
+}
