@@ -47,6 +47,34 @@ pub enum DgCommand {
     /// Commands for scaffolding Dagster code.
     #[command(subcommand)]
     Scaffold(ScaffoldCommand),
+    /// Launch a Dagster run: materialize assets or execute a job, recorded in the instance.
+    Launch(LaunchArgs),
+}
+
+/// Arguments of `dg launch` (Dagster's flags).
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["assets", "job"])))]
+pub struct LaunchArgs {
+    /// Comma-separated asset selection to target (from a workspace root: across its projects).
+    #[arg(long, value_name = "SELECTION")]
+    pub assets: Option<String>,
+    /// Job to target.
+    #[arg(long, value_name = "NAME", conflicts_with = "assets")]
+    pub job: Option<String>,
+    /// Asset partition to target.
+    #[arg(long, value_name = "KEY")]
+    pub partition: Option<String>,
+    /// Asset partition range to target, i.e. `<start>...<end>`.
+    #[arg(long, value_name = "RANGE", conflicts_with = "partition")]
+    pub partition_range: Option<String>,
+    /// JSON string of config to use for the launched run.
+    #[arg(long, value_name = "JSON")]
+    pub config_json: Option<String>,
+    /// Run config file (YAML); repeat to merge several, later files winning.
+    #[arg(long, short = 'c', value_name = "FILE", conflicts_with = "config_json")]
+    pub config: Vec<PathBuf>,
+    #[command(flatten)]
+    pub load: LoadArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -47,6 +47,37 @@ impl CancelToken {
     }
 }
 
+/// Cancels `token` on the first `SIGINT` / `SIGTERM` / `SIGHUP` (Ctrl-C); a second one kills
+/// every child process group at once and exits with `128 + signal`. Installed once per process.
+///
+/// Children lead their own process groups, so a terminal's Ctrl-C reaches only us: we decide how
+/// the run ends (canceled, its worker stopped) instead of the worker dying mid-write.
+pub fn cancel_on_signals(token: &CancelToken) -> std::io::Result<()> {
+    use std::sync::OnceLock;
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    if INSTALLED.set(()).is_err() {
+        return Ok(());
+    }
+    let mut signals =
+        signal_hook::iterator::Signals::new([libc::SIGINT, libc::SIGTERM, libc::SIGHUP])?;
+    let token = token.clone();
+    std::thread::Builder::new()
+        .name("dg-cancel".into())
+        .spawn(move || {
+            let mut seen = 0;
+            for signal in signals.forever() {
+                seen += 1;
+                if seen == 1 {
+                    token.cancel();
+                } else {
+                    dg_python::process::signal_all(libc::SIGKILL);
+                    std::process::exit(128 + signal);
+                }
+            }
+        })?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ mod create_sync;
 pub mod create_workspace;
 pub mod defs_listing;
 pub mod defs_table;
+pub mod launch;
 pub mod list_defs;
 pub mod list_projects;
 pub mod locations;
@@ -29,6 +30,7 @@ pub fn dispatch_dg(cli: DgCli, printer: Printer) -> CliResult {
         DgCommand::List(ListCommand::Defs(args)) => list_defs::run(&cli.global, &args),
         DgCommand::Check(CheckCommand::Toml(args)) => check_toml::run(&cli.global, &args),
         DgCommand::Check(CheckCommand::Defs(args)) => check_defs::run(&cli.global, &args),
+        DgCommand::Launch(args) => launch::run(&cli.global, &args),
         DgCommand::Scaffold(ScaffoldCommand::Defs(args)) => {
             scaffold_defs::run(&args, &cli.global, printer)
         }

@@ -1,0 +1,436 @@
+//! `dg launch`: materialize an asset selection (`--assets`) or execute a job (`--job`), with
+//! Dagster's flags, from a project or from a workspace root, recorded in the instance
+//! (`$DAGSTER_HOME`, else `.dagster/` at the workspace or project root).
+//!
+//! In a project, one agent is started: its snapshot resolves the selection and the same process
+//! executes the run. At a workspace root, snapshots of every location (cached when unchanged)
+//! resolve the selection over the whole workspace; it runs as one run per location, upstream
+//! locations first, each in a fresh agent; a failed run stops the runs after it. Events are printed
+//! as they are stored; Ctrl-C cancels the current run (a second Ctrl-C kills everything at once).
+//! Exit 0 when every run succeeded, 1 when one failed or was canceled, 2 for usage errors.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dg_config::diagnostic::Diagnostic;
+use dg_config::{Context, Needs};
+use dg_location::{DefinitionsSnapshot, LocationSpec};
+use dg_python::PythonEnvironment;
+use dg_runs::display::{event_line, EventLine};
+use dg_runs::plan::Snapshots;
+use dg_runs::{
+    execute_run, start_agent, CancelToken, EventObserver, Launcher, RunContext, RunOutcome,
+    RunRequest, RunTarget, WorkspaceGraph,
+};
+use dg_selection::SelectOptions;
+use dg_storage::{AssetKey, EventRecord, RunStatus};
+
+use crate::args::{GlobalArgs, LaunchArgs};
+use crate::commands::locations::{
+    context_locations, is_workspace_scope, load_error, load_locations, report_failure, LoadSettings,
+};
+use crate::commands::workspace_graph::selection_error;
+use crate::error::{CliError, CliResult};
+use crate::printer::{styles, Printer};
+use crate::settings;
+
+/// Seconds between a run's worker getting `SIGTERM` on Ctrl-C and being killed.
+const CANCEL_GRACE: Duration = Duration::from_secs(10);
+
+/// One planned run: where, what, and the agent that will execute it.
+struct Planned {
+    launcher: Launcher,
+    request: RunRequest,
+}
+
+/// Runs `dg launch`.
+pub fn run(global: &GlobalArgs, args: &LaunchArgs) -> CliResult {
+    let loaded = settings::load(global, Some(Needs::ProjectOrWorkspace))?;
+    let printer = loaded.printer;
+    let context = loaded.context;
+    let run_config = dg_runs::load_run_config(&args.config, args.config_json.as_deref())
+        .map_err(CliError::from_diagnostic)?;
+    let partition_range = args
+        .partition_range
+        .as_deref()
+        .map(parse_range)
+        .transpose()?;
+    let selection = args
+        .assets
+        .as_deref()
+        .map(dg_selection::parse_comma_separated)
+        .transpose()
+        .map_err(selection_error)?;
+    let cancel = CancelToken::new();
+    // Without the handler Ctrl-C would still end us; the run would then be marked failed later.
+    if let Err(e) = dg_runs::cancel_on_signals(&cancel) {
+        printer.warn(format!("Ctrl-C will not cancel runs cleanly: {e}"));
+    }
+
+    let load = LoadSettings::resolve(&args.load, printer);
+    let (specs, config_errors) = context_locations(&context);
+    for err in config_errors {
+        printer.error(&CliError::from_diagnostic(err));
+    }
+    if specs.is_empty() {
+        return Err(CliError::usage("no project to launch from").with_hint(
+            "Run `dg launch` inside a project, or at the root of a workspace with projects.",
+        ));
+    }
+    let base = Base {
+        request: RunRequest {
+            partition: args.partition.clone(),
+            partition_range,
+            run_config,
+            selection: args.assets.clone(),
+            ..RunRequest::new("", RunTarget::Job(String::new()))
+        },
+        job: args.job.clone(),
+        selection,
+    };
+    let planned = if is_workspace_scope(&context) {
+        plan_workspace(specs, &base, &load, printer)?
+    } else {
+        let spec = specs.into_iter().next().expect("one project");
+        plan_project(spec, &base, &load, printer)?
+    };
+    if cancel.is_canceled() {
+        return Err(CliError::user_code("canceled before any run started"));
+    }
+    execute_all(&context, planned, cancel, printer)
+}
+
+/// What every run of this launch shares.
+struct Base {
+    request: RunRequest,
+    job: Option<String>,
+    selection: Option<Vec<dg_selection::Expr>>,
+}
+
+fn parse_range(text: &str) -> CliResult<(String, String)> {
+    match text.split("...").collect::<Vec<_>>()[..] {
+        [start, end] if !start.is_empty() && !end.is_empty() => {
+            Ok((start.to_owned(), end.to_owned()))
+        }
+        _ => Err(CliError::usage(format!(
+            "invalid partition range `{text}`: expected `<start>...<end>`"
+        ))
+        .with_hint(
+            "Name the first and last partition keys: `--partition-range 2024-01-01...2024-01-31`.",
+        )),
+    }
+}
+
+/// A project: one agent, whose snapshot resolves the selection and which executes the run.
+fn plan_project(
+    spec: LocationSpec,
+    base: &Base,
+    load: &LoadSettings,
+    printer: Printer,
+) -> CliResult<Vec<Planned>> {
+    let spinner = printer.spinner(format!("Loading code location `{}`", spec.name));
+    let started = start_agent_for(&spec, load);
+    spinner.finish_and_clear();
+    let (agent, snapshot) = match started {
+        Ok(started) => started,
+        Err(err) => {
+            report_failure(&printer, &err, printer.is_verbose());
+            return Err(CliError {
+                code: err.exit_code(),
+                ..CliError::user_code("the code location did not load; no run was launched")
+            });
+        }
+    };
+    let snapshots: Snapshots<'_> = BTreeMap::from([(spec.name.clone(), &snapshot)]);
+    let mut targets = targets(base, &snapshots)?;
+    let Some((location, target)) = targets.pop() else {
+        return Ok(Vec::new());
+    };
+    Ok(vec![Planned {
+        launcher: Launcher::Fresh(Box::new(agent)),
+        request: request_for(base, location, target),
+    }])
+}
+
+/// A workspace root: snapshots of every location (through the cache), then one agent per location
+/// that has something to run, started in parallel.
+fn plan_workspace(
+    specs: Vec<LocationSpec>,
+    base: &Base,
+    load: &LoadSettings,
+    printer: Printer,
+) -> CliResult<Vec<Planned>> {
+    let outcomes = load_locations(specs.clone(), load, printer, |_, _| {});
+    let mut snapshots: Snapshots<'_> = BTreeMap::new();
+    for outcome in &outcomes {
+        match &outcome.result {
+            Ok(loaded) => {
+                snapshots.insert(outcome.spec.name.clone(), &loaded.snapshot);
+            }
+            Err(err) => report_failure(&printer, err, printer.is_verbose()),
+        }
+    }
+    if snapshots.is_empty() {
+        return Err(CliError::user_code(
+            "no code location loaded; no run was launched",
+        ));
+    }
+    let targets = targets(base, &snapshots)?;
+    let spinner = printer.spinner("Starting run workers");
+    let agents: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .iter()
+            .map(|(location, _)| {
+                let spec = specs.iter().find(|s| &s.name == location).expect("spec");
+                scope.spawn(move || start_agent_for(spec, load))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("agent start does not panic"))
+            .collect()
+    });
+    spinner.finish_and_clear();
+    let mut planned = Vec::new();
+    for ((location, target), agent) in targets.into_iter().zip(agents) {
+        let (agent, _) = agent.map_err(|e| load_error(&e))?;
+        planned.push(Planned {
+            launcher: Launcher::Fresh(Box::new(agent)),
+            request: request_for(base, location, target),
+        });
+    }
+    Ok(planned)
+}
+
+fn start_agent_for(
+    spec: &LocationSpec,
+    load: &LoadSettings,
+) -> Result<(dg_location::Agent, DefinitionsSnapshot), dg_location::LoadError> {
+    let env = PythonEnvironment::resolve(&spec.name, &spec.root, &load.options.env)?;
+    start_agent(spec, &env, None, load.options.timeout)
+}
+
+/// The target of each run, by location, upstream locations first.
+fn targets(base: &Base, snapshots: &Snapshots<'_>) -> CliResult<Vec<(String, RunTarget)>> {
+    if let Some(job) = &base.job {
+        let owners: Vec<&String> = snapshots
+            .iter()
+            .filter(|(_, s)| s.jobs.iter().any(|j| &j.name == job))
+            .map(|(name, _)| name)
+            .collect();
+        return match owners[..] {
+            [location] => Ok(vec![(location.clone(), RunTarget::Job(job.clone()))]),
+            [] => {
+                let known: BTreeSet<&str> = snapshots
+                    .values()
+                    .flat_map(|s| s.jobs.iter().map(|j| j.name.as_str()))
+                    .collect();
+                let list = if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known
+                        .iter()
+                        .map(|j| format!("`{j}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                Err(CliError::usage(format!("no job named `{job}`"))
+                    .with_hint(format!("Jobs defined here: {list}.")))
+            }
+            _ => Err(CliError::usage(format!(
+                "job `{job}` is defined in several code locations: {}",
+                owners
+                    .iter()
+                    .map(|o| format!("`{o}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .with_hint("Run `dg launch` inside the project whose job you mean.")),
+        };
+    }
+    let exprs = base.selection.as_deref().unwrap_or_default();
+    let graph = WorkspaceGraph::new(snapshots);
+    let selected = dg_selection::select_any(&graph.graph, exprs, SelectOptions::default())
+        .map_err(selection_error)?;
+    let split = graph.split(&selected);
+    if split.is_empty() {
+        return Err(CliError::usage(format!(
+            "the selection `{}` matches no asset that can be materialized",
+            base.request.selection.as_deref().unwrap_or_default()
+        ))
+        .with_hint("List the assets with `dg list defs` and check the selection."));
+    }
+    Ok(split
+        .into_iter()
+        .map(|(location, keys)| {
+            let keys = keys.into_iter().map(|k| AssetKey(k.0)).collect::<Vec<_>>();
+            (location, RunTarget::Assets(keys))
+        })
+        .collect())
+}
+
+fn request_for(base: &Base, location: String, target: RunTarget) -> RunRequest {
+    RunRequest {
+        location,
+        target,
+        ..base.request.clone()
+    }
+}
+
+/// Executes the planned runs one after another and prints the summary.
+fn execute_all(
+    context: &Context,
+    planned: Vec<Planned>,
+    cancel: CancelToken,
+    printer: Printer,
+) -> CliResult {
+    let root = context
+        .workspace
+        .as_ref()
+        .map(|w| w.root.clone())
+        .or_else(|| context.root().map(|r| r.to_path_buf()))
+        .expect("a project or workspace");
+    let home = dg_storage::resolve_home(&root);
+    let config = dg_storage::InstanceConfig::load(&home).map_err(CliError::from_diagnostic)?;
+    let runtime = dg_runs::runtime().map_err(CliError::from_diagnostic)?;
+    runtime.block_on(async move {
+        let storage = dg_storage::open(&config)
+            .await
+            .map_err(CliError::from_diagnostic)?;
+        // Runs whose worker died with an earlier host are failed now rather than left running.
+        let _ = storage
+            .mark_orphaned_runs_failed(&dg_storage::OrphanPolicy::new(120.0))
+            .await;
+        let mut ctx = RunContext::new(storage, home.clone());
+        ctx.cancel = cancel.clone();
+        ctx.cancel_grace = CANCEL_GRACE;
+        let total = planned.len();
+        let mut outcomes: Vec<(RunOutcome, Duration)> = Vec::new();
+        let mut skipped = Vec::new();
+        for item in planned {
+            let stop = outcomes.iter().any(|(o, _)| !o.success()) || cancel.is_canceled();
+            if stop {
+                skipped.push(item.request.location.clone());
+                continue;
+            }
+            ctx.observer = Some(observer(printer, item.request.job_name().to_owned()));
+            let started = Instant::now();
+            if total > 1 {
+                printer.status(format!(
+                    "Launching a run in code location `{}`",
+                    item.request.location
+                ));
+            }
+            let outcome = execute_run(&ctx, item.launcher, &item.request)
+                .await
+                .map_err(CliError::from_diagnostic)?;
+            outcomes.push((outcome, started.elapsed()));
+        }
+        summarize(&outcomes, &skipped, &home, printer)
+    })
+}
+
+fn observer(printer: Printer, job: String) -> EventObserver {
+    // The run's failure repeats the failed step's traceback: show it once.
+    let step_failed = std::sync::atomic::AtomicBool::new(false);
+    Arc::new(move |record: &EventRecord| {
+        let failed_step = matches!(record.event.kind, dg_storage::EventKind::StepFailure { .. });
+        let is_run_failure = matches!(record.event.kind, dg_storage::EventKind::RunFailure { .. });
+        if failed_step {
+            step_failed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let repeat = is_run_failure && step_failed.load(std::sync::atomic::Ordering::Relaxed);
+        print_event(printer, event_line(record, &job), repeat)
+    })
+}
+
+fn print_event(printer: Printer, line: EventLine, skip_details: bool) {
+    match line {
+        EventLine::Stdout(text) => printer.out(text),
+        EventLine::Stderr(text) => printer.status(text),
+        EventLine::Event {
+            text,
+            error,
+            details,
+        } => {
+            if error {
+                let e = styles::ERROR;
+                printer.status(format!("{e}{text}{e:#}"));
+            } else {
+                printer.status(text);
+            }
+            if skip_details {
+                return;
+            }
+            // Dagster's own frames say little about the user's error; `--verbose` shows them.
+            let verbose = printer.is_verbose();
+            let hidden = details.iter().filter(|f| is_dagster_frame(f)).count();
+            for frame in details.iter().filter(|f| verbose || !is_dagster_frame(f)) {
+                printer.status(frame);
+            }
+            if hidden > 0 && !verbose {
+                printer.status(format!(
+                    "  ({hidden} frames of dagster hidden; `--verbose` shows them)"
+                ));
+            }
+        }
+    }
+}
+
+fn is_dagster_frame(frame: &str) -> bool {
+    frame.contains("/site-packages/dagster/") || frame.contains("/site-packages/dagster_shared/")
+}
+
+fn summarize(
+    outcomes: &[(RunOutcome, Duration)],
+    skipped: &[String],
+    home: &std::path::Path,
+    printer: Printer,
+) -> CliResult {
+    printer.status("");
+    for (outcome, elapsed) in outcomes {
+        let (style, word) = match outcome.status {
+            RunStatus::Success => (styles::SUCCESS, "succeeded"),
+            RunStatus::Canceled => (styles::WARNING, "was canceled"),
+            _ => (styles::ERROR, "failed"),
+        };
+        printer.status(format!(
+            "{style}Run {} {word}{style:#} in {:.1}s (code location `{}`, {} events)",
+            outcome.run_id,
+            elapsed.as_secs_f64(),
+            outcome.location,
+            outcome.events
+        ));
+        for (step, error) in &outcome.step_failures {
+            let class = error.class_name.as_deref().unwrap_or("Error");
+            printer.status(format!("  step `{step}`: {class}: {}", error.message));
+        }
+        if outcome.step_failures.is_empty() {
+            if let Some(error) = outcome.error.as_ref().filter(|_| !outcome.success()) {
+                printer.status(format!("  {}", error.message));
+            }
+        }
+    }
+    for location in skipped {
+        printer.status(format!(
+            "Not launched in code location `{location}`: an earlier run did not succeed"
+        ));
+    }
+    printer.debug(format!("instance: `{}`", home.display()));
+    let failed = outcomes.iter().filter(|(o, _)| !o.success()).count() + skipped.len();
+    if failed == 0 {
+        return Ok(());
+    }
+    let canceled = outcomes
+        .iter()
+        .any(|(o, _)| o.status == RunStatus::Canceled);
+    let message = if canceled {
+        "the run was canceled"
+    } else {
+        "materialization failed"
+    };
+    Err(CliError::user_code(message).with_hint(
+        "The error and traceback are shown above; every event of the run is kept in the instance.",
+    ))
+}
