@@ -31,6 +31,11 @@ impl WorkspaceGraph {
         for (location, snapshot) in snapshots {
             for asset in snapshot.assets.iter().filter(|a| !a.is_auto_created_stub) {
                 let key = AssetKey(asset.key.clone());
+                // An external asset (`AssetSpec`) standing for another location's asset gives way
+                // to the location that materializes it.
+                if materializable.contains(&key) && !asset.is_materializable {
+                    continue;
+                }
                 owner.insert(key.clone(), location.clone());
                 if asset.is_materializable {
                     materializable.insert(key.clone());
@@ -146,5 +151,63 @@ fn node(location: &str, asset: &AssetSnapshot) -> AssetNode {
                 _ => None,
             }),
         ..AssetNode::new(AssetKey(asset.key.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dg_location::snapshot::LoadedFrom;
+
+    fn asset(key: &str, deps: &[&str], materializable: bool) -> AssetSnapshot {
+        serde_json::from_value(serde_json::json!({
+            "key": [key], "group_name": "default", "deps": deps.iter().map(|d| vec![*d]).collect::<Vec<_>>(),
+            "kinds": [], "description": null, "tags": {}, "owners": [], "metadata": {},
+            "partitions": null, "automation_condition": null, "code_version": null,
+            "is_executable": materializable, "is_materializable": materializable,
+            "is_observable": false, "is_auto_created_stub": false, "source": null
+        }))
+        .unwrap()
+    }
+
+    fn snapshot(assets: Vec<AssetSnapshot>) -> DefinitionsSnapshot {
+        DefinitionsSnapshot {
+            schema_version: 1,
+            assets,
+            asset_checks: vec![],
+            jobs: vec![],
+            schedules: vec![],
+            sensors: vec![],
+            resources: vec![],
+            loaded_from: LoadedFrom {
+                kind: "assets".into(),
+                module: "m".into(),
+                attribute: None,
+            },
+            dagster_version: "1.13.27".into(),
+            python_version: "3.11".into(),
+            import_dagster_seconds: 0.0,
+            load_seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn splits_per_location_upstream_first_whatever_the_names() {
+        // `a_down` sorts first but depends on `z_up`'s asset through an external spec.
+        let down = snapshot(vec![asset("up", &[], false), asset("down", &["up"], true)]);
+        let up = snapshot(vec![asset("up", &[], true), asset("other", &[], true)]);
+        let snapshots: Snapshots<'_> =
+            BTreeMap::from([("a_down".to_owned(), &down), ("z_up".to_owned(), &up)]);
+        let graph = WorkspaceGraph::new(&snapshots);
+        assert_eq!(graph.owner[&AssetKey::from_user_string("up")], "z_up");
+        let expr = dg_selection::parse("*down").unwrap();
+        let selected = dg_selection::select(&graph.graph, &expr).unwrap();
+        let split = graph.split(&selected);
+        let names: Vec<&str> = split.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(names, ["z_up", "a_down"]);
+        assert_eq!(split[0].1, vec![AssetKey::from_user_string("up")]);
+        // Selecting only the downstream asset runs only its location.
+        let selected = BTreeSet::from([AssetKey::from_user_string("down")]);
+        assert_eq!(graph.split(&selected).len(), 1);
     }
 }
