@@ -1,9 +1,24 @@
-//! The dg dev web server: HTML UI, JSON API, server-sent events.
+//! The dg dev web server: HTML UI, JSON API, server-sent events, and the host that keeps every
+//! code location of a workspace loaded.
 //!
-//! What exists so far: the lineage-graph [`layout`], the HTML [`render`]ing of pages and of the graph
-//! (maud, escaped by default), the embedded static files the pages load, and [`sample`] graphs for
-//! benchmarks, tests and demos. The HTTP server itself comes later.
+//! - [`host`]: code locations (parallel loads, status, warm agents, hot reload via [`host::watch`]).
+//! - [`runs`]: runs started from the API and the UI, executed by `dg-runs`.
+//! - [`app`]: the router, cross-site protection, security headers, [`app::serve`].
+//! - [`api`]: the JSON API and its OpenAPI document; [`sse`]: live streams.
+//! - [`pages`] and [`render`]: the server-rendered UI; [`layout`]: the lineage graph's layout.
+//! - [`sample`]: generated graphs for benchmarks, tests and demos.
 
+pub mod api;
+pub mod app;
+pub mod host;
 pub mod layout;
+pub mod pages;
 pub mod render;
+pub mod runs;
 pub mod sample;
+pub mod sse;
+pub mod state;
+
+pub use app::{app, serve};
+pub use host::{Host, HostOptions};
+pub use state::AppState;

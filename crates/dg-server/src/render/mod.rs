@@ -5,5 +5,9 @@
 //! scripts or styles, so a strict `Content-Security-Policy` (`default-src 'self'`) holds.
 
 pub mod assets;
+pub mod catalog;
+pub mod fmt;
 pub mod graph;
+pub mod overview;
 pub mod page;
+pub mod runs;

@@ -1,0 +1,52 @@
+//! `GET /api/locations`, `GET /api/locations/{name}`, `POST /api/locations/{name}/reload`.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+
+use super::{ApiError, ApiResult};
+use crate::host::LocationInfo;
+use crate::state::AppState;
+
+/// The answer of `GET /api/locations`.
+#[derive(Debug, Serialize)]
+pub struct LocationList {
+    pub locations: Vec<LocationInfo>,
+}
+
+/// Every code location with its status.
+pub async fn list(State(state): State<AppState>) -> ApiResult<LocationList> {
+    Ok(Json(LocationList {
+        locations: state.host.locations(),
+    }))
+}
+
+/// One code location.
+pub async fn one(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<LocationInfo> {
+    state
+        .host
+        .location(&name)
+        .map(Json)
+        .ok_or_else(|| unknown(&name))
+}
+
+/// Starts reloading a location; answers `202 Accepted` with its (loading) status.
+pub async fn reload(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, Json<LocationInfo>), ApiError> {
+    if !state.host.reload(&name) {
+        return Err(unknown(&name));
+    }
+    let info = state.host.location(&name).ok_or_else(|| unknown(&name))?;
+    Ok((StatusCode::ACCEPTED, Json(info)))
+}
+
+fn unknown(name: &str) -> ApiError {
+    ApiError::not_found(format!("there is no code location `{name}`"))
+        .with_hint(Some("`GET /api/locations` lists them.".into()))
+}

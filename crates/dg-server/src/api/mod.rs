@@ -1,0 +1,105 @@
+//! The JSON API under `/api`, described by the OpenAPI document at `/api/openapi.json`.
+//!
+//! Errors are JSON objects `{"error": {"message", "hint"}}` with a 4xx/5xx status; every handler
+//! returns [`ApiResult`].
+
+pub mod assets;
+pub mod locations;
+pub mod openapi;
+pub mod runs;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+
+use crate::state::AppState;
+
+/// An error answer of the API.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// What API handlers return.
+pub type ApiResult<T> = Result<Json<T>, ApiError>;
+
+impl ApiError {
+    /// An error with `status` and `message`.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// 404 with `message`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    /// 400 with `message`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// The same error with a hint.
+    pub fn with_hint(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
+    }
+}
+
+impl From<dg_storage::StorageError> for ApiError {
+    fn from(err: dg_storage::StorageError) -> Self {
+        use dg_config::Diagnostic;
+        let hint = err.hint();
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()).with_hint(hint)
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                message: &self.message,
+                hint: self.hint.as_deref(),
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// The `/api` routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi::document))
+        .route("/locations", get(locations::list))
+        .route("/locations/{name}", get(locations::one))
+        .route("/locations/{name}/reload", post(locations::reload))
+        .route("/assets", get(assets::list))
+        .route("/assets/{*key}", get(assets::one))
+        .route("/runs", get(runs::list).post(runs::launch))
+        .route("/runs/{id}", get(runs::one))
+        .route("/runs/{id}/events", get(runs::events))
+        .route("/runs/{id}/cancel", post(runs::cancel))
+        .route("/runs/{id}/stream", get(crate::sse::run_stream))
+        .route("/stream", get(crate::sse::host_stream))
+        .fallback(|| async { ApiError::not_found("no such API endpoint; see `/api/openapi.json`") })
+}

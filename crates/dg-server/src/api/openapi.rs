@@ -1,0 +1,179 @@
+//! The OpenAPI 3.1 document of the JSON API, written by hand next to the handlers (a test checks
+//! that every route is described and that the document validates with a generic tool).
+//!
+//! Hand-written rather than generated (utoipa): the API is small, the document stays readable in
+//! one place, and the server avoids a proc-macro dependency for it.
+
+use axum::Json;
+use serde_json::{json, Value};
+
+/// `GET /api/openapi.json`.
+pub async fn document() -> Json<Value> {
+    Json(spec())
+}
+
+fn ok(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+fn error(description: &str) -> Value {
+    ok(description, json!({ "$ref": "#/components/schemas/Error" }))
+}
+
+fn param(name: &str, location: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": location, "required": location == "path", "description": description, "schema": schema })
+}
+
+fn string() -> Value {
+    json!({ "type": "string" })
+}
+
+/// The whole document.
+pub fn spec() -> Value {
+    let name = param("name", "path", "The code location's name.", string());
+    let id = param("id", "path", "The run id.", string());
+    let sse = json!({ "description": "A stream of server-sent events.", "content": { "text/event-stream": { "schema": string() } } });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "dg dev API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Code locations, assets and runs of a `dg dev` server. Requests that change state must not come from another site (Origin / Sec-Fetch-Site are checked) and send JSON bodies as `application/json`."
+        },
+        "paths": {
+            "/api/locations": { "get": {
+                "operationId": "listLocations", "summary": "Every code location with its status",
+                "responses": { "200": ok("The locations, in workspace order.", json!({
+                    "type": "object", "required": ["locations"],
+                    "properties": { "locations": { "type": "array", "items": { "$ref": "#/components/schemas/Location" } } } })) }
+            } },
+            "/api/locations/{name}": { "get": {
+                "operationId": "getLocation", "summary": "One code location", "parameters": [name.clone()],
+                "responses": { "200": ok("The location.", json!({ "$ref": "#/components/schemas/Location" })), "404": error("No such location.") }
+            } },
+            "/api/locations/{name}/reload": { "post": {
+                "operationId": "reloadLocation", "summary": "Reload a location's code (keeps the last good snapshot until the new one loads)",
+                "parameters": [name],
+                "responses": { "202": ok("Reloading.", json!({ "$ref": "#/components/schemas/Location" })), "403": error("Cross-site request."), "404": error("No such location.") }
+            } },
+            "/api/assets": { "get": {
+                "operationId": "listAssets", "summary": "Assets of every loaded location",
+                "parameters": [param("selection", "query", "An asset selection (`group:raw`, `+key:orders`).", string())],
+                "responses": { "200": ok("The selected assets, sorted by key.", json!({
+                    "type": "object", "required": ["assets"],
+                    "properties": { "selection": { "type": ["string", "null"] }, "assets": { "type": "array", "items": { "$ref": "#/components/schemas/Asset" } } } })),
+                    "400": error("Invalid selection.") }
+            } },
+            "/api/assets/{key}": { "get": {
+                "operationId": "getAsset", "summary": "An asset's definition and materialization history",
+                "parameters": [param("key", "path", "The asset key, parts separated by `/`.", string())],
+                "responses": { "200": ok("The asset.", json!({
+                    "type": "object", "required": ["asset", "metadata", "materializations"],
+                    "properties": {
+                        "asset": { "$ref": "#/components/schemas/Asset" },
+                        "metadata": { "type": "object", "additionalProperties": true },
+                        "materializations": { "type": "array", "items": { "$ref": "#/components/schemas/Materialization" } } } })),
+                    "404": error("No such asset.") }
+            } },
+            "/api/runs": {
+                "get": {
+                    "operationId": "listRuns", "summary": "Runs of the instance, newest first",
+                    "parameters": [
+                        param("status", "query", "Comma-separated statuses.", string()),
+                        param("location", "query", "Only runs of this location.", string()),
+                        param("limit", "query", "At most this many (default 50).", json!({ "type": "integer", "minimum": 1, "maximum": 1000 })),
+                        param("cursor", "query", "The last run id of the previous page.", string())
+                    ],
+                    "responses": { "200": ok("A page of runs.", json!({
+                        "type": "object", "required": ["runs"],
+                        "properties": { "runs": { "type": "array", "items": { "$ref": "#/components/schemas/Run" } }, "next_cursor": { "type": ["string", "null"] } } })),
+                        "400": error("Invalid filter.") }
+                },
+                "post": {
+                    "operationId": "launchRun", "summary": "Launch a run of an asset selection or a job",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/LaunchRequest" } } } },
+                    "responses": {
+                        "201": ok("The run was created and is starting.", json!({ "$ref": "#/components/schemas/Run" })),
+                        "400": error("Invalid request or selection."), "403": error("Cross-site request."),
+                        "404": error("Unknown location or job."), "409": error("The location failed to load."),
+                        "415": error("The body is not JSON.") }
+                }
+            },
+            "/api/runs/{id}": { "get": {
+                "operationId": "getRun", "summary": "One run", "parameters": [id.clone()],
+                "responses": { "200": ok("The run.", json!({ "$ref": "#/components/schemas/Run" })), "404": error("No such run.") }
+            } },
+            "/api/runs/{id}/events": { "get": {
+                "operationId": "listRunEvents", "summary": "A run's events, oldest first",
+                "parameters": [id.clone(),
+                    param("after", "query", "Only events stored after this storage id.", json!({ "type": "integer" })),
+                    param("limit", "query", "At most this many (default 1000).", json!({ "type": "integer", "minimum": 1, "maximum": 10000 }))],
+                "responses": { "200": ok("Events.", json!({
+                    "type": "object", "required": ["events"],
+                    "properties": { "events": { "type": "array", "items": { "$ref": "#/components/schemas/EventRecord" } }, "cursor": { "type": ["integer", "null"] } } })),
+                    "404": error("No such run.") }
+            } },
+            "/api/runs/{id}/cancel": { "post": {
+                "operationId": "cancelRun", "summary": "Cancel a run this server executes", "parameters": [id.clone()],
+                "responses": { "202": ok("Canceling.", json!({ "type": "object", "properties": { "run_id": string(), "canceling": { "type": "boolean" } } })),
+                    "403": error("Cross-site request."), "404": error("No such run."), "409": error("Finished, or not executed by this server.") }
+            } },
+            "/api/runs/{id}/stream": { "get": {
+                "operationId": "streamRunEvents", "summary": "Server-sent events: `event` (an EventRecord, id = storage id) for each event, then `end`",
+                "parameters": [id, param("after", "query", "Start after this storage id (`Last-Event-ID` wins).", json!({ "type": "integer" }))],
+                "responses": { "200": sse.clone(), "404": error("No such run.") }
+            } },
+            "/api/stream": { "get": {
+                "operationId": "streamHost", "summary": "Server-sent events: `locations` at once, then `location` and `run` status changes",
+                "responses": { "200": sse }
+            } }
+        },
+        "components": { "schemas": schemas() }
+    })
+}
+
+fn schemas() -> Value {
+    let opt_string = json!({ "type": ["string", "null"] });
+    let opt_number = json!({ "type": ["number", "null"] });
+    let string_map = json!({ "type": "object", "additionalProperties": { "type": "string" } });
+    json!({
+        "Error": { "type": "object", "required": ["error"], "properties": { "error": {
+            "type": "object", "required": ["message"], "properties": { "message": string(), "hint": string() } } } },
+        "Location": { "type": "object", "required": ["name", "root", "status", "generation", "asset_count", "stale_snapshot"], "properties": {
+            "name": string(), "root": string(),
+            "status": { "type": "string", "enum": ["loading", "loaded", "failed"] },
+            "error": { "oneOf": [ { "type": "null" }, { "type": "object", "required": ["message"], "properties": {
+                "message": string(), "traceback": opt_string.clone(), "hint": opt_string.clone() } } ] },
+            "load_seconds": opt_number.clone(), "loaded_at": opt_number.clone(),
+            "dagster_version": opt_string.clone(), "python_version": opt_string.clone(),
+            "generation": { "type": "integer" }, "asset_count": { "type": "integer" },
+            "stale_snapshot": { "type": "boolean" }, "agent_pid": { "type": ["integer", "null"] } } },
+        "Materialization": { "type": "object", "required": ["run_id", "timestamp", "storage_id"], "properties": {
+            "run_id": string(), "timestamp": { "type": "number" }, "partition": opt_string.clone(),
+            "metadata": { "type": "object", "additionalProperties": true }, "storage_id": { "type": "integer" } } },
+        "Asset": { "type": "object", "required": ["key", "path", "location", "group", "deps", "downstream", "is_materializable"], "properties": {
+            "key": string(), "path": { "type": "array", "items": string() }, "location": string(), "group": string(),
+            "description": opt_string.clone(), "kinds": { "type": "array", "items": string() }, "tags": string_map.clone(),
+            "owners": { "type": "array", "items": string() }, "deps": { "type": "array", "items": string() },
+            "downstream": { "type": "array", "items": string() }, "is_materializable": { "type": "boolean" },
+            "is_external": { "type": "boolean" }, "partitions": { "type": ["object", "null"] },
+            "code_version": opt_string.clone(), "source": opt_string.clone(), "automation_condition": opt_string.clone(),
+            "latest_materialization": { "oneOf": [ { "type": "null" }, { "$ref": "#/components/schemas/Materialization" } ] } } },
+        "RunStatus": { "type": "string", "enum": ["QUEUED", "NOT_STARTED", "STARTING", "STARTED", "SUCCESS", "FAILURE", "CANCELING", "CANCELED"] },
+        "Run": { "type": "object", "required": ["run_id", "location", "job_name", "status", "created_at"], "properties": {
+            "run_id": string(), "location": string(), "job_name": string(), "selection": opt_string.clone(),
+            "partition": opt_string.clone(), "config": { "type": "object" }, "tags": string_map.clone(),
+            "status": { "$ref": "#/components/schemas/RunStatus" }, "created_at": { "type": "number" },
+            "updated_at": { "type": "number" }, "started_at": opt_number.clone(), "ended_at": opt_number,
+            "worker": { "type": ["object", "null"] }, "heartbeat_at": { "type": ["number", "null"] } } },
+        "LaunchRequest": { "type": "object", "additionalProperties": false, "properties": {
+            "selection": { "type": "string", "description": "An asset selection; give this or `job`." },
+            "job": { "type": "string" }, "location": { "type": "string" }, "partition": { "type": "string" },
+            "config": { "type": "object" }, "tags": string_map } },
+        "EventRecord": { "type": "object", "required": ["storage_id", "run_id", "event"], "properties": {
+            "storage_id": { "type": "integer" }, "run_id": string(), "seq": { "type": ["integer", "null"] },
+            "event": { "type": "object", "required": ["timestamp", "type"], "properties": {
+                "timestamp": { "type": "number" }, "step_key": opt_string, "type": string() },
+                "additionalProperties": true } } }
+    })
+}

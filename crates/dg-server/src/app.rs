@@ -1,0 +1,166 @@
+//! The HTTP application: every route (pages, `/api`, `/static`), cross-site request protection,
+//! security headers, and [`serve`], which runs it on a listener until a shutdown signal.
+//!
+//! Cross-site protection: a request that may change state (any method but `GET`, `HEAD`,
+//! `OPTIONS`) is refused with 403 when the browser says it comes from another site
+//! (`Sec-Fetch-Site` other than `same-origin`/`none`) or carries an `Origin` that is not this
+//! server's; an API request with a body must be `application/json`, which a cross-site page cannot
+//! send without a CORS preflight that this server never grants. Non-browser clients (no `Origin`,
+//! no `Sec-Fetch-Site`) are not cross-site requests and pass.
+
+use std::future::Future;
+
+use axum::body::Body;
+use axum::extract::{Path, Request};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::api::{self, ApiError};
+use crate::pages;
+use crate::render::assets::static_file;
+use crate::state::AppState;
+
+/// The live-update script of the overview and run pages (served at `/static/live.js`).
+pub const LIVE_SCRIPT: &str = include_str!("../static/live.js");
+
+/// The stylesheet of the server's pages (served at `/static/pages.css`).
+pub const PAGES_STYLESHEET: &str = include_str!("../static/pages.css");
+
+/// Every route of the server.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .nest("/api", api::router())
+        .merge(pages::router())
+        .route("/static/{name}", get(static_handler))
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(cross_site_guard))
+        .with_state(state)
+}
+
+/// Serves `app(state)` on `listener` until `shutdown` resolves; then live streams end, the
+/// listener stops accepting and in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let streams = state.clone();
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            streams.end_streams();
+        })
+        .await
+}
+
+async fn static_handler(Path(name): Path<String>) -> Response {
+    let (body, content_type, etag) = if name == "live.js" {
+        (LIVE_SCRIPT, "text/javascript; charset=utf-8", None)
+    } else if name == "pages.css" {
+        (PAGES_STYLESHEET, "text/css; charset=utf-8", None)
+    } else if let Some(file) = static_file(&name) {
+        (file.body, file.content_type, Some(file.etag()))
+    } else {
+        return (StatusCode::NOT_FOUND, "no such file").into_response();
+    };
+    let mut response = Response::new(Body::from(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+        headers.insert(header::ETAG, etag);
+    }
+    response
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+async fn cross_site_guard(request: Request, next: Next) -> Response {
+    if let Err(refusal) = check_cross_site(&request) {
+        return refusal.into_response();
+    }
+    next.run(request).await
+}
+
+/// Why a state-changing request is refused, if it is.
+pub fn check_cross_site(request: &Request) -> Result<(), ApiError> {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return Ok(());
+    }
+    let headers = request.headers();
+    let forbidden = || {
+        ApiError::new(StatusCode::FORBIDDEN, "cross-site request refused").with_hint(Some(
+            "Requests that change state must come from this server's own pages or a non-browser client."
+                .into(),
+        ))
+    };
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.to_str(), Ok("same-origin") | Ok("none")) {
+            return Err(forbidden());
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin = origin.to_str().ok();
+        let same = match (origin, host) {
+            (Some(origin), Some(host)) => origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                .is_some_and(|o| o.eq_ignore_ascii_case(host)),
+            _ => false,
+        };
+        if !same {
+            return Err(forbidden());
+        }
+    }
+    if request.uri().path().starts_with("/api/") && has_body(request) {
+        let json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "API requests with a body must be `application/json`",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn has_body(request: &Request) -> bool {
+    let headers = request.headers();
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n > 0)
+}

@@ -1,0 +1,88 @@
+//! The lineage page: the graph of every loaded location (or of a selection), laid out by
+//! [`crate::layout`] and drawn by [`crate::render::graph`], nodes coloured by materialization status.
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use dg_storage::AssetKey;
+use maud::html;
+
+use crate::api::assets::{selected_keys, AssetQuery};
+use crate::layout::{layout, GraphInput, LayoutOptions, NodeIn, NodeStatus};
+use crate::render::catalog::selection_form;
+use crate::render::fmt::page_assets;
+use crate::render::graph::lineage_view;
+use crate::render::page::{page as shell, Nav};
+use crate::state::AppState;
+
+/// `GET /lineage?selection=`.
+pub async fn page(State(state): State<AppState>, Query(query): Query<AssetQuery>) -> Response {
+    let selection = query.selection.unwrap_or_default();
+    let view = state.host.view();
+    let (keys, error) = match selected_keys(&view, Some(&selection)) {
+        Ok(keys) => (keys, None),
+        Err(e) => (Some(BTreeSet::new()), Some(e.message)),
+    };
+    let materialized: BTreeSet<AssetKey> = state
+        .storage
+        .materialized_asset_keys()
+        .await
+        .map(|k| k.into_iter().collect())
+        .unwrap_or_default();
+    let mut graph = GraphInput::default();
+    let mut index = std::collections::HashMap::new();
+    for asset in &view.assets {
+        if keys.as_ref().is_some_and(|k| !k.contains(&asset.asset.key)) {
+            continue;
+        }
+        let key = asset.key_string();
+        let status = if materialized.contains(&AssetKey(asset.asset.key.clone())) {
+            NodeStatus::Materialized
+        } else if asset.asset.is_materializable && !asset.asset.is_auto_created_stub {
+            NodeStatus::Missing
+        } else {
+            NodeStatus::Unknown
+        };
+        index.insert(asset.asset.key.clone(), graph.nodes.len());
+        graph.nodes.push(NodeIn {
+            label: asset.asset.key.last().cloned().unwrap_or_default(),
+            id: key,
+            group: asset.asset.group_name.clone(),
+            location: asset.location.clone(),
+            status,
+        });
+    }
+    for asset in &view.assets {
+        let Some(&to) = index.get(&asset.asset.key) else {
+            continue;
+        };
+        for dep in &asset.asset.deps {
+            if let Some(&from) = index.get(dep) {
+                graph.edges.push((from, to));
+            }
+        }
+    }
+    let options = LayoutOptions::default();
+    let placed = match layout(&graph, &options) {
+        Ok(placed) => placed,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    let body = html! {
+        (page_assets())
+        (selection_form("/lineage", &selection))
+        @if let Some(e) = &error { p.error-message role="alert" { (e) } }
+        (lineage_view(&graph, &placed, &options))
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        Html(shell("Lineage", Nav::Lineage, body).into_string()),
+    )
+        .into_response()
+}

@@ -1,0 +1,75 @@
+//! Small formatting helpers shared by the server's page templates: times, durations, the extra
+//! assets (stylesheet, live script) those pages link, and status badges.
+
+use maud::{html, Markup};
+
+/// UTC date and time of a Unix timestamp (`2025-01-31 14:05:09 UTC`).
+pub fn time(ts: f64) -> String {
+    let secs = ts.floor() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// A duration in seconds as `850 ms`, `3.2 s` or `4 min 05 s`.
+pub fn duration(seconds: f64) -> String {
+    if seconds < 1.0 {
+        format!("{:.0} ms", seconds * 1000.0)
+    } else if seconds < 60.0 {
+        format!("{seconds:.1} s")
+    } else {
+        let s = seconds.round() as u64;
+        format!("{} min {:02} s", s / 60, s % 60)
+    }
+}
+
+/// The stylesheet and script of the server's pages, linked from the body (the shell links only
+/// the lineage files); both are files under `/static`, so the CSP holds.
+pub fn page_assets() -> Markup {
+    html! {
+        link rel="stylesheet" href="/static/pages.css";
+        script src="/static/live.js" defer {}
+    }
+}
+
+/// A coloured status badge (`status-<lower case>` class).
+pub fn badge(status: &str) -> Markup {
+    let class = format!(
+        "badge status-{}",
+        status.to_ascii_lowercase().replace('_', "-")
+    );
+    html! { span class=(class) data-status=(status) { (status) } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_utc_civil_dates() {
+        assert_eq!(time(0.0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(time(951_782_400.0), "2000-02-29 00:00:00 UTC");
+        assert_eq!(time(1_738_332_309.7), "2025-01-31 14:05:09 UTC");
+    }
+
+    #[test]
+    fn durations_pick_a_unit() {
+        assert_eq!(duration(0.25), "250 ms");
+        assert_eq!(duration(3.21), "3.2 s");
+        assert_eq!(duration(245.0), "4 min 05 s");
+    }
+}

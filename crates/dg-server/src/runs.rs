@@ -1,0 +1,221 @@
+//! Runs started by this host (from the API or the UI), executed by `dg-runs`: a warm location
+//! forks a worker from its agent; a location whose code is reloading gets a fresh agent, so the
+//! run uses the code on disk. Every stored event wakes the live streams.
+//!
+//! Guarantees: [`RunManager::launch`] returns once the run is stored (its id is known) and never
+//! waits for the run itself; [`RunManager::shutdown`] cancels every run still going and waits
+//! (bounded) until each recorded its final status, so no worker outlives the host.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dg_config::Diagnostic;
+use dg_runs::{execute_run, CancelToken, Launcher, RunContext, RunError, RunRequest};
+use dg_storage::{EventKind, Storage};
+use tokio::sync::{broadcast, oneshot};
+use tokio::task::JoinSet;
+
+use crate::host::{Host, HostEvent, LocationStatus};
+
+/// Why a run could not be launched.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// No location has this name.
+    #[error("there is no code location `{0}`")]
+    UnknownLocation(String),
+    /// The location's code does not load.
+    #[error("code location `{0}` failed to load; fix its code (see the overview) and try again")]
+    LocationFailed(String),
+    /// The host is stopping.
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    /// dg-runs could not start or record the run.
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+impl Diagnostic for LaunchError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            Self::Run(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// Where the observer of a new run sends its id (once, from the first stored event).
+type IdSender = Arc<Mutex<Option<oneshot::Sender<Result<String, RunError>>>>>;
+
+/// The runs this host executes, and the wake-up signal of run streams.
+#[derive(Clone)]
+pub struct RunManager {
+    storage: Arc<dyn Storage>,
+    instance_home: PathBuf,
+    active: Arc<Mutex<HashMap<String, CancelToken>>>,
+    tasks: Arc<tokio::sync::Mutex<JoinSet<()>>>,
+    /// The run id of every event stored by a run of this host.
+    stored: broadcast::Sender<String>,
+    closed: Arc<std::sync::atomic::AtomicBool>,
+    /// Time between `SIGTERM` and `SIGKILL` when a run is canceled.
+    pub cancel_grace: Duration,
+}
+
+impl RunManager {
+    /// A manager recording into `storage`, with outputs under `instance_home`.
+    pub fn new(storage: Arc<dyn Storage>, instance_home: PathBuf) -> Self {
+        let (stored, _) = broadcast::channel(4096);
+        Self {
+            storage,
+            instance_home,
+            active: Arc::default(),
+            tasks: Arc::default(),
+            stored,
+            closed: Arc::default(),
+            cancel_grace: Duration::from_secs(5),
+        }
+    }
+
+    /// Receives the run id of each event stored by a run of this host (streams use it to wake up
+    /// before their next poll).
+    pub fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.stored.subscribe()
+    }
+
+    /// Whether this host executes `run_id` right now.
+    pub fn is_active(&self, run_id: &str) -> bool {
+        self.active.lock().expect("runs lock").contains_key(run_id)
+    }
+
+    /// Starts `request` and returns its run id once the run is stored.
+    pub async fn launch(&self, host: &Host, request: RunRequest) -> Result<String, LaunchError> {
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(LaunchError::ShuttingDown);
+        }
+        let info = host
+            .location(&request.location)
+            .ok_or_else(|| LaunchError::UnknownLocation(request.location.clone()))?;
+        let launcher = match (info.status, host.agent(&request.location)) {
+            (LocationStatus::Loaded, Some(warm)) => Launcher::Warm(warm),
+            (LocationStatus::Failed, _) => {
+                return Err(LaunchError::LocationFailed(request.location.clone()))
+            }
+            // Code changed and is reloading: a fresh agent runs what is on disk now.
+            _ => fresh_launcher(host, &request.location).await?,
+        };
+        let cancel = CancelToken::new();
+        let (id_tx, id_rx) = oneshot::channel::<Result<String, RunError>>();
+        let id_tx = Arc::new(Mutex::new(Some(id_tx)));
+        let ctx = RunContext {
+            storage: self.storage.clone(),
+            instance_home: self.instance_home.clone(),
+            observer: Some(self.observer(host, id_tx.clone(), cancel.clone())),
+            cancel: cancel.clone(),
+            cancel_grace: self.cancel_grace,
+        };
+        let manager = self.clone();
+        let host = host.clone();
+        self.tasks.lock().await.spawn(async move {
+            let result = execute_run(&ctx, launcher, &request).await;
+            let run_id = result.as_ref().ok().map(|o| o.run_id.clone());
+            if let Some(tx) = id_tx.lock().expect("id lock").take() {
+                let _ = tx.send(result.map(|o| o.run_id));
+            }
+            if let Some(run_id) = run_id {
+                manager.active.lock().expect("runs lock").remove(&run_id);
+                if let Ok(Some(run)) = manager.storage.get_run(&run_id).await {
+                    host.publish(HostEvent::Run {
+                        run_id,
+                        status: run.status.to_string(),
+                    });
+                }
+            }
+        });
+        match id_rx.await {
+            Ok(Ok(run_id)) => Ok(run_id),
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => Err(LaunchError::ShuttingDown),
+        }
+    }
+
+    /// Requests cancellation of a run of this host; false when it is not one (finished, or
+    /// launched by another process).
+    pub fn cancel(&self, run_id: &str) -> bool {
+        match self.active.lock().expect("runs lock").get(run_id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Refuses new runs, cancels every run still going and waits at most `wait` for them to
+    /// record their end.
+    pub async fn shutdown(&self, wait: Duration) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        for token in self.active.lock().expect("runs lock").values() {
+            token.cancel();
+        }
+        let mut tasks = self.tasks.lock().await;
+        let drained =
+            tokio::time::timeout(wait, async { while tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tasks.abort_all();
+        }
+    }
+
+    /// The observer of one run: learns its id from the first stored event, registers its cancel
+    /// token, wakes the streams and reports status changes.
+    fn observer(
+        &self,
+        host: &Host,
+        id_tx: IdSender,
+        cancel: CancelToken,
+    ) -> dg_runs::EventObserver {
+        let manager = self.clone();
+        let host = host.clone();
+        Arc::new(move |record| {
+            if let Some(tx) = id_tx.lock().expect("id lock").take() {
+                manager
+                    .active
+                    .lock()
+                    .expect("runs lock")
+                    .insert(record.run_id.clone(), cancel.clone());
+                let _ = tx.send(Ok(record.run_id.clone()));
+            }
+            let _ = manager.stored.send(record.run_id.clone());
+            let status = match &record.event.kind {
+                EventKind::RunStarting => Some("STARTING"),
+                EventKind::RunStart => Some("STARTED"),
+                EventKind::RunCanceling => Some("CANCELING"),
+                _ => None,
+            };
+            if let Some(status) = status {
+                host.publish(HostEvent::Run {
+                    run_id: record.run_id.clone(),
+                    status: status.to_owned(),
+                });
+            }
+        })
+    }
+}
+
+/// A fresh agent with the location's current code (started on a blocking thread: it imports).
+async fn fresh_launcher(host: &Host, location: &str) -> Result<Launcher, LaunchError> {
+    let spec = host
+        .spec(location)
+        .ok_or_else(|| LaunchError::UnknownLocation(location.to_owned()))?;
+    let options = host.options().clone();
+    let agent = tokio::task::spawn_blocking(move || {
+        let env = dg_python::PythonEnvironment::resolve(&spec.name, &spec.root, &options.env)
+            .map_err(|e| RunError::Load(e.into()))?;
+        dg_runs::start_agent(&spec, &env, None, options.timeout)
+            .map(|(agent, _)| agent)
+            .map_err(RunError::Load)
+    })
+    .await
+    .map_err(|_| LaunchError::ShuttingDown)??;
+    Ok(Launcher::Fresh(Box::new(agent)))
+}

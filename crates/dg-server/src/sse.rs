@@ -1,0 +1,141 @@
+//! Server-sent events: the live event log of a run (`/api/runs/{id}/stream`) and the host's
+//! location and run status changes (`/api/stream`).
+//!
+//! A run stream reads the instance's storage (so runs started by `dg launch` in another process
+//! stream too): it wakes when this host stores an event of the run, and polls otherwise. Each event
+//! carries its storage id as the SSE `id`, so a reconnecting `EventSource` resumes after the last
+//! event it saw (`Last-Event-ID`); the stream sends `end` once the run has finished and every event
+//! was sent. All streams end when the server stops.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::api::runs::get_run;
+use crate::api::ApiError;
+use crate::host::HostEvent;
+use crate::state::AppState;
+
+/// How often a run stream looks at storage when nothing woke it.
+const POLL: Duration = Duration::from_millis(500);
+
+/// Query of a run stream.
+#[derive(Debug, Default, Deserialize)]
+pub struct StreamQuery {
+    /// Start after this storage id (the `Last-Event-ID` header wins).
+    pub after: Option<i64>,
+}
+
+/// `GET /api/runs/{id}/stream`: the run's events as `event` messages, then `end`.
+pub async fn run_stream(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<StreamQuery>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    get_run(&state, &id).await?;
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    let mut cursor = resume.or(query.after);
+    let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(256);
+    let mut wake = state.runs.subscribe();
+    let mut stopping = state.stopping.clone();
+    tokio::spawn(async move {
+        loop {
+            // Read the status first: events stored before a terminal status are all visible after.
+            let finished =
+                matches!(state.storage.get_run(&id).await, Ok(Some(r)) if r.status.is_terminal());
+            let Ok(events) = state.storage.events_after(&id, cursor, 500).await else {
+                break;
+            };
+            let full_page = events.len() == 500;
+            for record in events {
+                cursor = Some(record.storage_id);
+                let event = Event::default()
+                    .event("event")
+                    .id(record.storage_id.to_string())
+                    .json_data(&record)
+                    .unwrap_or_default();
+                if tx.send(Ok(event)).await.is_err() {
+                    return;
+                }
+            }
+            if finished && !full_page {
+                let run = state.storage.get_run(&id).await.ok().flatten();
+                let data = serde_json::json!({ "status": run.map(|r| r.status.to_string()) });
+                let _ = tx
+                    .send(Ok(Event::default().event("end").data(data.to_string())))
+                    .await;
+                return;
+            }
+            if full_page {
+                continue;
+            }
+            let deadline = tokio::time::sleep(POLL);
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    _ = &mut deadline => break,
+                    _ = stopping.changed() => return,
+                    got = wake.recv() => match got {
+                        Ok(run) if run == id => break,
+                        Ok(_) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(_) => { (&mut deadline).await; break }
+                    },
+                }
+            }
+        }
+    });
+    Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
+}
+
+/// `GET /api/stream`: `locations` (every location, at once), then a `location` or `run` message
+/// for each change.
+pub async fn host_stream(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(256);
+    let mut events = state.host.subscribe();
+    let mut stopping = state.stopping.clone();
+    let initial = Event::default()
+        .event("locations")
+        .json_data(state.host.locations())
+        .unwrap_or_default();
+    tokio::spawn(async move {
+        if tx.send(Ok(initial)).await.is_err() {
+            return;
+        }
+        loop {
+            let event = tokio::select! {
+                _ = stopping.changed() => return,
+                got = events.recv() => match got {
+                    Ok(event) => event,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                },
+            };
+            let name = match &event {
+                HostEvent::Location { .. } => "location",
+                HostEvent::Run { .. } => "run",
+            };
+            let sse = Event::default()
+                .event(name)
+                .json_data(&event)
+                .unwrap_or_default();
+            if tx.send(Ok(sse)).await.is_err() {
+                return;
+            }
+        }
+    });
+    Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default())
+}

@@ -1,0 +1,47 @@
+//! What every handler shares: the code locations, the instance's storage and the runs of this
+//! host. Cheap to clone (everything is behind `Arc`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use dg_storage::Storage;
+
+use crate::host::Host;
+use crate::runs::RunManager;
+
+/// The state of one `dg dev` server.
+#[derive(Clone)]
+pub struct AppState {
+    /// Code locations with their snapshots and warm agents.
+    pub host: Host,
+    /// The instance's storage (shared with `dg launch`).
+    pub storage: Arc<dyn Storage>,
+    /// The instance home.
+    pub instance_home: PathBuf,
+    /// Runs executed by this host.
+    pub runs: RunManager,
+    /// Flips to `true` when the server stops: live streams end so connections can close.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl AppState {
+    /// State for `host`, recording runs in `storage` under `instance_home`.
+    pub fn new(host: Host, storage: Arc<dyn Storage>, instance_home: PathBuf) -> Self {
+        let runs = RunManager::new(storage.clone(), instance_home.clone());
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        Self {
+            host,
+            storage,
+            instance_home,
+            runs,
+            stopping,
+            stop: Arc::new(stop),
+        }
+    }
+
+    /// Ends every live stream (called when the server starts shutting down).
+    pub fn end_streams(&self) {
+        let _ = self.stop.send(true);
+    }
+}

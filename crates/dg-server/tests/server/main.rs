@@ -1,0 +1,48 @@
+//! The `dg dev` server against real code locations (real Python, real `dagster`, real SQLite):
+//! the API and pages in-process, live streams on a real listener, hot reload, and the OpenAPI
+//! document. Each test loads its own copy of the two-project workspace.
+
+mod api;
+mod common;
+mod live;
+mod reload;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locations_and_assets() {
+    api::locations_and_assets().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_site_requests_are_refused() {
+    api::cross_site_requests_are_refused().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launched_run_succeeds_and_records_its_events() {
+    api::a_launched_run_succeeds_and_records_its_events().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_materialize_form_starts_a_run() {
+    api::the_materialize_form_starts_a_run().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_on_a_real_listener() {
+    live::streams_on_a_real_listener().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_is_canceled() {
+    live::a_run_is_canceled().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_location_reloads_when_its_files_change() {
+    reload::a_location_reloads_when_its_files_change().await;
+}
+
+#[test]
+fn the_openapi_document_describes_every_route_and_validates() {
+    live::openapi_document();
+}
