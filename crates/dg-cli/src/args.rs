@@ -49,6 +49,31 @@ pub enum DgCommand {
     Scaffold(ScaffoldCommand),
     /// Launch a Dagster run: materialize assets or execute a job, recorded in the instance.
     Launch(LaunchArgs),
+    /// Start a local instance of Dagster: the UI, the API and every code location of the
+    /// workspace (or the one project), reloaded when their files change.
+    #[command(disable_help_flag = true)]
+    Dev(DevArgs),
+}
+
+/// Arguments of `dg dev` (`-h` is `--host`, as in Dagster; help is `--help`).
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Host to listen on.
+    #[arg(long, short = 'h', default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (`0` picks a free one).
+    #[arg(long, short = 'p', default_value_t = 3000)]
+    pub port: u16,
+    /// Set the log level of the server's messages.
+    #[arg(long, default_value = "info", ignore_case = true,
+          value_parser = ["critical", "error", "warning", "info", "debug"])]
+    pub log_level: String,
+    /// Use the active virtual environment (`$VIRTUAL_ENV`) for every project.
+    #[arg(long)]
+    pub use_active_venv: bool,
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
 }
 
 /// Arguments of `dg launch` (Dagster's flags).

@@ -8,6 +8,7 @@ mod create_sync;
 pub mod create_workspace;
 pub mod defs_listing;
 pub mod defs_table;
+pub mod dev;
 pub mod launch;
 pub mod list_defs;
 pub mod list_projects;
@@ -34,6 +35,7 @@ pub fn dispatch_dg(cli: DgCli, printer: Printer) -> CliResult {
         DgCommand::Scaffold(ScaffoldCommand::Defs(args)) => {
             scaffold_defs::run(&args, &cli.global, printer)
         }
+        DgCommand::Dev(args) => dev::run(&cli.global, &args),
     }
 }
 

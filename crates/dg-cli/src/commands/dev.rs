@@ -1,0 +1,215 @@
+//! `dg dev`: one native host serving every code location of the workspace (or the one project):
+//! the web UI, the JSON API, live streams, hot reload and runs, on `--host`/`--port`
+//! (default `127.0.0.1:3000`).
+//!
+//! Lifecycle: the address is printed as soon as the server listens (locations keep loading in the
+//! background and are reported as each finishes). Ctrl-C or SIGTERM stops accepting connections,
+//! ends the live streams, cancels the runs this host executes (waiting for them to record their
+//! end), and stops every agent; every child runs in a process group the host kills, so nothing is
+//! left behind.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use dg_config::Needs;
+use dg_python::EnvOptions;
+use dg_server::host::Spec as LocationSpec;
+use dg_server::host::{watch, HostEvent, LocationStatus};
+use dg_server::{AppState, Host, HostOptions};
+
+use crate::args::{DevArgs, GlobalArgs};
+use crate::error::{CliError, CliResult};
+use crate::printer::Printer;
+use crate::settings;
+
+/// How long runs get to record their end after Ctrl-C.
+const RUN_SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
+/// Quiet time after the last file change before a location reloads.
+const RELOAD_DEBOUNCE: Duration = Duration::from_millis(400);
+
+/// Runs `dg dev`.
+pub fn run(global: &GlobalArgs, args: &DevArgs) -> CliResult {
+    let loaded = settings::load(global, Some(Needs::ProjectOrWorkspace))?;
+    let printer = loaded.printer;
+    let context = loaded.context;
+    let workspace_file = context.workspace.as_ref().map(|w| w.file.clone());
+    let mut specs = Vec::new();
+    for project in context.projects() {
+        match project {
+            Ok(project) => specs.push(LocationSpec::from_project(
+                &project,
+                workspace_file.as_deref(),
+            )),
+            // One broken project config does not stop the others from being served.
+            Err(err) => printer.error(&CliError::from_diagnostic(err)),
+        }
+    }
+    if specs.is_empty() {
+        return Err(CliError::usage("no project to serve").with_hint(
+            "Add a project with `create-dagster project projects/<name>` or fix the errors above.",
+        ));
+    }
+    let root: PathBuf = match (&context.workspace, &context.project) {
+        (Some(w), _) => w.root.clone(),
+        (None, Some(p)) => p.root.clone(),
+        (None, None) => context.start.clone(),
+    };
+    let home = dg_storage::resolve_home(&root);
+    let config = dg_storage::InstanceConfig::load(&home).map_err(CliError::from_diagnostic)?;
+    let options = HostOptions {
+        env: EnvOptions {
+            use_active_venv: args.use_active_venv,
+            ..EnvOptions::default()
+        },
+        ..HostOptions::default()
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::usage(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(serve(ServeSetup {
+        specs,
+        options,
+        home,
+        config,
+        host: args.host.clone(),
+        port: args.port,
+        printer,
+    }))
+}
+
+struct ServeSetup {
+    specs: Vec<LocationSpec>,
+    options: HostOptions,
+    home: PathBuf,
+    config: dg_storage::InstanceConfig,
+    host: String,
+    port: u16,
+    printer: Printer,
+}
+
+async fn serve(setup: ServeSetup) -> CliResult {
+    let printer = setup.printer;
+    let storage = dg_storage::open(&setup.config)
+        .await
+        .map_err(CliError::from_diagnostic)?;
+    let addr = format!("{}:{}", setup.host, setup.port);
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
+        CliError::usage(format!("cannot listen on `{addr}`: {e}")).with_hint(
+            "Another program may use this port: pass another one with `--port`, or stop it.",
+        )
+    })?;
+    let local: SocketAddr = listener
+        .local_addr()
+        .map_err(|e| CliError::usage(format!("cannot read the listening address: {e}")))?;
+
+    let host = Host::new(setup.specs, setup.options);
+    let started = Instant::now();
+    report_progress(&host, printer, started);
+    host.load_all();
+    let watcher = match watch::watch(&host, RELOAD_DEBOUNCE) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            printer.warn(format!(
+                "file watching is off ({e}); reload locations from the UI"
+            ));
+            None
+        }
+    };
+    let state = AppState::new(host.clone(), storage, setup.home.clone());
+    let shown = match local {
+        SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
+        SocketAddr::V4(v4) => v4.to_string(),
+    };
+    printer.status(format!(
+        "Serving dg on http://{shown} in process {}",
+        std::process::id()
+    ));
+    printer.debug(format!("instance: `{}`", setup.home.display()));
+
+    let result = dg_server::serve(listener, state.clone(), shutdown_signal(printer)).await;
+    drop(watcher);
+    state.runs.shutdown(RUN_SHUTDOWN_GRACE).await;
+    host.shutdown();
+    printer.status("Stopped.");
+    result.map_err(|e| CliError::usage(format!("the server failed: {e}")))
+}
+
+/// Prints each location as it finishes loading (and reloading), and once all are in.
+fn report_progress(host: &Host, printer: Printer, started: Instant) {
+    let mut events = host.subscribe();
+    let host = host.clone();
+    tokio::spawn(async move {
+        let mut announced = false;
+        loop {
+            let event = match events.recv().await {
+                Ok(e) => e,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return,
+            };
+            let HostEvent::Location {
+                name,
+                status,
+                generation,
+            } = event
+            else {
+                continue;
+            };
+            let Some(info) = host.location(&name) else {
+                continue;
+            };
+            let verb = if generation > 1 { "Reloaded" } else { "Loaded" };
+            match status {
+                LocationStatus::Loaded => printer.status(format!(
+                    "{verb} code location `{name}` in {:.1} s",
+                    info.load_seconds.unwrap_or_default()
+                )),
+                LocationStatus::Failed => {
+                    let error = info
+                        .error
+                        .unwrap_or_else(|| dg_server::host::LocationError {
+                            message: "unknown error".into(),
+                            traceback: None,
+                            hint: None,
+                        });
+                    let mut err =
+                        CliError::user_code(format!("code location `{name}` failed to load"));
+                    err.causes.push(error.message);
+                    err.hint = error.hint;
+                    printer.error(&err);
+                    if let Some(tb) = error.traceback {
+                        printer.debug(tb);
+                    }
+                }
+                LocationStatus::Loading => continue,
+            }
+            if !announced && host.all_settled() {
+                announced = true;
+                let locations = host.locations();
+                let failed = locations
+                    .iter()
+                    .filter(|l| l.status == LocationStatus::Failed)
+                    .count();
+                printer.status(format!(
+                    "All {} code locations ready in {:.1} s ({failed} failed)",
+                    locations.len(),
+                    started.elapsed().as_secs_f64()
+                ));
+            }
+        }
+    });
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+async fn shutdown_signal(printer: Printer) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    let name = tokio::select! {
+        _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => "SIGTERM",
+        _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => "SIGINT",
+    };
+    printer.status(format!("Received {name}: stopping runs and code locations"));
+}
