@@ -77,6 +77,7 @@ pub fn run(global: &GlobalArgs, args: &DevArgs) -> CliResult {
         host: args.host.clone(),
         port: args.port,
         printer,
+        level: LogLevel::parse(&args.log_level),
     }))
 }
 
@@ -88,6 +89,28 @@ struct ServeSetup {
     host: String,
     port: u16,
     printer: Printer,
+    level: LogLevel,
+}
+
+/// `--log-level`: which of the server's messages are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum LogLevel {
+    /// Also the traceback of each failed location.
+    Debug,
+    /// Each location as it loads, and every error (the default).
+    Info,
+    /// Errors and warnings only.
+    Warning,
+}
+
+impl LogLevel {
+    fn parse(text: &str) -> Self {
+        match text.to_ascii_lowercase().as_str() {
+            "debug" => Self::Debug,
+            "info" => Self::Info,
+            _ => Self::Warning,
+        }
+    }
 }
 
 async fn serve(setup: ServeSetup) -> CliResult {
@@ -107,7 +130,7 @@ async fn serve(setup: ServeSetup) -> CliResult {
 
     let host = Host::new(setup.specs, setup.options);
     let started = Instant::now();
-    report_progress(&host, printer, started);
+    report_progress(&host, printer, setup.level, started);
     host.load_all();
     let watcher = match watch::watch(&host, RELOAD_DEBOUNCE) {
         Ok(w) => Some(w),
@@ -138,7 +161,7 @@ async fn serve(setup: ServeSetup) -> CliResult {
 }
 
 /// Prints each location as it finishes loading (and reloading), and once all are in.
-fn report_progress(host: &Host, printer: Printer, started: Instant) {
+fn report_progress(host: &Host, printer: Printer, level: LogLevel, started: Instant) {
     let mut events = host.subscribe();
     let host = host.clone();
     tokio::spawn(async move {
@@ -162,6 +185,7 @@ fn report_progress(host: &Host, printer: Printer, started: Instant) {
             };
             let verb = if generation > 1 { "Reloaded" } else { "Loaded" };
             match status {
+                LocationStatus::Loaded if level > LogLevel::Info => {}
                 LocationStatus::Loaded => printer.status(format!(
                     "{verb} code location `{name}` in {:.1} s",
                     info.load_seconds.unwrap_or_default()
@@ -179,8 +203,8 @@ fn report_progress(host: &Host, printer: Printer, started: Instant) {
                     err.causes.push(error.message);
                     err.hint = error.hint;
                     printer.error(&err);
-                    if let Some(tb) = error.traceback {
-                        printer.debug(tb);
+                    if let Some(tb) = error.traceback.filter(|_| level == LogLevel::Debug) {
+                        printer.status(tb);
                     }
                 }
                 LocationStatus::Loading => continue,
