@@ -60,7 +60,7 @@ fn good_and_bad_locations_load_side_by_side() {
     let rich = &results["rich"].as_ref().expect("rich loads").snapshot;
     assert_eq!(rich.loaded_from.kind, "definitions_function");
     assert_eq!(rich.loaded_from.attribute.as_deref(), Some("defs"));
-    assert_eq!(rich.dagster_version, dg_config::DAGSTER_VERSION);
+    assert_eq!(rich.dagster_version, dg_test::python::dagster_version());
     assert!(rich.python_version.starts_with("3.11"));
     let assets: BTreeMap<String, _> = rich.assets.iter().map(|a| (a.key_string(), a)).collect();
     assert_eq!(

@@ -5,6 +5,8 @@
 //! Nothing here fakes the tools under test: commands run the built binaries with real `uv` and
 //! Python on the `PATH`.
 
+pub mod python;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;

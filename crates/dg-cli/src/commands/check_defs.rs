@@ -16,7 +16,7 @@ use dg_location::LoadError;
 use serde::Serialize;
 
 use crate::args::{CheckDefsArgs, GlobalArgs, LogFormat, LogLevel};
-use crate::commands::defs_listing::to_json_4;
+use crate::commands::defs_listing::{is_reserved_job, to_json_4};
 use crate::commands::locations::{
     self, load_error, report_failure, seconds, LoadSettings, LocationOutcome,
 };
@@ -96,7 +96,9 @@ pub fn run(global: &GlobalArgs, args: &CheckDefsArgs) -> CliResult {
             .filter_map(|o| o.result.as_ref().err())
             .any(|e| e.exit_code() == EXIT_USER_CODE);
     let mut problems = Vec::new();
-    if !failed.is_empty() {
+    if let ([only], [_], 0) = (&failed[..], &outcomes[..], config_error_count) {
+        problems.push(format!("code location `{}` did not load", only.name()));
+    } else if !failed.is_empty() {
         let names: Vec<String> = failed.iter().map(|o| format!("`{}`", o.name())).collect();
         problems.push(format!(
             "{} of {} code locations failed to load ({})",
@@ -217,7 +219,10 @@ fn counts(s: &dg_location::DefinitionsSnapshot) -> String {
             "asset",
         ),
         (s.asset_checks.len(), "asset check"),
-        (s.jobs.len(), "job"),
+        (
+            s.jobs.iter().filter(|j| !is_reserved_job(&j.name)).count(),
+            "job",
+        ),
         (s.schedules.len(), "schedule"),
         (s.sensors.len(), "sensor"),
         (s.resources.len(), "resource"),

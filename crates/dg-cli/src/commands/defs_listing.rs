@@ -128,6 +128,12 @@ pub fn to_json_4(value: &impl Serialize) -> String {
     String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
+/// Dagster's implicit asset job and the jobs it makes for schedules and sensors that target
+/// assets directly: never listed or counted, as in Dagster.
+pub fn is_reserved_job(name: &str) -> bool {
+    name == "__ASSET_JOB" || name.starts_with("__anonymous_asset_job")
+}
+
 /// Tags as Dagster lists them: sorted by key, kinds (`dagster/kind/*`) left out.
 pub fn user_tags(asset: &AssetSnapshot) -> Vec<(&str, &str)> {
     asset

@@ -3,20 +3,21 @@
 //! the code location shown.
 //!
 //! Differences from Dagster, all deliberate: a workspace root works (Dagster needs a project); a
-//! selection that matches nothing lists no assets (Dagster then lists them all); `--path` keeps
-//! the definitions whose source file lies under the path (Dagster builds only that part of the
-//! component tree, so definitions without a source file are left out here too); snapshots are
-//! cached, so an unchanged project lists without starting Python.
+//! selection that matches nothing lists no assets (Dagster then lists them all); snapshots are
+//! cached, so an unchanged project lists without starting Python. `--path` (a file or folder in a
+//! project's defs folder) loads only that part of the defs folder, as Dagster does, and bypasses
+//! the cache.
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use dg_config::Needs;
 use dg_location::snapshot::DefinitionsSnapshot;
+use dg_location::{CacheMode, LocationSpec};
 use dg_selection::AssetKey;
 
 use crate::args::{GlobalArgs, ListDefsArgs};
-use crate::commands::defs_listing::{Listing, Located};
+use crate::commands::defs_listing::{is_reserved_job, Listing, Located};
 use crate::commands::locations::{self, LoadSettings, LocationOutcome};
 use crate::commands::workspace_graph::{asset_graph, executable_conflicts, selection_error};
 use crate::commands::{defs_table, locations::report_failure};
@@ -40,25 +41,15 @@ pub fn run(global: &GlobalArgs, args: &ListDefsArgs) -> CliResult {
         .map_err(selection_error)?;
     let workspace_scope = locations::is_workspace_scope(&loaded.context);
     let (mut specs, config_errors) = locations::context_locations(&loaded.context);
-    let path_filter = match &args.path {
-        Some(path) => {
-            let path = absolute(path, &loaded.settings.target_path)?;
-            specs.retain(|s| path.starts_with(&s.root));
-            if specs.is_empty() {
-                return Err(CliError::usage(format!(
-                    "`--path` `{}` is not inside a project of this context",
-                    path.display()
-                ))
-                .with_hint(
-                    "Pass a file or folder inside a project (for example its defs folder).",
-                ));
-            }
-            Some(path)
-        }
-        None => None,
-    };
+    if let Some(path) = &args.path {
+        specs = vec![spec_for_path(&loaded.context, path)?];
+    }
 
-    let settings = LoadSettings::resolve(&args.load, printer);
+    let mut settings = LoadSettings::resolve(&args.load, printer);
+    if args.path.is_some() {
+        // A part of a location is not the location: keep it out of the location's cache entry.
+        settings.options.cache_mode = CacheMode::Off;
+    }
     let verbose = loaded.settings.verbose;
     let outcomes = locations::load_locations(specs, &settings, printer, |outcome, bar| {
         if let Err(err) = &outcome.result {
@@ -93,23 +84,14 @@ pub fn run(global: &GlobalArgs, args: &ListDefsArgs) -> CliResult {
         .map(|a| a.key_string())
         .collect();
     for (outcome, snapshot) in &ok {
-        let under_path = |source: &Option<String>| match &path_filter {
-            None => true,
-            Some(path) => source
-                .as_deref()
-                .is_some_and(|s| source_is_under(&outcome.spec.root, s, path)),
-        };
         add_location(
             &mut listing,
             outcome.name(),
             snapshot,
-            &Filters {
-                selected: selected.as_ref(),
-                // In a workspace, another location's asset is listed where it is defined, not as
-                // the stub Dagster creates for a dependency on it.
-                hide_stubs_of: workspace_scope.then_some(&defined),
-                under_path: &under_path,
-            },
+            selected.as_ref(),
+            // In a workspace, another location's asset is listed where it is defined, not as
+            // the stub Dagster creates for a dependency on it.
+            workspace_scope.then_some(&defined),
         );
     }
     listing.sort();
@@ -122,36 +104,27 @@ pub fn run(global: &GlobalArgs, args: &ListDefsArgs) -> CliResult {
     failure_summary(&outcomes, config_error_count)
 }
 
-/// What one location contributes to the listing.
-struct Filters<'a> {
-    selected: Option<&'a BTreeSet<AssetKey>>,
-    hide_stubs_of: Option<&'a HashSet<String>>,
-    under_path: &'a dyn Fn(&Option<String>) -> bool,
-}
-
+/// Adds what one location contributes: with a selection, only the selected assets and their
+/// checks (like Dagster); stubs of keys in `hide_stubs_of` are left out.
 fn add_location<'a>(
     listing: &mut Listing<'a>,
     location: &'a str,
     snapshot: &'a DefinitionsSnapshot,
-    filters: &Filters<'_>,
+    selected: Option<&BTreeSet<AssetKey>>,
+    hide_stubs_of: Option<&HashSet<String>>,
 ) {
     let at = |item| Located { location, item };
-    let is_selected = |key: &[String]| {
-        filters
-            .selected
-            .is_none_or(|keys| keys.contains(&AssetKey(key.to_vec())))
-    };
+    let is_selected =
+        |key: &[String]| selected.is_none_or(|keys| keys.contains(&AssetKey(key.to_vec())));
     for asset in &snapshot.assets {
         let hidden_stub = asset.is_auto_created_stub
-            && filters
-                .hide_stubs_of
-                .is_some_and(|keys| keys.contains(&asset.key_string()));
-        if !hidden_stub && is_selected(&asset.key) && (filters.under_path)(&asset.source) {
+            && hide_stubs_of.is_some_and(|keys| keys.contains(&asset.key_string()));
+        if !hidden_stub && is_selected(&asset.key) {
             listing.assets.push(at(asset));
         }
     }
     for check in &snapshot.asset_checks {
-        if is_selected(&check.asset_key) && (filters.under_path)(&check.source) {
+        if is_selected(&check.asset_key) {
             listing.asset_checks.push(Located {
                 location,
                 item: check,
@@ -159,64 +132,77 @@ fn add_location<'a>(
         }
     }
     // Like Dagster: a selection lists assets and their checks only.
-    if filters.selected.is_some() {
+    if selected.is_some() {
         return;
     }
-    let keep = |source: &Option<String>| (filters.under_path)(source);
     listing.jobs.extend(
         snapshot
             .jobs
             .iter()
-            .filter(|j| keep(&j.source))
+            .filter(|j| !is_reserved_job(&j.name))
             .map(|item| Located { location, item }),
     );
     listing.schedules.extend(
         snapshot
             .schedules
             .iter()
-            .filter(|s| keep(&s.source))
             .map(|item| Located { location, item }),
     );
     listing.sensors.extend(
         snapshot
             .sensors
             .iter()
-            .filter(|s| keep(&s.source))
             .map(|item| Located { location, item }),
     );
     listing.resources.extend(
         snapshot
             .resources
             .iter()
-            .filter(|_| keep(&None))
             .map(|item| Located { location, item }),
     );
 }
 
-/// Whether a `path:line` source relative to `root` lies under `path`.
-fn source_is_under(root: &Path, source: &str, path: &Path) -> bool {
-    let file = source
-        .rsplit_once(':')
-        .filter(|(_, line)| line.chars().all(|c| c.is_ascii_digit()))
-        .map_or(source, |(file, _)| file);
-    root.join(file).starts_with(path)
-}
-
-fn absolute(path: &Path, base: &Path) -> CliResult<PathBuf> {
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .unwrap_or_else(|_| base.to_path_buf())
-            .join(path)
-    };
-    if !joined.exists() {
-        return Err(
+/// The location of the project that holds `path`, loading only the module of the defs folder at
+/// `path` (a package folder or a `.py` file).
+fn spec_for_path(context: &dg_config::Context, path: &Path) -> CliResult<LocationSpec> {
+    let path = std::path::absolute(path)
+        .ok()
+        .filter(|p| p.exists())
+        .and_then(|p| p.canonicalize().ok())
+        .ok_or_else(|| {
             CliError::usage(format!("`--path` `{}` does not exist", path.display()))
-                .with_hint("Pass a file or folder inside the project's defs folder."),
-        );
+                .with_hint("Pass a file or folder inside a project's defs folder.")
+        })?;
+    let workspace_file = context.workspace.as_ref().map(|w| w.file.as_path());
+    for project in context.projects().into_iter().flatten() {
+        let defs = project.defs_path();
+        let defs = defs.canonicalize().unwrap_or(defs);
+        let Ok(relative) = path.strip_prefix(&defs) else {
+            continue;
+        };
+        let mut module = project.defs_module.clone();
+        for part in relative.with_extension("").components() {
+            module.push('.');
+            module.push_str(&part.as_os_str().to_string_lossy());
+        }
+        let mut spec = LocationSpec::from_project(&project, workspace_file);
+        if path.is_dir() {
+            // No module has this name, so the agent autoloads the folder as the defs module.
+            spec.target_module = Some(format!("{}.__dg_no_target_module__", project.root_module));
+            spec.defs_module = Some(module);
+        } else {
+            // One file: the agent imports it and takes what it defines, as for a target module.
+            spec.target_module = Some(module);
+        }
+        return Ok(spec);
     }
-    Ok(joined.canonicalize().unwrap_or(joined))
+    Err(CliError::usage(format!(
+        "`--path` `{}` is not inside the defs folder of a project",
+        path.display()
+    ))
+    .with_hint(
+        "Pass a file or folder under a project's defs folder (`src/<package>/defs` by default).",
+    ))
 }
 
 /// Exit status after listing: every failure was already printed; the command fails with the

@@ -1,0 +1,816 @@
+//! `dg list defs` and `dg check defs` against real Python with real `dagster`: the fixture workspace
+//! `tests/fixtures/defs_ws` (a `@definitions` function with every kind of definition, a plain
+//! `Definitions` object depending on another location's assets, an autoloaded defs folder), the
+//! failing fixture projects of `dg-location`, parity with the real `dg list defs --json`, and the
+//! snapshot cache.
+//!
+//! Every project uses the one shared test environment (`dg_test::python`), so nothing is built per
+//! test. With `DG_TEST_DAGSTER_VERSION` set (the compatibility pass of `scripts/test`), the tests
+//! run against that `dagster`; the parity test, which compares with the pinned real `dg`, is then
+//! skipped.
+
+mod scaffold_common;
+
+use std::path::{Path, PathBuf};
+
+use dg_test::python::{copy_dir, is_compat_run, use_shared_python};
+use dg_test::{dg_snapshot, TestContext};
+use serde_json::Value;
+
+/// The fixture workspace copied to `<root>/ws`, with extra projects from `dg-location`'s fixtures
+/// added to its `dg.toml`; every project (except those in `no_env`) uses the shared environment.
+fn workspace(ctx: &TestContext, extra: &[&str], no_env: &[&str]) -> PathBuf {
+    let ws = ctx.path("ws");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/defs_ws"),
+        &ws,
+    );
+    let mut toml = std::fs::read_to_string(ws.join("dg.toml")).unwrap();
+    for name in extra {
+        copy_dir(&location_fixture(name), &ws.join("projects").join(name));
+        toml.push_str(&format!(
+            "\n[[workspace.projects]]\npath = \"projects/{name}\"\n"
+        ));
+    }
+    std::fs::write(ws.join("dg.toml"), toml).unwrap();
+    for entry in std::fs::read_dir(ws.join("projects")).unwrap() {
+        let root = entry.unwrap().path();
+        let name = root.file_name().unwrap().to_string_lossy().into_owned();
+        if !no_env.contains(&name.as_str()) {
+            use_shared_python(&root);
+        }
+    }
+    ws
+}
+
+fn location_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../dg-location/tests/fixtures")
+        .join(name)
+}
+
+/// A context whose output hides durations and how many system frames a traceback folds (which
+/// differs between `dagster` versions).
+fn context() -> TestContext {
+    TestContext::new()
+        .with_filtered_durations()
+        .with_filter(r"\[\d+ system frames hidden", "[N system frames hidden")
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(cmd: &mut std::process::Command) -> Output {
+    let out = cmd.output().expect("run dg");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn list_defs_in_a_project_shows_dagsters_sections() {
+    let ctx = context();
+    let ws = workspace(&ctx, &[], &[]);
+    dg_snapshot!(ctx, ctx.dg().args(["list", "defs"]).current_dir(ws.join("projects/shop")), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ┏━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
+    ┃ Section      ┃ Definitions                                                                                   ┃
+    ┡━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
+    │ Assets       │ ┏━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓ │
+    │              │ ┃ Key                    ┃ Group   ┃ Deps          ┃ Kinds  ┃ Description                   ┃ │
+    │              │ ┡━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩ │
+    │              │ │ daily_orders           │ marts   │ orders        │        │                               │ │
+    │              │ ├────────────────────────┼─────────┼───────────────┼────────┼───────────────────────────────┤ │
+    │              │ │ exchange_rates         │ default │               │        │                               │ │
+    │              │ ├────────────────────────┼─────────┼───────────────┼────────┼───────────────────────────────┤ │
+    │              │ │ external/supplier_feed │ default │               │        │ delivered by a partner        │ │
+    │              │ ├────────────────────────┼─────────┼───────────────┼────────┼───────────────────────────────┤ │
+    │              │ │ orders                 │ raw     │               │ duckdb │ Raw orders, one row per order │ │
+    │              │ │                        │         │               │ python │                               │ │
+    │              │ ├────────────────────────┼─────────┼───────────────┼────────┼───────────────────────────────┤ │
+    │              │ │ orders_by_region       │ marts   │ orders        │ python │                               │ │
+    │              │ │                        │         │ raw/customers │        │                               │ │
+    │              │ ├────────────────────────┼─────────┼───────────────┼────────┼───────────────────────────────┤ │
+    │              │ │ raw/customers          │ raw     │               │        │                               │ │
+    │              │ └────────────────────────┴─────────┴───────────────┴────────┴───────────────────────────────┘ │
+    │ Asset Checks │ ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┓                     │
+    │              │ ┃ Key                             ┃ Deps          ┃ Description         ┃                     │
+    │              │ ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━┩                     │
+    │              │ │ daily_orders:daily_orders_fresh │ daily_orders  │                     │                     │
+    │              │ │                                 │ raw/customers │                     │                     │
+    │              │ ├─────────────────────────────────┼───────────────┼─────────────────────┤                     │
+    │              │ │ orders:orders_positive          │ orders        │ orders are positive │                     │
+    │              │ └─────────────────────────────────┴───────────────┴─────────────────────┘                     │
+    │ Jobs         │ ┏━━━━━━━━━━━━┳━━━━━━━━━━━━━┓                                                                  │
+    │              │ ┃ Key        ┃ Description ┃                                                                  │
+    │              │ ┡━━━━━━━━━━━━╇━━━━━━━━━━━━━┩                                                                  │
+    │              │ │ op_job     │ an op job   │                                                                  │
+    │              │ ├────────────┼─────────────┤                                                                  │
+    │              │ │ orders_job │             │                                                                  │
+    │              │ └────────────┴─────────────┘                                                                  │
+    │ Schedules    │ ┏━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━┓                                                           │
+    │              │ ┃ Key     ┃ Cron                  ┃                                                           │
+    │              │ ┡━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━┩                                                           │
+    │              │ │ nightly │ 0 3 * * *             │                                                           │
+    │              │ ├─────────┼───────────────────────┤                                                           │
+    │              │ │ twice   │ 0 6 * * *, 0 18 * * * │                                                           │
+    │              │ └─────────┴───────────────────────┘                                                           │
+    │ Sensors      │ ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓                                                       │
+    │              │ ┃ Key                                 ┃                                                       │
+    │              │ ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩                                                       │
+    │              │ │ default_automation_condition_sensor │                                                       │
+    │              │ ├─────────────────────────────────────┤                                                       │
+    │              │ │ on_failure                          │                                                       │
+    │              │ ├─────────────────────────────────────┤                                                       │
+    │              │ │ watch_orders                        │                                                       │
+    │              │ └─────────────────────────────────────┘                                                       │
+    │ Resources    │ ┏━━━━━━━━━━━┓                                                                                 │
+    │              │ ┃ Key       ┃                                                                                 │
+    │              │ ┡━━━━━━━━━━━┩                                                                                 │
+    │              │ │ api_token │                                                                                 │
+    │              │ ├───────────┤                                                                                 │
+    │              │ │ warehouse │                                                                                 │
+    │              │ └───────────┘                                                                                 │
+    └──────────────┴───────────────────────────────────────────────────────────────────────────────────────────────┘
+
+    ----- stderr -----
+    ");
+    dg_snapshot!(ctx, ctx.dg().args(["list", "defs", "--columns", "key,tags,is_executable"])
+        .current_dir(ws.join("projects/reports")), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ┏━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
+    ┃ Section   ┃ Definitions                              ┃
+    ┡━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
+    │ Assets    │ ┏━━━━━━━━━━━━━━━┳━━━━━━┳━━━━━━━━━━━━━━━┓ │
+    │           │ ┃ Key           ┃ Tags ┃ Is executable ┃ │
+    │           │ ┡━━━━━━━━━━━━━━━╇━━━━━━╇━━━━━━━━━━━━━━━┩ │
+    │           │ │ order_summary │      │ True          │ │
+    │           │ ├───────────────┼──────┼───────────────┤ │
+    │           │ │ orders        │      │ False         │ │
+    │           │ ├───────────────┼──────┼───────────────┤ │
+    │           │ │ raw/customers │      │ False         │ │
+    │           │ ├───────────────┼──────┼───────────────┤ │
+    │           │ │ weekly_report │      │ True          │ │
+    │           │ └───────────────┴──────┴───────────────┘ │
+    │ Schedules │ ┏━━━━━━━━┓                               │
+    │           │ ┃ Key    ┃                               │
+    │           │ ┡━━━━━━━━┩                               │
+    │           │ │ weekly │                               │
+    │           │ └────────┘                               │
+    └───────────┴──────────────────────────────────────────┘
+
+    ----- stderr -----
+    ");
+}
+
+#[test]
+fn list_defs_from_the_workspace_root_shows_every_location() {
+    let ctx = context();
+    let ws = workspace(&ctx, &[], &[]);
+    dg_snapshot!(ctx, ctx.dg().args(["list", "defs", "--columns", "key,deps,group"]).current_dir(&ws), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ┏━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
+    ┃ Section      ┃ Definitions                                                       ┃
+    ┡━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
+    │ Assets       │ ┏━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━┓ │
+    │              │ ┃ Key                    ┃ Location ┃ Deps          ┃ Group     ┃ │
+    │              │ ┡━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━┩ │
+    │              │ │ daily_orders           │ shop     │ orders        │ marts     │ │
+    │              │ ├────────────────────────┼──────────┼───────────────┼───────────┤ │
+    │              │ │ exchange_rates         │ shop     │               │ default   │ │
+    │              │ ├────────────────────────┼──────────┼───────────────┼───────────┤ │
+    │              │ │ external/supplier_feed │ shop     │               │ default   │ │
+    │              │ ├────────────────────────┼──────────┼───────────────┼───────────┤ │
+    │              │ │ order_summary          │ reports  │ orders        │ reporting │ │
+    │              │ │                        │          │ raw/customers │           │ │
+    │              │ ├────────────────────────┼──────────┼───────────────┼───────────┤ │
+    │              │ │ orders                 │ reports  │               │ default   │ │
+    │              │ ├────────────────────────┼──────────┼───────────────┼───────────┤ │
+    │              │ │ orders                 │ shop     │               │ raw       │ │
+    │              │ ├────────────────────────┼──────────┼───────────────┼───────────┤ │
+    │              │ │ orders_by_region       │ shop     │ orders        │ marts     │ │
+    │              │ │                        │          │ raw/customers │           │ │
+    │              │ ├────────────────────────┼──────────┼───────────────┼───────────┤ │
+    │              │ │ plugin_events          │ plugins  │               │ default   │ │
+    │              │ ├────────────────────────┼──────────┼───────────────┼───────────┤ │
+    │              │ │ plugin_summary         │ plugins  │ plugin_events │ default   │ │
+    │              │ │                        │          │ weekly_report │           │ │
+    │              │ ├────────────────────────┼──────────┼───────────────┼───────────┤ │
+    │              │ │ raw/customers          │ shop     │               │ raw       │ │
+    │              │ ├────────────────────────┼──────────┼───────────────┼───────────┤ │
+    │              │ │ weekly_report          │ reports  │ order_summary │ reporting │ │
+    │              │ └────────────────────────┴──────────┴───────────────┴───────────┘ │
+    │ Asset Checks │ ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━━━━━━━━┓    │
+    │              │ ┃ Key                             ┃ Location ┃ Deps          ┃    │
+    │              │ ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━━━━━━━━┩    │
+    │              │ │ daily_orders:daily_orders_fresh │ shop     │ daily_orders  │    │
+    │              │ │                                 │          │ raw/customers │    │
+    │              │ ├─────────────────────────────────┼──────────┼───────────────┤    │
+    │              │ │ orders:orders_positive          │ shop     │ orders        │    │
+    │              │ └─────────────────────────────────┴──────────┴───────────────┘    │
+    │ Jobs         │ ┏━━━━━━━━━━━━┳━━━━━━━━━━┓                                         │
+    │              │ ┃ Key        ┃ Location ┃                                         │
+    │              │ ┡━━━━━━━━━━━━╇━━━━━━━━━━┩                                         │
+    │              │ │ ingest_job │ plugins  │                                         │
+    │              │ ├────────────┼──────────┤                                         │
+    │              │ │ op_job     │ shop     │                                         │
+    │              │ ├────────────┼──────────┤                                         │
+    │              │ │ orders_job │ shop     │                                         │
+    │              │ └────────────┴──────────┘                                         │
+    │ Schedules    │ ┏━━━━━━━━━┳━━━━━━━━━━┓                                            │
+    │              │ ┃ Key     ┃ Location ┃                                            │
+    │              │ ┡━━━━━━━━━╇━━━━━━━━━━┩                                            │
+    │              │ │ nightly │ shop     │                                            │
+    │              │ ├─────────┼──────────┤                                            │
+    │              │ │ twice   │ shop     │                                            │
+    │              │ ├─────────┼──────────┤                                            │
+    │              │ │ weekly  │ reports  │                                            │
+    │              │ └─────────┴──────────┘                                            │
+    │ Sensors      │ ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━┓                │
+    │              │ ┃ Key                                 ┃ Location ┃                │
+    │              │ ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━┩                │
+    │              │ │ default_automation_condition_sensor │ shop     │                │
+    │              │ ├─────────────────────────────────────┼──────────┤                │
+    │              │ │ on_failure                          │ shop     │                │
+    │              │ ├─────────────────────────────────────┼──────────┤                │
+    │              │ │ plugin_sensor                       │ plugins  │                │
+    │              │ ├─────────────────────────────────────┼──────────┤                │
+    │              │ │ watch_orders                        │ shop     │                │
+    │              │ └─────────────────────────────────────┴──────────┘                │
+    │ Resources    │ ┏━━━━━━━━━━━┳━━━━━━━━━━┓                                          │
+    │              │ ┃ Key       ┃ Location ┃                                          │
+    │              │ ┡━━━━━━━━━━━╇━━━━━━━━━━┩                                          │
+    │              │ │ api_token │ shop     │                                          │
+    │              │ ├───────────┼──────────┤                                          │
+    │              │ │ warehouse │ shop     │                                          │
+    │              │ └───────────┴──────────┘                                          │
+    └──────────────┴───────────────────────────────────────────────────────────────────┘
+
+    ----- stderr -----
+    ");
+    let out = run(ctx.dg().args(["list", "defs", "--json"]).current_dir(&ws));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let assets: Vec<(String, String, bool)> = json["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["asset_key"].as_str().unwrap().to_string(),
+                a["code_location"].as_str().unwrap().to_string(),
+                a["is_executable"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    // `orders` twice: defined in `shop`, declared as a spec in `reports`; the stub `plugins` gets
+    // for its dependency on `weekly_report` is not listed.
+    let orders: Vec<_> = assets.iter().filter(|a| a.0 == "orders").collect();
+    assert_eq!(
+        orders,
+        [
+            &("orders".to_string(), "reports".to_string(), false),
+            &("orders".to_string(), "shop".to_string(), true)
+        ]
+    );
+    let weekly: Vec<_> = assets.iter().filter(|a| a.0 == "weekly_report").collect();
+    assert_eq!(
+        weekly,
+        [&("weekly_report".to_string(), "reports".to_string(), true)]
+    );
+}
+
+#[test]
+fn list_defs_selects_assets_across_locations() {
+    let ctx = context();
+    let ws = workspace(&ctx, &[], &[]);
+    dg_snapshot!(ctx, ctx.dg().args(["list", "defs", "--assets", "+key:plugin_summary", "--columns", "deps"])
+        .current_dir(&ws), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ┏━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
+    ┃ Section      ┃ Definitions                                    ┃
+    ┡━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
+    │ Assets       │ ┏━━━━━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━━━━━━━━┓  │
+    │              │ ┃ Key            ┃ Location ┃ Deps          ┃  │
+    │              │ ┡━━━━━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━━━━━━━━┩  │
+    │              │ │ order_summary  │ reports  │ orders        │  │
+    │              │ │                │          │ raw/customers │  │
+    │              │ ├────────────────┼──────────┼───────────────┤  │
+    │              │ │ orders         │ reports  │               │  │
+    │              │ ├────────────────┼──────────┼───────────────┤  │
+    │              │ │ orders         │ shop     │               │  │
+    │              │ ├────────────────┼──────────┼───────────────┤  │
+    │              │ │ plugin_events  │ plugins  │               │  │
+    │              │ ├────────────────┼──────────┼───────────────┤  │
+    │              │ │ plugin_summary │ plugins  │ plugin_events │  │
+    │              │ │                │          │ weekly_report │  │
+    │              │ ├────────────────┼──────────┼───────────────┤  │
+    │              │ │ raw/customers  │ shop     │               │  │
+    │              │ ├────────────────┼──────────┼───────────────┤  │
+    │              │ │ weekly_report  │ reports  │ order_summary │  │
+    │              │ └────────────────┴──────────┴───────────────┘  │
+    │ Asset Checks │ ┏━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━━━━━┓ │
+    │              │ ┃ Key                    ┃ Location ┃ Deps   ┃ │
+    │              │ ┡━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━╇━━━━━━━━┩ │
+    │              │ │ orders:orders_positive │ shop     │ orders │ │
+    │              │ └────────────────────────┴──────────┴────────┘ │
+    └──────────────┴────────────────────────────────────────────────┘
+
+    ----- stderr -----
+    ");
+    dg_snapshot!(ctx, ctx.dg().args(["list", "defs", "--assets", "group:raw", "--json"])
+        .current_dir(ws.join("projects/shop")), @r#"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    {
+        "assets": [
+            {
+                "asset_key": "orders",
+                "asset_key_parts": [
+                    "orders"
+                ],
+                "description": "Raw orders, one row per order",
+                "group_name": "raw",
+                "kinds": [
+                    "duckdb",
+                    "python"
+                ],
+                "dependency_keys": [],
+                "owners": [
+                    {
+                        "team": "data"
+                    },
+                    {
+                        "email": "ana@example.com"
+                    }
+                ],
+                "tags": [
+                    {
+                        "key": "team",
+                        "value": "sales"
+                    },
+                    {
+                        "key": "tier",
+                        "value": "gold"
+                    }
+                ],
+                "is_executable": true,
+                "source": "shop/definitions.py:9"
+            },
+            {
+                "asset_key": "raw/customers",
+                "asset_key_parts": [
+                    "raw",
+                    "customers"
+                ],
+                "group_name": "raw",
+                "kinds": [],
+                "dependency_keys": [],
+                "owners": [],
+                "is_executable": true,
+                "source": "shop/definitions.py:22"
+            }
+        ],
+        "asset_checks": [
+            {
+                "key": "orders:orders_positive",
+                "asset_key": "orders",
+                "name": "orders_positive",
+                "additional_deps": [
+                    "orders"
+                ],
+                "description": "orders are positive"
+            }
+        ],
+        "jobs": [],
+        "resources": [],
+        "schedules": [],
+        "sensors": []
+    }
+
+    ----- stderr -----
+    "#);
+    dg_snapshot!(ctx, ctx.dg().args(["list", "defs", "--assets", "key:(orders"]).current_dir(&ws), @r#"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: Invalid `--assets` selection: invalid asset selection at column 5: expected a key pattern (a name, a name with `*`, or a quoted string), found `(`
+      key:(orders
+          ^
+    hint: write a selection like `key:raw/orders`, `tag:team=data`, `group:ingest+`, `+key:"my-asset" and not kind:dbt`; quote values with other characters: `owner:"me@example.com"`
+    "#);
+    dg_snapshot!(ctx, ctx.dg().args(["list", "defs", "--assets", "ordrs"]).current_dir(&ws), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: Invalid `--assets` selection: no code location defines the asset key `ordrs`
+    hint: for `ordrs` did you mean `orders`?
+    ");
+}
+
+#[test]
+fn list_defs_usage_errors() {
+    let ctx = context();
+    let ws = workspace(&ctx, &[], &[]);
+    let shop = ws.join("projects/shop");
+    dg_snapshot!(ctx, ctx.dg().args(["list", "defs", "--json", "--columns", "key"]).current_dir(&shop), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: Cannot use `--columns` with `--json`
+    hint: Leave out `--columns`: the JSON has every field.
+    ");
+    dg_snapshot!(ctx, ctx.dg().args(["list", "defs", "--columns", "colour"]).current_dir(&shop), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: Unknown column `colour` in `--columns`
+    hint: Available columns: `key`, `group`, `deps`, `kinds`, `description`, `tags`, `cron`, `is_executable`.
+    ");
+    dg_snapshot!(ctx, ctx.dg().args(["list", "defs", "--path", "pyproject.toml"]).current_dir(&shop), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: `--path` `[TEMP]/work/ws/projects/shop/pyproject.toml` is not inside the defs folder of a project
+    hint: Pass a file or folder under a project's defs folder (`src/<package>/defs` by default).
+    ");
+}
+
+#[test]
+fn list_defs_path_loads_part_of_the_defs_folder() {
+    let ctx = context();
+    let ws = workspace(&ctx, &[], &[]);
+    dg_snapshot!(ctx, ctx.dg().args(["list", "defs", "--path", "plugins/defs/ingest"])
+        .current_dir(ws.join("projects/plugins")), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ┏━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
+    ┃ Section ┃ Definitions                  ┃
+    ┡━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
+    │ Jobs    │ ┏━━━━━━━━━━━━┳━━━━━━━━━━━━━┓ │
+    │         │ ┃ Key        ┃ Description ┃ │
+    │         │ ┡━━━━━━━━━━━━╇━━━━━━━━━━━━━┩ │
+    │         │ │ ingest_job │             │ │
+    │         │ └────────────┴─────────────┘ │
+    │ Sensors │ ┏━━━━━━━━━━━━━━━┓            │
+    │         │ ┃ Key           ┃            │
+    │         │ ┡━━━━━━━━━━━━━━━┩            │
+    │         │ │ plugin_sensor │            │
+    │         │ └───────────────┘            │
+    └─────────┴──────────────────────────────┘
+
+    ----- stderr -----
+    ");
+}
+
+/// The parity test: Dagster's own `dg list defs --json` and ours, on the same projects, agree on
+/// every asset (key, deps, group, kinds, owners, tags, automation condition, source), asset
+/// check, job, schedule (with cron), sensor and resource. Only the order of lists Dagster does not
+/// sort (checks, jobs, resources) may differ.
+#[test]
+fn list_defs_json_equals_real_dg() {
+    if is_compat_run() {
+        return; // The real `dg` is the pinned version; the compatibility pass loads another.
+    }
+    let real = scaffold_common::real_dagster_bin();
+    let ctx = context();
+    let ws = workspace(&ctx, &[], &[]);
+    for project in ["shop", "reports", "plugins"] {
+        let dir = ws.join("projects").join(project);
+        let theirs = run(ctx
+            .command(real.join("dg"))
+            .args(["list", "defs", "--json"])
+            .current_dir(&dir));
+        assert_eq!(
+            theirs.code, 0,
+            "real dg failed in {project}: {}",
+            theirs.stderr
+        );
+        let ours = run(ctx.dg().args(["list", "defs", "--json"]).current_dir(&dir));
+        assert_eq!(ours.code, 0, "dg failed in {project}: {}", ours.stderr);
+        let (theirs, ours) = (sorted(&theirs.stdout), sorted(&ours.stdout));
+        assert!(
+            theirs["assets"].as_array().unwrap().len() >= 3,
+            "{project} has assets"
+        );
+        assert_eq!(
+            theirs,
+            ours,
+            "`dg list defs --json` differs in {project}:\nreal: {}\nours: {}",
+            serde_json::to_string_pretty(&theirs).unwrap(),
+            serde_json::to_string_pretty(&ours).unwrap()
+        );
+    }
+}
+
+/// The document with every list of objects sorted by its key or name.
+fn sorted(text: &str) -> Value {
+    let mut doc: Value = serde_json::from_str(text).expect("valid JSON");
+    for (_, items) in doc.as_object_mut().unwrap().iter_mut() {
+        items.as_array_mut().unwrap().sort_by_key(|item| {
+            ["asset_key", "key", "name"]
+                .iter()
+                .find_map(|k| item[k].as_str().map(str::to_string))
+                .unwrap_or_default()
+        });
+    }
+    doc
+}
+
+#[test]
+fn check_defs_passes_and_second_run_uses_the_cache() {
+    let ctx = context();
+    let ws = workspace(&ctx, &[], &[]);
+    let first = run(ctx.dg().args(["check", "defs"]).current_dir(&ws));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(first.stdout, "All definitions loaded successfully.\n");
+    assert!(!first.stderr.contains("(cached)"), "{}", first.stderr);
+    for name in ["shop", "reports", "plugins"] {
+        assert!(
+            first.stderr.contains(&format!(
+                "ok Validation successful for code location `{name}`"
+            )),
+            "{}",
+            first.stderr
+        );
+    }
+    // Nothing changed: no Python at all, every snapshot from the cache (lines in completion order).
+    let cached = run(ctx.dg().args(["check", "defs"]).current_dir(&ws));
+    assert_eq!(cached.code, 0, "{}", cached.stderr);
+    let mut lines: Vec<&str> = cached.stderr.lines().collect();
+    lines.sort();
+    insta::assert_snapshot!(lines.join("\n"), @"
+    ok Validation successful for code location `plugins` (projects/plugins): 2 assets, 1 job, 1 sensor (cached)
+    ok Validation successful for code location `reports` (projects/reports): 3 assets, 1 schedule (cached)
+    ok Validation successful for code location `shop` (projects/shop): 6 assets, 2 asset checks, 2 jobs, 2 schedules, 3 sensors, 2 resources (cached)
+    ");
+    // A changed source file invalidates that location only; `--no-cache` reloads everything.
+    let file = ws.join("projects/plugins/plugins/defs/assets.py");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        format!("{text}\n\n@dg.asset\ndef added():\n    return 3\n"),
+    )
+    .unwrap();
+    let changed = run(ctx.dg().args(["check", "defs"]).current_dir(&ws));
+    assert_eq!(changed.code, 0, "{}", changed.stderr);
+    assert!(
+        changed
+            .stderr
+            .contains("`plugins` (projects/plugins): 3 assets, 1 job, 1 sensor (")
+            && !changed.stderr.contains("1 sensor (cached)"),
+        "{}",
+        changed.stderr
+    );
+    assert_eq!(
+        changed.stderr.matches("(cached)").count(),
+        2,
+        "{}",
+        changed.stderr
+    );
+    let fresh = run(ctx
+        .dg()
+        .args(["check", "defs", "--no-cache"])
+        .current_dir(&ws));
+    assert_eq!(fresh.code, 0, "{}", fresh.stderr);
+    assert!(!fresh.stderr.contains("(cached)"), "{}", fresh.stderr);
+}
+
+/// Every kind of failure at once: each is reported with its project, file and line, the others
+/// are still checked, and the command exits 1.
+#[test]
+fn check_defs_reports_every_failure() {
+    let ctx = context();
+    let failing = [
+        "syntax_error",
+        "import_error",
+        "missing_dep",
+        "raises",
+        "hangs",
+        "crashes",
+        "defs_object",
+    ];
+    let ws = workspace(
+        &ctx,
+        &[&failing[..], &["prints"]].concat(),
+        &["defs_object"],
+    );
+    let out = run(ctx
+        .dg()
+        .args(["check", "defs", "--no-sync", "--timeout", "60"])
+        .current_dir(&ws));
+    let err = &out.stderr;
+    assert_eq!(out.code, 1, "{err}");
+    assert_eq!(out.stdout, "", "user code's prints never reach stdout");
+    for ok in ["shop", "reports", "plugins", "prints"] {
+        assert!(
+            err.contains(&format!("Validation successful for code location `{ok}`")),
+            "{ok}: {err}"
+        );
+    }
+    let expect = [
+        (
+            "syntax_error",
+            "SyntaxError: invalid syntax",
+            "syntax_error/definitions.py:5`",
+        ),
+        (
+            "import_error",
+            "ImportError: cannot import name 'does_not_exist'",
+            "import_error/definitions.py:3`",
+        ),
+        (
+            "missing_dep",
+            "No module named 'pandas_is_not_installed_here'",
+            "missing_dep/definitions.py:2`",
+        ),
+        (
+            "raises",
+            "RuntimeError: config value `region` is missing",
+            "raises/definitions.py:5`",
+        ),
+    ];
+    for (name, what, at) in expect {
+        let block = failure_block(err, name);
+        assert!(
+            block.contains(what) && block.contains(at),
+            "{name}: {block}"
+        );
+        assert!(
+            block.lines().count() <= 20,
+            "{name}: a failure is short by default:\n{block}"
+        );
+    }
+    assert!(failure_block(err, "missing_dep").contains("uv add pandas_is_not_installed_here"));
+    assert!(
+        err.contains("code location `hangs` did not load within 60 seconds"),
+        "{err}"
+    );
+    assert!(
+        err.contains("code location `crashes`: the Python process exited unexpectedly"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`defs_object`") && err.contains("uv sync"),
+        "the missing environment names the project and the fix: {err}"
+    );
+    assert!(
+        err.contains("error: Validation failed: 7 of 11 code locations failed to load"),
+        "{err}"
+    );
+}
+
+/// The lines from `error: code location `name`` to its `hint:` line.
+fn failure_block(stderr: &str, name: &str) -> String {
+    let start = stderr
+        .find(&format!("error: code location `{name}`"))
+        .unwrap_or_else(|| panic!("no error for `{name}` in:\n{stderr}"));
+    let rest = &stderr[start..];
+    let end = rest.find("\nhint:").map_or(rest.len(), |i| {
+        i + 1 + rest[i + 1..].find('\n').unwrap_or(rest.len() - i - 1)
+    });
+    rest[..end].to_string()
+}
+
+#[test]
+fn check_defs_failure_is_short_and_complete_with_verbose() {
+    let ctx = context();
+    let root = ctx.path("missing_dep");
+    copy_dir(&location_fixture("missing_dep"), &root);
+    use_shared_python(&root);
+    dg_snapshot!(ctx, ctx.dg().args(["check", "defs"]).current_dir(&root), @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: code location `missing_dep` failed to load: ModuleNotFoundError: No module named 'pandas_is_not_installed_here' (at `[TEMP]/work/missing_dep/missing_dep/definitions.py:2`)
+      Traceback (most recent call last):
+        [N system frames hidden, run with `--verbose` to see the full stack trace]
+        File "[TEMP]/work/missing_dep/missing_dep/definitions.py", line 2, in <module>
+          import pandas_is_not_installed_here
+      ModuleNotFoundError: No module named 'pandas_is_not_installed_here'
+    hint: If `pandas_is_not_installed_here` is a package, add it to the dependencies of the project (`uv add pandas_is_not_installed_here` in `[TEMP]/work/missing_dep`); if it is one of your modules, check its name at `[TEMP]/work/missing_dep/missing_dep/definitions.py:2`.
+    error: Validation failed: code location `missing_dep` did not load
+    hint: Fix the errors above and run `dg check defs` again.
+    "#);
+    let verbose = run(ctx
+        .dg()
+        .args(["check", "defs", "--verbose"])
+        .current_dir(&root));
+    assert_eq!(verbose.code, 1);
+    assert!(
+        verbose.stderr.contains("<frozen importlib._bootstrap>")
+            && !verbose.stderr.contains("system frames hidden"),
+        "--verbose shows every frame: {}",
+        verbose.stderr
+    );
+}
+
+#[test]
+fn check_defs_missing_environment_names_project_and_fix() {
+    let ctx = context();
+    let root = ctx.path("defs_object");
+    copy_dir(&location_fixture("defs_object"), &root);
+    dg_snapshot!(ctx, ctx.dg().args(["check", "defs", "--no-sync"]).current_dir(&root), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: project `defs_object`: Python interpreter `[TEMP]/work/defs_object/.venv/bin/python` does not exist (from `[TEMP]/work/defs_object/.venv`)
+    hint: Run `uv sync` in `[TEMP]/work/defs_object` to create it, or drop `--no-sync`.
+    error: Validation failed: code location `defs_object` did not load
+    hint: Fix the errors above and run `dg check defs` again.
+    ");
+}
+
+/// Two locations defining the same key as executable is an error naming both; `reports`'s spec
+/// of `orders` is not part of it.
+#[test]
+fn check_defs_rejects_an_asset_defined_in_two_locations() {
+    let ctx = context();
+    let ws = workspace(&ctx, &[], &[]);
+    let dup = ws.join("projects/dup");
+    ctx.write(
+        dup.join("pyproject.toml"),
+        "[project]\nname = \"dup\"\nversion = \"0.1.0\"\n\n[tool.dg]\ndirectory_type = \"project\"\n\n[tool.dg.project]\nroot_module = \"dup\"\n",
+    );
+    ctx.write(dup.join("dup/__init__.py"), "");
+    ctx.write(
+        dup.join("dup/definitions.py"),
+        "import dagster as dg\n\n\n@dg.asset\ndef orders():\n    return 0\n\n\ndefs = dg.Definitions(assets=[orders])\n",
+    );
+    use_shared_python(&dup);
+    let toml = std::fs::read_to_string(ws.join("dg.toml")).unwrap();
+    std::fs::write(
+        ws.join("dg.toml"),
+        format!("{toml}\n[[workspace.projects]]\npath = \"projects/dup\"\n"),
+    )
+    .unwrap();
+    let out = run(ctx.dg().args(["check", "defs", "--json"]).current_dir(&ws));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "error: asset `orders` is defined as executable in 2 code locations: `dup` and `shop`"
+        ),
+        "{}",
+        out.stderr
+    );
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(json["success"], false);
+    assert_eq!(
+        json["conflicts"],
+        serde_json::json!([{"asset_key": "orders", "code_locations": ["dup", "shop"]}])
+    );
+    assert!(json["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["status"] == "ok"));
+}
+
+#[test]
+fn check_defs_json_log_format() {
+    let ctx = context();
+    let root = ctx.path("raises");
+    copy_dir(&location_fixture("raises"), &root);
+    use_shared_python(&root);
+    let out = run(ctx
+        .dg()
+        .args(["check", "defs", "--log-format", "json"])
+        .current_dir(&root));
+    assert_eq!(out.code, 1);
+    let first: Value = serde_json::from_str(out.stderr.lines().next().unwrap()).unwrap();
+    assert_eq!(first["level"], "ERROR");
+    assert_eq!(first["code_location"], "raises");
+    assert!(first["details"]
+        .as_str()
+        .unwrap()
+        .contains("RuntimeError: config value `region` is missing"));
+}
