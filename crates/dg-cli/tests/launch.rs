@@ -122,6 +122,26 @@ fn config_files_prints_and_jobs() {
 }
 
 #[test]
+fn two_dg_launch_processes_share_one_instance() {
+    let (ctx, root) = project();
+    let spawn = |asset: &str| {
+        ctx.dg()
+            .args(["launch", "--assets", asset])
+            .current_dir(&root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn("first"), spawn("noisy"));
+    for out in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(stderr.contains("succeeded"), "{stderr}");
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let (ctx, root) = project();
     let out = launch(&ctx, &root, &[]);
