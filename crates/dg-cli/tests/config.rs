@@ -318,7 +318,7 @@ fn check_toml_reports_invalid_toml_and_unknown_directory_type() {
     Found configuration file: [TEMP]/work/broken/dg.toml
     Configuration file errors:
 
-    Invalid TOML at `[TEMP]/work/broken/dg.toml:2:9`: invalid table header; expected `.`, `]`
+    Invalid TOML at `[TEMP]/work/broken/dg.toml:2:9`: unclosed table, expected `]`
     hint: Fix the TOML syntax in `[TEMP]/work/broken/dg.toml` at line 2.
 
 
@@ -373,7 +373,7 @@ fn error_invalid_toml() {
     ----- stdout -----
 
     ----- stderr -----
-    error: Invalid TOML at `[TEMP]/work/pyproject.toml:3:17`: invalid table header; expected `.`, `]`
+    error: Invalid TOML at `[TEMP]/work/pyproject.toml:3:17`: unclosed table, expected `]`
     hint: Fix the TOML syntax in `[TEMP]/work/pyproject.toml` at line 3.
     ");
 }
@@ -828,5 +828,25 @@ fn list_projects_help() {
       -h, --help                Print help
 
     ----- stderr -----
+    ");
+}
+
+#[test]
+fn error_tool_dg_not_a_table() {
+    // Before: a `tool.dg` that is not a table made the file count as a plain `pyproject.toml`,
+    // and the command said it was not inside a project at all.
+    let ctx = TestContext::new();
+    ctx.write(
+        "pyproject.toml",
+        "[project]\nname = \"x\"\n\n[tool]\ndg = 5\n",
+    );
+    dg_snapshot!(ctx, ctx.dg().args(["list", "projects"]), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: Wrong type for `tool.dg` at `[TEMP]/work/pyproject.toml:5:6`: expected a table, found integer `5`
+    hint: Change the value of `tool.dg` to a table.
     ");
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli_config::ConfigWarning;
 use crate::error::{ConfigError, Needs};
-use crate::file::{load_config_file, ConfigFileKind};
+use crate::file::{load_found_file, ConfigFileKind};
 use crate::parse::{locate_in_folder, DirectoryType, FoundFile};
 use crate::project::ProjectConfig;
 use crate::workspace::{in_workspace, WorkspaceConfig};
@@ -77,13 +77,13 @@ pub fn discover(start: &Path) -> Result<Context, ConfigError> {
     let mut project = None;
     let mut workspace = None;
     if let Some(nearest) = &nearest {
-        let file = load_config_file(&nearest.path)?;
+        let file = load_found_file(nearest)?;
         warnings.extend(file.warnings.iter().cloned());
         match file.kind {
             ConfigFileKind::Workspace(ws) => workspace = Some(*ws),
             ConfigFileKind::Project(p) => {
                 if let Some(ws_file) = &workspace_file {
-                    let ws = load_workspace_file(&ws_file.path)?;
+                    let ws = load_workspace_file(ws_file)?;
                     let p = in_workspace(*p, &ws.root);
                     warnings.extend(p.warnings.iter().cloned());
                     workspace = Some(ws);
@@ -107,13 +107,13 @@ pub fn discover(start: &Path) -> Result<Context, ConfigError> {
 pub fn find_enclosing_workspace(start: &Path) -> Result<Option<WorkspaceConfig>, ConfigError> {
     let start = absolute(start);
     match walk_up(&start)?.1 {
-        Some(found) => load_workspace_file(&found.path).map(Some),
+        Some(found) => load_workspace_file(&found).map(Some),
         None => Ok(None),
     }
 }
 
-fn load_workspace_file(path: &Path) -> Result<WorkspaceConfig, ConfigError> {
-    match load_config_file(path)?.kind {
+fn load_workspace_file(found: &FoundFile) -> Result<WorkspaceConfig, ConfigError> {
+    match load_found_file(found)?.kind {
         ConfigFileKind::Workspace(ws) => Ok(*ws),
         // `walk_up` only returns files that say `directory_type = "workspace"`.
         ConfigFileKind::Project(_) => unreachable!("workspace file parsed as a project"),

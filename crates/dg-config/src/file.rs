@@ -7,7 +7,7 @@ use toml::Spanned;
 
 use crate::cli_config::{CliConfig, ConfigWarning, WarningId};
 use crate::error::{ConfigError, Location};
-use crate::parse::{DirectoryType, FileFormat, Source};
+use crate::parse::{DirectoryType, FileFormat, FoundFile, Source};
 use crate::project::ProjectConfig;
 use crate::raw::{RawCli, RawDgFile, RawPyproject, RawUserFile};
 use crate::workspace::WorkspaceConfig;
@@ -46,7 +46,16 @@ impl ConfigFile {
 
 /// Reads and validates one `dg.toml` or `pyproject.toml` (`path` should be absolute).
 pub fn load_config_file(path: &Path) -> Result<ConfigFile, ConfigError> {
-    let src = Source::read(path)?;
+    load_source(&Source::read(path)?)
+}
+
+/// Validates a file found by [`crate::locate_in_folder`], from the text read when it was found.
+pub fn load_found_file(found: &FoundFile) -> Result<ConfigFile, ConfigError> {
+    load_source(&Source::from_found(found))
+}
+
+fn load_source(src: &Source) -> Result<ConfigFile, ConfigError> {
+    let path = src.path.as_path();
     let (raw, section_start) = match src.format {
         FileFormat::DgToml => (src.deserialize::<RawDgFile>()?, 0),
         FileFormat::Pyproject => {
@@ -72,15 +81,15 @@ pub fn load_config_file(path: &Path) -> Result<ConfigFile, ConfigError> {
     } else {
         DirectoryType::Project
     };
-    let directory_type = directory_type(&src, raw.directory_type.as_ref(), section_start, likely)?;
+    let directory_type = directory_type(src, raw.directory_type.as_ref(), section_start, likely)?;
     let cli = match &raw.cli {
-        Some(cli) => cli_from_raw(&src, cli)?,
+        Some(cli) => cli_from_raw(src, cli)?,
         None => CliConfig::default(),
     };
     let kind = match directory_type {
         DirectoryType::Project => {
             if let Some(ws) = &raw.workspace {
-                return Err(misplaced(&src, "workspace", ws.span(), directory_type));
+                return Err(misplaced(src, "workspace", ws.span(), directory_type));
             }
             let Some(project) = raw.project else {
                 return Err(ConfigError::MissingKey {
@@ -89,15 +98,15 @@ pub fn load_config_file(path: &Path) -> Result<ConfigFile, ConfigError> {
                     example: format!("[{}]", src.key("project")),
                 });
             };
-            let mut project = ProjectConfig::from_raw(&src, project, cli, &mut warnings)?;
+            let mut project = ProjectConfig::from_raw(src, project, cli, &mut warnings)?;
             project.warnings = warnings.clone();
             ConfigFileKind::Project(Box::new(project))
         }
         DirectoryType::Workspace => {
             if let Some(p) = &raw.project {
-                return Err(misplaced(&src, "project", p.span(), directory_type));
+                return Err(misplaced(src, "project", p.span(), directory_type));
             }
-            let ws = WorkspaceConfig::from_raw(&src, raw.workspace, cli)?;
+            let ws = WorkspaceConfig::from_raw(src, raw.workspace, cli)?;
             ConfigFileKind::Workspace(Box::new(ws))
         }
     };

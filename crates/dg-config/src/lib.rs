@@ -23,7 +23,7 @@ pub use discover::{
     candidates, discover, find_config_files, find_enclosing_workspace, ConfigFiles, Context,
 };
 pub use error::{ConfigError, Location, Needs};
-pub use file::{load_config_file, ConfigFile, ConfigFileKind};
+pub use file::{load_config_file, load_found_file, ConfigFile, ConfigFileKind};
 pub use parse::{locate_in_folder, DirectoryType, FileFormat, FoundFile, DG_TOML, PYPROJECT_TOML};
 pub use project::ProjectConfig;
 pub use user::{load_user_config, user_config_path, UserConfig};

@@ -7,6 +7,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
@@ -66,6 +67,9 @@ impl DirectoryType {
 }
 
 /// A dg file found in a folder, before full validation.
+///
+/// It keeps the text it was found by, so that validating it ([`crate::load_found_file`]) does not
+/// read the file again.
 #[derive(Debug, Clone)]
 pub struct FoundFile {
     /// The file (absolute).
@@ -74,11 +78,14 @@ pub struct FoundFile {
     pub format: FileFormat,
     /// `directory_type` when it is present and valid; `None` otherwise (full parsing reports why).
     pub directory_type: Option<DirectoryType>,
+    /// The text of the file as read when it was found.
+    pub(crate) text: Arc<str>,
 }
 
 /// The dg file of `dir`, if it has one: `dg.toml`, else `pyproject.toml` with `[tool.dg]`.
 ///
-/// Fails only when the candidate file cannot be read or is not valid TOML.
+/// Each candidate file is read once. Fails only when the candidate file cannot be read, is not
+/// UTF-8 or is not valid TOML.
 pub fn locate_in_folder(dir: &Path) -> Result<Option<FoundFile>, ConfigError> {
     let dg_toml = dir.join(DG_TOML);
     if dg_toml.is_file() {
@@ -88,23 +95,22 @@ pub fn locate_in_folder(dir: &Path) -> Result<Option<FoundFile>, ConfigError> {
             directory_type: peek_directory_type(&table),
             path: dg_toml,
             format: FileFormat::DgToml,
+            text: text.into(),
         }));
     }
     let pyproject = dir.join(PYPROJECT_TOML);
     if pyproject.is_file() {
         let text = read(&pyproject)?;
         let table = parse_table(&pyproject, &text)?;
-        let Some(dg) = table
-            .get("tool")
-            .and_then(|t| t.get("dg"))
-            .and_then(|d| d.as_table())
-        else {
+        // A `tool.dg` that is not a table is still meant for dg: full parsing says what is wrong.
+        let Some(dg) = table.get("tool").and_then(|t| t.get("dg")) else {
             return Ok(None);
         };
         return Ok(Some(FoundFile {
-            directory_type: peek_directory_type(dg),
+            directory_type: dg.as_table().and_then(peek_directory_type),
             path: pyproject,
             format: FileFormat::Pyproject,
+            text: text.into(),
         }));
     }
     Ok(None)
@@ -147,7 +153,7 @@ fn one_line(message: &str) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct Source {
     pub path: PathBuf,
-    pub text: String,
+    pub text: Arc<str>,
     pub format: FileFormat,
 }
 
@@ -155,10 +161,19 @@ impl Source {
     /// Reads `path`; its format comes from its name.
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
         Ok(Self {
-            text: read(path)?,
+            text: read(path)?.into(),
             format: FileFormat::of(path),
             path: path.to_path_buf(),
         })
+    }
+
+    /// The text a [`FoundFile`] was found by (no second read).
+    pub fn from_found(found: &FoundFile) -> Self {
+        Self {
+            text: Arc::clone(&found.text),
+            format: found.format,
+            path: found.path.clone(),
+        }
     }
 
     /// The folder that holds the file.
@@ -180,8 +195,7 @@ impl Source {
 
     /// Deserializes the file into `T`, mapping every error to a located [`ConfigError`].
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
-        // Syntax errors first, so that they are reported as such and not as type errors.
-        parse_table(&self.path, &self.text)?;
+        // Parsing reports syntax errors before any type is checked.
         let de = toml::Deserializer::parse(&self.text).map_err(|err| ConfigError::InvalidToml {
             location: self.at(err.span().unwrap_or(0..0)),
             message: one_line(err.message()),

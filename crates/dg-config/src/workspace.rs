@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use crate::cli_config::{CliConfig, ConfigWarning, WarningId};
 use crate::error::{ConfigError, Location};
-use crate::file::{load_config_file, ConfigFileKind};
+use crate::file::{load_found_file, ConfigFileKind};
 use crate::parse::{locate_in_folder, DirectoryType, Source};
 use crate::project::ProjectConfig;
 use crate::raw::RawWorkspace;
@@ -139,7 +139,7 @@ impl WorkspaceConfig {
                 found.path.display()
             )));
         }
-        let file = load_config_file(&found.path)?;
+        let file = load_found_file(&found)?;
         let ConfigFileKind::Project(project) = file.kind else {
             return Err(not_a_project(format!(
                 "`{}` does not configure a project",

@@ -379,3 +379,35 @@ fn tables_made_implicitly_by_dotted_headers_are_accepted() {
     let ctx = discover(&dir.root()).unwrap();
     assert_eq!(ctx.project.expect("project found").root_module, "a");
 }
+
+#[test]
+fn a_found_file_is_validated_from_the_text_read_when_it_was_found() {
+    // Each config file is read once: validating a found file must not read it again (the bench saw
+    // every project's `pyproject.toml` read twice by `dg list projects`).
+    let dir = Dir::new();
+    let file = dir.write("pyproject.toml", &project("first", ""));
+    let found = dg_config::locate_in_folder(&dir.root()).unwrap().unwrap();
+    fs::write(&file, "this is not toml [").unwrap();
+    let loaded = dg_config::load_found_file(&found).unwrap();
+    match loaded.kind {
+        dg_config::ConfigFileKind::Project(p) => assert_eq!(p.root_module, "first"),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn tool_dg_that_is_not_a_table_is_an_error_not_a_plain_pyproject() {
+    let dir = Dir::new();
+    let file = dir.write(
+        "pyproject.toml",
+        "[project]\nname = \"x\"\n\n[tool]\ndg = 5\n",
+    );
+    match discover(&dir.root()).unwrap_err() {
+        ConfigError::WrongType { location, key, .. } => {
+            assert_eq!(location.file, file);
+            assert_eq!((location.line, location.column), (5, 6));
+            assert_eq!(key, "tool.dg");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}

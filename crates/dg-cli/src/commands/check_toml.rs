@@ -72,7 +72,7 @@ impl Check<'_> {
     fn root_file(&mut self, found: &FoundFile) {
         match found.directory_type {
             Some(DirectoryType::Workspace) => {
-                let (result, projects) = match dg_config::load_config_file(&found.path) {
+                let (result, projects) = match dg_config::load_found_file(found) {
                     Ok(file) => match &file.kind {
                         ConfigFileKind::Workspace(ws) => {
                             let entries = check_entries(ws);
@@ -93,7 +93,7 @@ impl Check<'_> {
                 }
             }
             _ => {
-                let result = dg_config::load_config_file(&found.path)
+                let result = dg_config::load_found_file(found)
                     .map(|f| f.warnings)
                     .map_err(|e| vec![e]);
                 self.file_block(&found.path, found.directory_type, result);
@@ -137,7 +137,7 @@ impl Check<'_> {
 type FileResult = Result<Vec<ConfigWarning>, Vec<ConfigError>>;
 
 fn load_workspace(found: &FoundFile) -> FileResult {
-    dg_config::load_config_file(&found.path)
+    dg_config::load_found_file(found)
         .map(|f| f.warnings)
         .map_err(|e| vec![e])
 }
