@@ -850,3 +850,47 @@ fn error_tool_dg_not_a_table() {
     hint: Change the value of `tool.dg` to a table.
     ");
 }
+
+#[test]
+fn non_utf8_project_file_is_located_and_the_others_still_list() {
+    let ctx = TestContext::new();
+    workspace(&ctx, &["projects/good", "projects/latin1"]);
+    ctx.write(
+        "projects/latin1/pyproject.toml",
+        b"[tool.dg]\ndirectory_type = \"project\"\n# caf\xe9\n[tool.dg.project]\nroot_module = \"latin1\"\n",
+    );
+    dg_snapshot!(ctx, ctx.dg().args(["list", "projects"]), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+    projects/good
+
+    ----- stderr -----
+    error: Invalid UTF-8 at `[TEMP]/work/projects/latin1/pyproject.toml:3:6`: TOML files must be UTF-8 text
+    hint: Save `[TEMP]/work/projects/latin1/pyproject.toml` as UTF-8 (for example with `iconv -f latin1 -t utf-8`), or retype the characters on line 3.
+    ");
+    dg_snapshot!(ctx, ctx.dg().args(["check", "toml"]), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+    Checking TOML configuration files...
+
+    Found workspace configuration file: [TEMP]/work/dg.toml
+    Workspace configuration file is valid.
+
+
+    Found project configuration file: [TEMP]/work/projects/good/pyproject.toml
+    Project configuration file is valid.
+
+
+    Found project configuration file: [TEMP]/work/projects/latin1/pyproject.toml
+    Project configuration file errors:
+
+    Invalid UTF-8 at `[TEMP]/work/projects/latin1/pyproject.toml:3:6`: TOML files must be UTF-8 text
+    hint: Save `[TEMP]/work/projects/latin1/pyproject.toml` as UTF-8 (for example with `iconv -f latin1 -t utf-8`), or retype the characters on line 3.
+
+
+    ----- stderr -----
+    error: One or more TOML configuration files contain errors.
+    ");
+}

@@ -96,6 +96,9 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// The file holds bytes that are not UTF-8 (TOML files must be UTF-8); `location` is the first.
+    #[error("Invalid UTF-8 at `{location}`: TOML files must be UTF-8 text")]
+    NotUtf8 { location: Location },
     /// The file is not valid TOML.
     #[error("Invalid TOML at `{location}`: {message}")]
     InvalidToml { location: Location, message: String },
@@ -192,6 +195,7 @@ impl ConfigError {
     pub fn location(&self) -> Option<&Location> {
         match self {
             ConfigError::InvalidToml { location, .. }
+            | ConfigError::NotUtf8 { location }
             | ConfigError::UnknownKey { location, .. }
             | ConfigError::WrongType { location, .. }
             | ConfigError::MissingKey { location, .. }
@@ -211,6 +215,11 @@ impl Diagnostic for ConfigError {
     fn hint(&self) -> Option<String> {
         Some(match self {
             ConfigError::Read { .. } => "Check that the file exists and is readable.".to_string(),
+            ConfigError::NotUtf8 { location } => format!(
+                "Save `{}` as UTF-8 (for example with `iconv -f latin1 -t utf-8`), or retype the characters on line {}.",
+                location.file.display(),
+                location.line
+            ),
             ConfigError::InvalidToml { location, .. } => format!(
                 "Fix the TOML syntax in `{}` at line {}.",
                 location.file.display(),

@@ -124,11 +124,18 @@ fn peek_directory_type(table: &toml::Table) -> Option<DirectoryType> {
     }
 }
 
-/// Reads a file as UTF-8.
+/// Reads a file as UTF-8; bytes that are not UTF-8 are reported at their line and column.
 pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
+    })?;
+    String::from_utf8(bytes).map_err(|err| {
+        let valid = err.utf8_error().valid_up_to();
+        let before = String::from_utf8_lossy(&err.as_bytes()[..valid]);
+        ConfigError::NotUtf8 {
+            location: Location::from_offset(path, &before, valid),
+        }
     })
 }
 

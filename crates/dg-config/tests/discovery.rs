@@ -411,3 +411,27 @@ fn tool_dg_that_is_not_a_table_is_an_error_not_a_plain_pyproject() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_reported_at_its_first_bad_byte() {
+    let dir = Dir::new();
+    dir.write(DG_TOML, &workspace_toml(&["projects/a", "projects/b"]));
+    dir.write("projects/a/pyproject.toml", &project("a", ""));
+    let bad = dir.root().join("projects/b/pyproject.toml");
+    fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    fs::write(
+        &bad,
+        b"[tool.dg]\ndirectory_type = \"project\"\n[tool.dg.project]\nroot_module = \"caf\xe9\"\n",
+    )
+    .unwrap();
+    let results = discover(&dir.root()).unwrap().projects();
+    assert!(results[0].is_ok(), "the healthy project still loads");
+    match &results[1] {
+        Err(err @ ConfigError::NotUtf8 { location }) => {
+            assert_eq!(location.file, bad);
+            assert_eq!((location.line, location.column), (4, 19));
+            assert!(err.hint().unwrap().contains("UTF-8"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}

@@ -172,12 +172,18 @@ fn check_entries(ws: &WorkspaceConfig) -> EntriesCheck {
     check
 }
 
-/// An error as a block of text: the message, then its hint.
+/// An error as a block of text: the message, its causes, then its hint.
 fn render(err: &ConfigError) -> String {
-    match err.hint() {
-        Some(hint) => format!("{err}\nhint: {hint}"),
-        None => err.to_string(),
+    let mut out = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(c) = cause {
+        out.push_str(&format!("\n  Caused by: {c}"));
+        cause = c.source();
     }
+    if let Some(hint) = err.hint() {
+        out.push_str(&format!("\nhint: {hint}"));
+    }
+    out
 }
 
 fn capitalize(s: &str) -> String {
