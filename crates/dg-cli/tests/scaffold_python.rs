@@ -248,3 +248,54 @@ fn our_dg_accepts_a_workspace_of_real_create_dagster() {
     Created `src/beta_two/defs/first.py` with a `dagster.asset` named `first` in project `beta-two`.
     ");
 }
+
+#[test]
+fn ctrl_c_during_uv_sync_ends_uv_and_keeps_the_project() {
+    use std::os::unix::process::CommandExt;
+    let ctx = TestContext::new();
+    // A package index that accepts connections and never answers: `uv sync` waits on it until the
+    // test presses Ctrl-C (no sleeps: the accepted connection says that uv is running).
+    let index = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/simple", index.local_addr().unwrap());
+    let child = ctx
+        .create_dagster()
+        .args(["project", "slow-index", "--uv-sync"])
+        .env(env::UV_DEFAULT_INDEX, &url)
+        .env(env::UV_CACHE_DIR, ctx.cache_dir.join("empty-uv-cache"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        // Its own process group, as a terminal's foreground job: Ctrl-C goes to the whole group.
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let (_held, _) = index.accept().unwrap();
+    let started = dg_test::procs::descendants(child.id());
+    assert!(!started.is_empty(), "uv runs under create-dagster");
+
+    let pgid = format!("-{}", child.id());
+    run_ok(Command::new("kill").args(["-INT", "--", &pgid]));
+    let out = child.wait_with_output().unwrap();
+
+    // Before: create-dagster died at once and uv went on syncing in the background (parent pid 1).
+    let left: Vec<u32> = started
+        .into_iter()
+        .filter(|&p| dg_test::procs::alive(p))
+        .collect();
+    assert!(left.is_empty(), "processes left after Ctrl-C: {left:?}");
+    assert_eq!(out.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let ours: Vec<&str> = stderr
+        .lines()
+        .filter(|l| {
+            ["error: `", "  Caused by: `uv", "hint: "]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .collect();
+    insta::assert_snapshot!(ctx.filter(&ours.join("\n")), @"
+    error: `slow-index` was created at `slow-index`, but `uv sync` was interrupted
+      Caused by: `uv sync` ended by signal: 2 (SIGINT)
+    hint: The files are in place. Run `uv sync` in `slow-index` to finish; dg also syncs it when a command first needs the environment.
+    ");
+    assert!(ctx.path("slow-index/pyproject.toml").is_file());
+}

@@ -6,6 +6,7 @@
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use dg_python::process::Output;
 use dg_python::EnvOptions;
@@ -13,6 +14,9 @@ use dg_python::EnvOptions;
 use crate::args::UvSyncArgs;
 use crate::error::{CliError, CliResult};
 use crate::printer::Printer;
+
+/// How long `uv sync` may take to end after a forwarded Ctrl-C before it is killed.
+const SYNC_GRACE: Duration = Duration::from_secs(5);
 
 /// Where uv's installation guide lives, for every "uv is missing" message.
 pub const UV_INSTALL_URL: &str = "https://docs.astral.sh/uv/getting-started/installation/";
@@ -67,6 +71,11 @@ pub fn uv_missing() -> CliError {
 /// on the terminal.
 pub fn sync(name: &str, root: &Path, printer: Printer) -> CliResult {
     let shown = display_path(root);
+    // uv runs in its own process group, so a Ctrl-C on the terminal reaches only us: without
+    // forwarding, we would die and leave uv syncing in the background.
+    if let Err(e) = dg_python::process::install_signal_forwarding(SYNC_GRACE) {
+        printer.warn(format!("cannot forward Ctrl-C to `uv sync`: {e}"));
+    }
     printer.status(format!("Running `uv sync` in `{shown}`..."));
     let opts = EnvOptions {
         sync_output: Output::Inherit,
@@ -79,6 +88,18 @@ pub fn sync(name: &str, root: &Path, printer: Printer) -> CliResult {
                 display_path(&root.join(".venv"))
             ));
             Ok(())
+        }
+        Err(dg_python::PythonError::SyncFailed { status, .. }) if status.contains("(SIG") => {
+            let mut cli = CliError::usage(format!(
+                "`{name}` was created at `{shown}`, but `uv sync` was interrupted"
+            ))
+            .with_hint(format!(
+                "The files are in place. Run `uv sync` in `{shown}` to finish; dg also syncs it when a command first needs the environment."
+            ));
+            cli.causes.push(format!("`uv sync` ended by {status}"));
+            // The exit code a shell gives a command that Ctrl-C ended.
+            cli.code = 130;
+            Err(cli)
         }
         Err(err) => {
             let mut cli = CliError::usage(format!(

@@ -1,0 +1,68 @@
+//! Processes seen through `/proc` (Linux): what a command under test started, and whether those
+//! processes are still running, so tests can prove that nothing is left behind after Ctrl-C.
+
+use std::collections::{BTreeSet, HashMap};
+
+/// Every live process whose parent chain leads to `root`.
+pub fn descendants(root: u32) -> BTreeSet<u32> {
+    let mut parents = HashMap::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return BTreeSet::new();
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Some(ppid) = stat_field(pid, 1).and_then(|p| p.parse::<u32>().ok()) {
+            parents.insert(pid, ppid);
+        }
+    }
+    parents
+        .keys()
+        .copied()
+        .filter(|&pid| {
+            let mut at = pid;
+            // A bounded walk: pid reuse cannot make it loop.
+            for _ in 0..64 {
+                match parents.get(&at) {
+                    Some(&p) if p == root => return true,
+                    Some(&p) if p > 1 => at = p,
+                    _ => return false,
+                }
+            }
+            false
+        })
+        .collect()
+}
+
+/// Whether `pid` is a running process (a zombie waiting for its parent counts as ended).
+pub fn alive(pid: u32) -> bool {
+    stat_field(pid, 0).is_some_and(|state| state != "Z" && state != "X")
+}
+
+/// Field `n` after the command name of `/proc/<pid>/stat` (0: state, 1: parent pid). The name
+/// may hold spaces and parentheses, so fields are counted after its last `)`.
+fn stat_field(pid: u32, n: usize) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(n).map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_is_a_descendant_until_it_ends() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let me = std::process::id();
+        assert!(descendants(me).contains(&child.id()));
+        assert!(alive(child.id()));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!alive(child.id()));
+    }
+}
