@@ -55,6 +55,9 @@ pub const DG_TEST_SIGNAL_HOST: &str = "DG_TEST_SIGNAL_HOST";
 /// uv: never touch the network (tests set it with an empty cache to make `uv sync` fail as when
 /// the package index is unreachable).
 pub const UV_OFFLINE: &str = "UV_OFFLINE";
+/// uv: the package index to resolve from (the scaffold Ctrl-C test points it at a local server that
+/// never answers, so that `uv sync` is still running when the test presses Ctrl-C).
+pub const UV_DEFAULT_INDEX: &str = "UV_DEFAULT_INDEX";
 /// Set to `1` by `dg check defs` for the code it loads, as Dagster does, so user code can tell
 /// that it is being validated.
 pub const DAGSTER_IS_DEFS_VALIDATION_CLI: &str = "DAGSTER_IS_DEFS_VALIDATION_CLI";
