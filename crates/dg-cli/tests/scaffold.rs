@@ -580,6 +580,25 @@ fn registration_keeps_comments_and_refuses_listed_paths() {
 }
 
 #[test]
+fn registration_keeps_crlf_line_endings_byte_for_byte() {
+    // Before: the whole `dg.toml` of a Windows-edited workspace was rewritten with `\n` endings.
+    let ctx = TestContext::new();
+    let dg_toml = "# made on Windows\r\ndirectory_type = \"workspace\"\r\n\r\n[workspace]\r\n\r\n[[workspace.projects]]\r\npath = \"projects/a\" # first\r\n\r\n[cli]\r\nverbose = false\r\n";
+    ctx.write("ws/dg.toml", dg_toml);
+    let out = ctx.run(
+        ctx.create_dagster()
+            .args(["project", "projects/b", "--no-uv-sync"])
+            .current_dir(ctx.path("ws")),
+    );
+    assert!(out.starts_with("success: true"), "{out}");
+    let (head, tail) = dg_toml.split_at(dg_toml.find("[cli]").unwrap());
+    assert_eq!(
+        ctx.read("ws/dg.toml"),
+        format!("{head}[[workspace.projects]]\r\npath = \"projects/b\"\r\n\r\n{tail}")
+    );
+}
+
+#[test]
 fn scaffold_defs_files() {
     let ctx = TestContext::new();
     let out = ctx

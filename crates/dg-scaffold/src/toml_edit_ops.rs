@@ -61,17 +61,34 @@ pub fn add_workspace_project(
         Some(Item::Value(Value::Array(array))) => {
             let mut entry = InlineTable::new();
             entry.insert("path", wanted.into());
+            entry.fmt();
             array.push(entry);
-            // Keep a multi-line array multi-line: copy the layout of the entry before.
+            // Lay the new entry out like the one before it (one per line, or `[a, b]`), and move
+            // the space before the closing bracket behind the new entry.
             let n = array.len();
             if n >= 2 {
-                let prefix = array
-                    .get(n - 2)
-                    .and_then(|v| v.decor().prefix())
-                    .and_then(|p| p.as_str())
-                    .map(str::to_owned);
-                if let (Some(prefix), Some(last)) = (prefix, array.get_mut(n - 1)) {
-                    last.decor_mut().set_prefix(prefix);
+                let before = |v: Option<&Value>| {
+                    let decor = v.map(Value::decor);
+                    let get = |d: Option<&toml_edit::RawString>| {
+                        d.and_then(|r| r.as_str()).unwrap_or_default().to_owned()
+                    };
+                    (
+                        get(decor.and_then(|d| d.prefix())),
+                        get(decor.and_then(|d| d.suffix())),
+                    )
+                };
+                let (prefix, suffix) = before(array.get(n - 2));
+                if let Some(prev) = array.get_mut(n - 2) {
+                    if !array_is_multiline(&prefix) {
+                        prev.decor_mut().set_suffix("");
+                    }
+                }
+                if let Some(last) = array.get_mut(n - 1) {
+                    last.decor_mut()
+                        .set_prefix(if prefix.is_empty() { " " } else { &prefix });
+                    if !array_is_multiline(&prefix) {
+                        last.decor_mut().set_suffix(suffix);
+                    }
                 }
             }
         }
@@ -82,7 +99,22 @@ pub fn add_workspace_project(
             ))
         }
     }
-    Ok(doc.to_string())
+    Ok(keep_line_endings(source, doc.to_string()))
+}
+
+/// `toml_edit` writes `\n` line endings; a file written with `\r\n` keeps them, so that an edit
+/// changes only the lines it adds.
+fn keep_line_endings(source: &str, edited: String) -> String {
+    if source.contains("\r\n") {
+        edited.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        edited
+    }
+}
+
+/// Whether the whitespace before an array entry puts it on its own line.
+fn array_is_multiline(prefix: &str) -> bool {
+    prefix.contains('\n')
 }
 
 /// The `path` of every project listed in `workspace.projects` of a parsed `dg.toml`.
@@ -202,6 +234,31 @@ suppress_warnings = [ "a",
             { path = "b" },
         ]
         "#);
+    }
+
+    #[test]
+    fn crlf_line_endings_survive() {
+        let source = "directory_type = \"workspace\"\r\n\r\n[workspace]\r\n\r\n[[workspace.projects]]\r\npath = \"a\"\r\n";
+        let out = add(source, "b");
+        assert_eq!(
+            out,
+            format!("{source}\r\n[[workspace.projects]]\r\npath = \"b\"\r\n"),
+            "the old lines are byte-identical and the new ones use CRLF too"
+        );
+    }
+
+    #[test]
+    fn one_line_inline_arrays_get_a_tidy_entry() {
+        insta::assert_snapshot!(add("directory_type = \"workspace\"\nworkspace = { projects = [ { path = \"a\" } ] }\n", "b"), @r#"
+        directory_type = "workspace"
+        workspace = { projects = [ { path = "a" }, { path = "b" } ] }
+        "#);
+        insta::assert_snapshot!(add("directory_type = \"workspace\"\n[workspace]\nprojects = [{ path = \"a\" },] # c\n", "b"), @r#"
+        directory_type = "workspace"
+        [workspace]
+        projects = [{ path = "a" }, { path = "b" },] # c
+        "#);
+        insta::assert_snapshot!(add("workspace.projects = [{path=\"a\"}, {path=\"b\"}]\n", "c"), @r#"workspace.projects = [{path="a"}, {path="b"}, { path = "c" }]"#);
     }
 
     #[test]
