@@ -1,1 +1,0 @@
-//! Schedules and sensors turned into run requests.
