@@ -161,9 +161,60 @@ fn project_in_current_empty_folder() {
 }
 
 #[test]
+fn project_in_a_git_checkout_keeps_the_users_files() {
+    // Real Dagster accepts `create-dagster project .` in a folder that is not empty (and overwrites
+    // what is there); we accept it too when nothing would be overwritten, and keep the user's
+    // README. Before, `.git` alone was enough to refuse.
+    let ctx = TestContext::new();
+    let dir = ctx.mkdir("checkout");
+    ctx.write("checkout/.git/HEAD", "ref: refs/heads/main\n");
+    ctx.write("checkout/README.md", "# Our data platform\n");
+    ctx.write("checkout/LICENSE", "MIT\n");
+    ctx.mkdir("checkout/data/raw");
+    dg_snapshot!(ctx, ctx.create_dagster().args(["project", ".", "--no-uv-sync"]).current_dir(&dir), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+
+    ----- stderr -----
+    Created the Dagster project `checkout` at `.` (Python package `checkout`).
+    Kept the existing `README.md`.
+    No environment created: run `uv sync` in `.` (dg also does when a command first needs it).
+    Next: add definitions with `dg scaffold defs dagster.asset my_asset.py`, then run `dg dev`.
+    ");
+    assert_eq!(ctx.read("checkout/README.md"), "# Our data platform\n");
+    insta::assert_snapshot!(tree(&dir), @"
+    .git/HEAD
+    .gitignore
+    LICENSE
+    README.md
+    data/raw/
+    pyproject.toml
+    src/checkout/__init__.py
+    src/checkout/definitions.py
+    src/checkout/defs/__init__.py
+    tests/__init__.py
+    ");
+    // A second time, the project's own files are in the way: refused, nothing changes.
+    let before = tree(&dir);
+    dg_snapshot!(ctx, ctx.create_dagster().args(["project", ".", "--no-uv-sync"]).current_dir(&dir), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: `[TEMP]/work/checkout` already holds `pyproject.toml`, `src/checkout/__init__.py`, `src/checkout/definitions.py`, `src/checkout/defs/__init__.py` and 1 more, which the new files would overwrite
+    hint: Move those files out of the way (other files, such as `.git`, may stay), or pass the name of a new folder instead of `.`.
+    ");
+    assert_eq!(tree(&dir), before);
+}
+
+#[test]
 fn project_refusals_leave_the_disk_as_it_was() {
     let ctx = TestContext::new();
     ctx.write("taken/keep.txt", "mine");
+    // The user's own `pyproject.toml` would be overwritten: that folder is refused.
+    ctx.write("taken/pyproject.toml", "[project]\nname = \"mine\"\n");
     ctx.write("a-file", "");
     let nonempty = ctx.path("taken");
     let before = tree(&ctx.root);
@@ -246,8 +297,8 @@ fn project_refusals_leave_the_disk_as_it_was() {
     ----- stdout -----
 
     ----- stderr -----
-    error: `[TEMP]/work/taken` already exists and is not empty
-    hint: Pass the path of a folder that does not exist yet.
+    error: `[TEMP]/work/taken` already holds `pyproject.toml`, which the new files would overwrite
+    hint: Move those files out of the way (other files, such as `.git`, may stay), or pass the path of a new folder.
     ");
     dg_snapshot!(ctx, ctx.create_dagster().args(["project", "a-file", "--no-uv-sync"]), @"
     success: false
@@ -264,8 +315,8 @@ fn project_refusals_leave_the_disk_as_it_was() {
     ----- stdout -----
 
     ----- stderr -----
-    error: `[TEMP]/work/taken` already exists and is not empty
-    hint: `create-dagster project .` needs an empty folder; pass a new folder name instead.
+    error: `[TEMP]/work/taken` already holds `pyproject.toml`, which the new files would overwrite
+    hint: Move those files out of the way (other files, such as `.git`, may stay), or pass the name of a new folder instead of `.`.
     ");
     // `--uv-sync` without uv is refused before anything is written.
     dg_snapshot!(ctx, ctx.create_dagster().args(["project", "needs-uv", "--uv-sync"]).env(env::DG_UV, "/nonexistent/uv"), @"
@@ -411,16 +462,20 @@ fn workspace_files() {
 #[test]
 fn workspace_refusals() {
     let ctx = TestContext::new();
+    // Other files may stay (`keep.txt`), but the workspace's `pyproject.toml` would overwrite theirs.
     ctx.write("full/keep.txt", "mine");
+    ctx.write("full/pyproject.toml", "[project]\nname = \"mine\"\n");
+    let full_before = tree(&ctx.root);
     dg_snapshot!(ctx, ctx.create_dagster().args(["workspace", "full", "--no-uv-sync"]), @"
     success: false
     exit_code: 2
     ----- stdout -----
 
     ----- stderr -----
-    error: `[TEMP]/work/full` already exists and is not empty
-    hint: Pass the path of a folder that does not exist yet.
+    error: `[TEMP]/work/full` already holds `pyproject.toml`, which the new files would overwrite
+    hint: Move those files out of the way (other files, such as `.git`, may stay), or pass the path of a new folder.
     ");
+    assert_eq!(tree(&ctx.root), full_before);
     dg_snapshot!(ctx, ctx.create_dagster().args(["workspace", "bad name", "--no-uv-sync"]), @"
     success: false
     exit_code: 2

@@ -28,9 +28,14 @@ pub enum ScaffoldError {
     /// The workspace folder name cannot become a Python distribution name.
     #[error("`{name}` cannot be used as a workspace name: {reason}")]
     InvalidWorkspaceName { name: String, reason: String },
-    /// The target exists and holds something.
-    #[error("`{}` already exists and is not empty", path.display())]
-    TargetNotEmpty { path: PathBuf, dot: bool },
+    /// The target folder holds files the new project or workspace would overwrite.
+    #[error("`{}` already holds {}, which the new files would overwrite", path.display(), list_paths(existing))]
+    TargetNotEmpty {
+        path: PathBuf,
+        /// The files in the way, relative to `path`.
+        existing: Vec<PathBuf>,
+        dot: bool,
+    },
     /// The target exists and is a file.
     #[error("`{}` already exists and is not a folder", path.display())]
     TargetIsFile { path: PathBuf },
@@ -89,6 +94,21 @@ pub enum ScaffoldError {
     },
 }
 
+/// `` `a`, `b` and 3 more `` for a message.
+fn list_paths(paths: &[PathBuf]) -> String {
+    const SHOWN: usize = 4;
+    let mut out = paths
+        .iter()
+        .take(SHOWN)
+        .map(|p| format!("`{}`", p.display()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if paths.len() > SHOWN {
+        out.push_str(&format!(" and {} more", paths.len() - SHOWN));
+    }
+    out
+}
+
 impl ScaffoldError {
     /// Wraps an I/O error with the path it happened at.
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
@@ -112,10 +132,14 @@ impl Diagnostic for ScaffoldError {
                     .to_owned(),
             ),
             Self::TargetNotEmpty { dot: true, .. } => Some(
-                "`create-dagster project .` needs an empty folder; pass a new folder name instead."
+                "Move those files out of the way (other files, such as `.git`, may stay), or pass the name of a new folder instead of `.`."
                     .to_owned(),
             ),
-            Self::TargetNotEmpty { .. } | Self::TargetIsFile { .. } => {
+            Self::TargetNotEmpty { .. } => Some(
+                "Move those files out of the way (other files, such as `.git`, may stay), or pass the path of a new folder."
+                    .to_owned(),
+            ),
+            Self::TargetIsFile { .. } => {
                 Some("Pass the path of a folder that does not exist yet.".to_owned())
             }
             Self::NestedWorkspace { workspace, .. } => Some(format!(

@@ -22,4 +22,4 @@ pub use defs::{find_type, scaffold_defs, DefsRequest, DefsType, DEFS_TYPES};
 pub use error::ScaffoldError;
 pub use names::{project_name, ProjectName};
 pub use project::{create_project, project_layout, CreatedProject, ProjectRequest};
-pub use workspace::{create_workspace, workspace_layout, WorkspaceRequest};
+pub use workspace::{create_workspace, workspace_layout, CreatedWorkspace, WorkspaceRequest};

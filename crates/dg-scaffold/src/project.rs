@@ -32,6 +32,9 @@ pub struct CreatedProject {
     pub root: PathBuf,
     /// The workspace's `dg.toml` and the path the project was registered under, if any.
     pub registered: Option<(PathBuf, String)>,
+    /// Files the folder had already and that were kept instead of ours (`README.md`), relative
+    /// to `root`.
+    pub kept: Vec<PathBuf>,
 }
 
 /// The files of a new project named `name`. Inside a workspace the `.gitignore` is left out: the
@@ -48,9 +51,10 @@ pub fn project_layout(name: &ProjectName, in_workspace: bool) -> Result<Layout, 
         "pyproject.toml",
         render("project/pyproject.toml", ctx.clone())?,
     );
-    layout.file("README.md", render("project/README.md", ctx.clone())?);
+    // A folder made by `git init` or a hosting service may have its own; it stays.
+    layout.file_if_absent("README.md", render("project/README.md", ctx.clone())?);
     if !in_workspace {
-        layout.file(".gitignore", render("gitignore", ctx.clone())?);
+        layout.file_if_absent(".gitignore", render("gitignore", ctx.clone())?);
     }
     layout.file(pkg.join("__init__.py"), "");
     layout.file(
@@ -72,20 +76,19 @@ pub fn create_project(req: &ProjectRequest) -> Result<CreatedProject, ScaffoldEr
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let name = project_name(&folder)?;
-    check_target(&req.root, req.dot)?;
+    let layout = project_layout(&name, req.workspace.is_some())?;
+    check_target(&req.root, req.dot, &layout)?;
 
     let registration = match &req.workspace {
         Some(ws) => Some(plan_registration(ws, &req.root)?),
         None => None,
     };
-    let layout = project_layout(&name, req.workspace.is_some())?;
 
-    let created_top = crate::layout::first_missing_ancestor(&req.root);
-    layout.write(&req.root)?;
+    let written = layout.write(&req.root)?;
 
     if let Some((dg_toml, _, new_text)) = &registration {
         if let Err(source) = fs::write(dg_toml, new_text) {
-            layout.undo(&req.root, created_top.as_deref());
+            written.undo();
             return Err(ScaffoldError::Io {
                 path: dg_toml.clone(),
                 source,
@@ -96,6 +99,7 @@ pub fn create_project(req: &ProjectRequest) -> Result<CreatedProject, ScaffoldEr
         name,
         root: req.root.clone(),
         registered: registration.map(|(file, rel, _)| (file, rel)),
+        kept: written.kept,
     })
 }
 

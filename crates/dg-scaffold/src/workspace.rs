@@ -34,15 +34,25 @@ pub fn workspace_layout(name: &str) -> Result<Layout, ScaffoldError> {
         "pyproject.toml",
         render("workspace/pyproject.toml", ctx.clone())?,
     );
-    layout.file("README.md", render("workspace/README.md", ctx.clone())?);
-    layout.file(".gitignore", render("gitignore", ctx)?);
+    layout.file_if_absent("README.md", render("workspace/README.md", ctx.clone())?);
+    layout.file_if_absent(".gitignore", render("gitignore", ctx)?);
     layout.dirs.push(PathBuf::from("projects"));
     Ok(layout)
 }
 
+/// What `create-dagster workspace` created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedWorkspace {
+    /// The workspace name (its folder name).
+    pub name: String,
+    /// Files the folder had already and that were kept instead of ours (`README.md`), relative
+    /// to the workspace root.
+    pub kept: Vec<PathBuf>,
+}
+
 /// Creates the workspace of `req` after checking its name, its target and that it is not inside
-/// another workspace. Returns the workspace name.
-pub fn create_workspace(req: &WorkspaceRequest) -> Result<String, ScaffoldError> {
+/// another workspace.
+pub fn create_workspace(req: &WorkspaceRequest) -> Result<CreatedWorkspace, ScaffoldError> {
     if let Some(ws) = &req.enclosing {
         return Err(ScaffoldError::NestedWorkspace {
             path: req.root.clone(),
@@ -55,9 +65,13 @@ pub fn create_workspace(req: &WorkspaceRequest) -> Result<String, ScaffoldError>
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let name = workspace_name(&folder)?;
-    check_target(&req.root, req.dot)?;
-    workspace_layout(&name)?.write(&req.root)?;
-    Ok(name)
+    let layout = workspace_layout(&name)?;
+    check_target(&req.root, req.dot, &layout)?;
+    let written = layout.write(&req.root)?;
+    Ok(CreatedWorkspace {
+        name,
+        kept: written.kept,
+    })
 }
 
 #[cfg(test)]
@@ -73,7 +87,8 @@ mod tests {
             dot: false,
             enclosing: None,
         })
-        .unwrap();
+        .unwrap()
+        .name;
         assert_eq!(name, "my-ws");
         assert!(root.join("projects").is_dir());
         for f in ["dg.toml", "pyproject.toml", "README.md", ".gitignore"] {

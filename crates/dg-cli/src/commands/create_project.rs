@@ -35,6 +35,7 @@ pub fn run(args: &CreateProjectArgs, printer: Printer) -> CliResult {
         "Created the Dagster project `{}` at `{shown}` (Python package `{}`).",
         created.name.name, created.name.package
     ));
+    report_kept(&created.kept, printer);
     if let Some((dg_toml, rel)) = &created.registered {
         printer.status(format!(
             "Added `{rel}` to the workspace's `{}`.",
@@ -68,6 +69,18 @@ pub fn run(args: &CreateProjectArgs, printer: Printer) -> CliResult {
         "Next: {cd}add definitions with `dg scaffold defs dagster.asset my_asset.py`, then run `dg dev`."
     ));
     Ok(())
+}
+
+/// Says which of the user's own files were kept instead of the scaffolded ones.
+pub fn report_kept(kept: &[std::path::PathBuf], printer: Printer) {
+    if !kept.is_empty() {
+        let list = kept
+            .iter()
+            .map(|p| format!("`{}`", p.display()))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        printer.status(format!("Kept the existing {list}."));
+    }
 }
 
 /// Whether the user passed the current folder (`.`, `./`, `./.`).

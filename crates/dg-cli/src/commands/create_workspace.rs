@@ -21,17 +21,19 @@ pub fn run(args: &CreateWorkspaceArgs, printer: Printer) -> CliResult {
     }
     let enclosing = dg_config::find_enclosing_workspace(&existing_ancestor(&root))
         .map_err(CliError::from_diagnostic)?;
-    let name = create_workspace(&WorkspaceRequest {
+    let created = create_workspace(&WorkspaceRequest {
         root: root.clone(),
         dot: is_dot(&args.path),
         enclosing: enclosing.map(|ws| ws.root),
     })
     .map_err(CliError::from_diagnostic)?;
+    let name = created.name;
 
     let shown = display_path(&root);
     printer.status(format!(
         "Created the Dagster workspace `{name}` at `{shown}`."
     ));
+    super::create_project::report_kept(&created.kept, printer);
     let question =
         "Create the workspace's own environment now with `uv sync` (writes `uv.lock` and `.venv`)?";
     if create_sync::decide(&args.uv, question, printer)? {
