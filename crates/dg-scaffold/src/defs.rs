@@ -231,10 +231,7 @@ fn check_defs_path(path: &str) -> Result<PathBuf, ScaffoldError> {
     }
     for part in &parts {
         if !is_python_identifier(part) {
-            let fixed: Vec<String> = parts
-                .iter()
-                .map(|p| p.replace(['-', ' ', '.'], "_"))
-                .collect();
+            let fixed: Vec<String> = parts.iter().map(|p| to_identifier(p)).collect();
             let suggestion = format!("{}.py", fixed.join("/"));
             return Err(invalid(
                 path,
@@ -244,6 +241,29 @@ fn check_defs_path(path: &str) -> Result<PathBuf, ScaffoldError> {
         }
     }
     Ok(clean)
+}
+
+/// A Python identifier close to `part`, for suggestions: other characters become `_`, a leading
+/// digit gets `my_` before it, a keyword gets `_` after it.
+fn to_identifier(part: &str) -> String {
+    if is_python_identifier(part) {
+        return part.to_owned();
+    }
+    let mut out: String = part
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if out.trim_matches('_').is_empty() {
+        return "my_defs".to_owned();
+    }
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert_str(0, "my_");
+    }
+    if !is_python_identifier(&out) {
+        // Only a keyword is left to fix.
+        out.push('_');
+    }
+    out
 }
 
 /// `a/b` -> `["a", "b"]`; each part holds only letters, digits and `_`, as Dagster requires.
@@ -299,6 +319,27 @@ mod tests {
             "1a/b.py",
         ] {
             assert!(check_defs_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn suggestions_are_valid_names() {
+        // Before, the hint for `1x.py` was "such as `1x.py`": the name it had just refused.
+        for (bad, fixed) in [
+            ("1x.py", "my_1x.py"),
+            ("class.py", "class_.py"),
+            ("my-asset.py", "my_asset.py"),
+            ("caf\u{e9}.py", "caf_.py"),
+            ("sub.py/2nd.py", "sub_py/my_2nd.py"),
+            ("--.py", "my_defs.py"),
+        ] {
+            match check_defs_path(bad) {
+                Err(ScaffoldError::InvalidDefsPath { hint: Some(h), .. }) => {
+                    assert!(h.contains(&format!("`{fixed}`")), "{bad}: {h}");
+                    assert!(check_defs_path(fixed).is_ok(), "{fixed}");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
         }
     }
 
