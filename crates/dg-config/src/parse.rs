@@ -141,10 +141,28 @@ pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
 
 fn parse_table(path: &Path, text: &str) -> Result<toml::Table, ConfigError> {
     text.parse::<toml::Table>()
-        .map_err(|err| ConfigError::InvalidToml {
-            location: Location::from_offset(path, text, err.span().map_or(0, |s| s.start)),
-            message: one_line(err.message()),
-        })
+        .map_err(|err| syntax_error(path, text, &err))
+}
+
+/// A TOML syntax error at its place; "duplicate key" also says which key.
+fn syntax_error(path: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
+    let start = err.span().map_or(0, |s| s.start);
+    let mut message = one_line(err.message());
+    if message == "duplicate key" {
+        let key: String = text
+            .get(start..)
+            .unwrap_or_default()
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, '=' | ']' | '.'))
+            .collect();
+        if !key.is_empty() {
+            message = format!("duplicate key `{}`", key.trim_matches(['"', '\'']));
+        }
+    }
+    ConfigError::InvalidToml {
+        location: Location::from_offset(path, text, start),
+        message,
+    }
 }
 
 fn one_line(message: &str) -> String {
@@ -203,10 +221,8 @@ impl Source {
     /// Deserializes the file into `T`, mapping every error to a located [`ConfigError`].
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
         // Parsing reports syntax errors before any type is checked.
-        let de = toml::Deserializer::parse(&self.text).map_err(|err| ConfigError::InvalidToml {
-            location: self.at(err.span().unwrap_or(0..0)),
-            message: one_line(err.message()),
-        })?;
+        let de = toml::Deserializer::parse(&self.text)
+            .map_err(|err| syntax_error(&self.path, &self.text, &err))?;
         serde_path_to_error::deserialize(de).map_err(|err| self.map_error(&err))
     }
 
@@ -254,7 +270,7 @@ impl Source {
         }
         let (expected, found) = match message.strip_prefix("invalid type: ") {
             Some(rest) => match rest.split_once(", expected ") {
-                Some((found, expected)) => (toml_words(expected), found.to_string()),
+                Some((found, expected)) => (toml_words(expected), toml_found(found)),
                 None => (String::new(), rest.to_string()),
             },
             None => (String::new(), message.clone()),
@@ -273,6 +289,15 @@ fn toml_words(expected: &str) -> String {
     expected
         .replace("a sequence", "an array")
         .replace("a map", "a table")
+}
+
+/// serde's words for what a file holds (`map`, `sequence`) in TOML's.
+fn toml_found(found: &str) -> String {
+    match found {
+        "map" => "a table".to_string(),
+        "sequence" => "an array".to_string(),
+        other => other.to_string(),
+    }
 }
 
 fn strip_indices(key: &str) -> String {
@@ -309,6 +334,29 @@ mod tests {
         assert_eq!(closest("root_modul", valid), Some("root_module"));
         assert_eq!(closest("registry_module", valid), Some("registry_modules"));
         assert_eq!(closest("zzz", valid), None);
+    }
+
+    #[test]
+    fn duplicate_keys_are_named_and_tables_are_called_tables() {
+        let err = |text: &str| {
+            let src = Source {
+                path: PathBuf::from("dg.toml"),
+                text: text.into(),
+                format: FileFormat::DgToml,
+            };
+            match src.deserialize::<crate::raw::RawDgFile>() {
+                Err(e) => e.to_string(),
+                Ok(_) => panic!("{text:?} is accepted"),
+            }
+        };
+        assert_eq!(
+            err("directory_type = \"workspace\"\n'directory_type' = \"project\"\n"),
+            "Invalid TOML at `dg.toml:2:1`: duplicate key `directory_type`"
+        );
+        assert_eq!(
+            err("directory_type = \"workspace\"\n[workspace]\n[workspace.projects]\npath = \"a\"\n"),
+            "Wrong type for `workspace.projects` at `dg.toml:3:1`: expected an array, found a table"
+        );
     }
 
     #[test]
