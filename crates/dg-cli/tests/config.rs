@@ -594,6 +594,7 @@ fn error_same_project_listed_twice() {
     success: false
     exit_code: 2
     ----- stdout -----
+    projects/a
 
     ----- stderr -----
     error: Project `./projects/a/` is listed twice, at `[TEMP]/work/dg.toml:4:8` and at `[TEMP]/work/dg.toml:6:8`
@@ -639,23 +640,29 @@ fn error_duplicate_code_location_name() {
 }
 
 #[test]
-fn error_path_escapes_workspace_root() {
+fn workspace_projects_outside_the_root_and_repeated_entries() {
+    // Dagster joins `path` to the workspace root, so `../shared` (a monorepo whose workspace file
+    // lives in a subfolder) works there; it works here too. Before, it was refused. A folder
+    // listed twice fails only its second entry; the projects after it still load.
     let ctx = TestContext::new();
-    ctx.write("outside/pyproject.toml", project_toml("outside", ""));
+    ctx.write("shared/pyproject.toml", project_toml("shared", ""));
     ctx.write("ws/projects/a/pyproject.toml", project_toml("a", ""));
+    ctx.write("ws/projects/b/pyproject.toml", project_toml("b", ""));
     ctx.write(
         "ws/dg.toml",
-        "directory_type = \"workspace\"\n[workspace]\n[[workspace.projects]]\npath = \"projects/a\"\n[[workspace.projects]]\npath = \"../outside\"\n",
+        "directory_type = \"workspace\"\n[workspace]\n[[workspace.projects]]\npath = \"projects/a/\"\n[[workspace.projects]]\npath = \"../shared\"\n[[workspace.projects]]\npath = \"./projects/a\"\n[[workspace.projects]]\npath = \"projects/b\"\n",
     );
     dg_snapshot!(ctx, ctx.dg().args(["list", "projects"]).current_dir(ctx.path("ws")), @"
     success: false
     exit_code: 2
     ----- stdout -----
     projects/a
+    ../shared
+    projects/b
 
     ----- stderr -----
-    error: Project path `../outside` at `[TEMP]/work/ws/dg.toml:6:8` is outside the workspace root `[TEMP]/work/ws`
-    hint: Project paths are relative to the workspace root and must stay inside it; move the project into the workspace folder.
+    error: Project `./projects/a` is listed twice, at `[TEMP]/work/ws/dg.toml:4:8` and at `[TEMP]/work/ws/dg.toml:8:8`
+    hint: Remove one of the two `[[workspace.projects]]` entries.
     ");
 }
 

@@ -173,13 +173,6 @@ pub enum ConfigError {
         /// The dotted key of `code_location_name` in that file.
         key: String,
     },
-    /// A workspace project path that leaves the workspace folder.
-    #[error("Project path `{path}` at `{location}` is outside the workspace root `{}`", root.display())]
-    PathEscapesWorkspace {
-        location: Location,
-        path: String,
-        root: PathBuf,
-    },
     /// A command needs a project or workspace and none encloses the current directory.
     #[error("This command must be run inside a Dagster {needs} directory (looked in `{}` and its parents)", start.display())]
     NoContext {
@@ -202,8 +195,7 @@ impl ConfigError {
             | ConfigError::InvalidValue { location, .. }
             | ConfigError::ProjectNotFound { location, .. }
             | ConfigError::NotAProject { location, .. }
-            | ConfigError::DuplicateProject { location, .. }
-            | ConfigError::PathEscapesWorkspace { location, .. } => Some(location),
+            | ConfigError::DuplicateProject { location, .. } => Some(location),
             ConfigError::Read { .. }
             | ConfigError::DuplicateCodeLocationName { .. }
             | ConfigError::NoContext { .. } => None,
@@ -258,9 +250,6 @@ impl Diagnostic for ConfigError {
                 "Set a distinct `{key}` in `{}`.",
                 second_file.display()
             ),
-            ConfigError::PathEscapesWorkspace { .. } => {
-                "Project paths are relative to the workspace root and must stay inside it; move the project into the workspace folder.".to_string()
-            }
             ConfigError::NoContext { needs, candidates, .. } => {
                 let want = match needs {
                     Needs::Project => "a `pyproject.toml` with `[tool.dg]` and `directory_type = \"project\"`",

@@ -37,6 +37,24 @@ pub struct WorkspaceProjectEntry {
     pub span: Location,
 }
 
+impl WorkspaceProjectEntry {
+    /// `path` as Dagster prints it (Python's `pathlib`): without `.` parts, doubled or trailing
+    /// `/`, but with `..` kept.
+    pub fn display_path(&self) -> String {
+        let parts: Vec<String> = self
+            .path
+            .components()
+            .filter(|c| !matches!(c, Component::CurDir))
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        match parts.as_slice() {
+            [] => ".".to_string(),
+            [root, rest @ ..] if root == "/" => format!("/{}", rest.join("/")),
+            _ => parts.join("/"),
+        }
+    }
+}
+
 /// `[workspace.scaffold_project_options]`: defaults for `dg scaffold project` in this workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScaffoldProjectOptions {
@@ -52,7 +70,6 @@ impl WorkspaceConfig {
     ) -> Result<Self, ConfigError> {
         let raw = raw.map(Spanned::into_inner);
         let mut projects = Vec::new();
-        let mut seen: HashMap<PathBuf, Location> = HashMap::new();
         let specs = raw.as_ref().and_then(|r| r.projects.as_ref());
         for (i, spec) in specs.into_iter().flatten().enumerate() {
             let Some(path) = &spec.get_ref().path else {
@@ -62,20 +79,9 @@ impl WorkspaceConfig {
                     example: "path = \"projects/my-project\"".to_string(),
                 });
             };
-            let location = src.at(path.span());
-            let written = PathBuf::from(path.get_ref());
-            let normalized = normalize(&written);
-            if let Some(first) = seen.get(&normalized) {
-                return Err(ConfigError::DuplicateProject {
-                    location,
-                    path: path.get_ref().clone(),
-                    first: first.clone(),
-                });
-            }
-            seen.insert(normalized, location.clone());
             projects.push(WorkspaceProjectEntry {
-                path: written,
-                span: location,
+                path: PathBuf::from(path.get_ref()),
+                span: src.at(path.span()),
             });
         }
         let scaffold_project_options = ScaffoldProjectOptions {
@@ -94,9 +100,10 @@ impl WorkspaceConfig {
         })
     }
 
-    /// The absolute folder of an entry (lexically normalised; the folder may not exist).
+    /// The absolute folder of an entry (lexically normalised; the folder may not exist). Like
+    /// Dagster, a path may lead outside the workspace folder (`../shared/etl`) or be absolute.
     pub fn project_root(&self, entry: &WorkspaceProjectEntry) -> PathBuf {
-        self.root.join(normalize(&entry.path))
+        normalize(&self.root.join(&entry.path))
     }
 
     /// Loads the project an entry points at.
@@ -108,13 +115,6 @@ impl WorkspaceConfig {
         entry: &WorkspaceProjectEntry,
     ) -> Result<ProjectConfig, ConfigError> {
         let written = entry.path.display().to_string();
-        if entry.path.is_absolute() || escapes(&entry.path) {
-            return Err(ConfigError::PathEscapesWorkspace {
-                location: entry.span.clone(),
-                path: written,
-                root: self.root.clone(),
-            });
-        }
         let root = self.project_root(entry);
         if !root.is_dir() {
             return Err(ConfigError::ProjectNotFound {
@@ -153,9 +153,20 @@ impl WorkspaceConfig {
     /// code location name repeats an earlier project's is an error.
     pub fn load_projects(&self) -> Vec<Result<ProjectConfig, ConfigError>> {
         let mut names: HashMap<String, String> = HashMap::new();
+        // A folder listed twice (`a` and `./a/`) is an error of the second entry only, so that the
+        // other projects still load.
+        let mut roots: HashMap<PathBuf, &Location> = HashMap::new();
         self.projects
             .iter()
             .map(|entry| {
+                if let Some(first) = roots.get(&self.project_root(entry)) {
+                    return Err(ConfigError::DuplicateProject {
+                        location: entry.span.clone(),
+                        path: entry.path.display().to_string(),
+                        first: (*first).clone(),
+                    });
+                }
+                roots.insert(self.project_root(entry), &entry.span);
                 let project = self.load_project(entry)?;
                 let path = entry.path.display().to_string();
                 if let Some(first) = names.get(&project.code_location_name) {
@@ -209,24 +220,26 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
     out.iter().collect()
 }
 
-/// Whether a relative path climbs above its base (`..` at the start after normalising).
-fn escapes(path: &Path) -> bool {
-    normalize(path)
-        .components()
-        .next()
-        .is_some_and(|c| matches!(c, Component::ParentDir))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn normalize_and_escape() {
+    fn normalize_is_lexical() {
         assert_eq!(normalize(Path::new("./a/b/../c/")), PathBuf::from("a/c"));
         assert_eq!(normalize(Path::new("../x")), PathBuf::from("../x"));
-        assert!(escapes(Path::new("../x")));
-        assert!(escapes(Path::new("a/../../x")));
-        assert!(!escapes(Path::new("a/../b")));
+        assert_eq!(normalize(Path::new("/ws/../x")), PathBuf::from("/x"));
+    }
+
+    #[test]
+    fn entries_display_like_pathlib() {
+        let entry = |p: &str| WorkspaceProjectEntry {
+            path: PathBuf::from(p),
+            span: Location::start_of(Path::new("dg.toml")),
+        };
+        assert_eq!(entry("projects/a/").display_path(), "projects/a");
+        assert_eq!(entry("./projects//a").display_path(), "projects/a");
+        assert_eq!(entry("projects/../b").display_path(), "projects/../b");
+        assert_eq!(entry("./").display_path(), ".");
     }
 }

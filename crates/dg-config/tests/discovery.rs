@@ -319,12 +319,43 @@ fn scaffold_options_and_paths_outside_the_workspace() {
         .unwrap()
         .unwrap();
     assert!(ws.scaffold_project_options.use_editable_dagster);
-    for result in ws.load_projects() {
-        assert!(
-            matches!(result, Err(ConfigError::PathEscapesWorkspace { .. })),
-            "{result:?}"
-        );
+    // As in Dagster, a project may live outside the workspace folder (`../outside`), or be named
+    // by an absolute path; this one does not exist.
+    let results = ws.load_projects();
+    assert_eq!(
+        results[0].as_ref().unwrap().root,
+        dir.root().join("outside")
+    );
+    assert!(
+        matches!(&results[1], Err(ConfigError::ProjectNotFound { root, .. }) if root.as_path() == Path::new("/abs")),
+        "{:?}",
+        results[1]
+    );
+}
+
+#[test]
+fn a_folder_listed_twice_fails_only_its_second_entry() {
+    let dir = Dir::new();
+    dir.write("projects/a/pyproject.toml", &project("a", ""));
+    dir.write("projects/b/pyproject.toml", &project("b", ""));
+    dir.write(
+        DG_TOML,
+        &workspace_toml(&["projects/a", "./projects/a/", "projects/b"]),
+    );
+    let results = discover(&dir.root()).unwrap().projects();
+    assert!(results[0].is_ok());
+    match &results[1] {
+        Err(ConfigError::DuplicateProject {
+            location, first, ..
+        }) => {
+            assert_eq!((first.line, location.line), (4, 6));
+        }
+        other => panic!("unexpected {other:?}"),
     }
+    assert!(
+        results[2].is_ok(),
+        "projects after the repeated entry still load"
+    );
 }
 
 #[test]

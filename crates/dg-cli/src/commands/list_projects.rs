@@ -50,7 +50,7 @@ pub fn run(global: &GlobalArgs, args: &ListProjectsArgs) -> CliResult {
         Some(workspace) => workspace
             .projects
             .iter()
-            .map(|entry| entry.path.display().to_string())
+            .map(|entry| entry.display_path())
             .zip(workspace.load_projects())
             .collect(),
         None => context
