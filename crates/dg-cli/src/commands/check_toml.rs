@@ -151,7 +151,7 @@ struct EntriesCheck {
 }
 
 /// Checks each project a workspace lists. Problems with an entry itself (missing folder, not a
-/// project, outside the workspace, repeated code location name) belong to the workspace file;
+/// project, listed twice, repeated code location name) belong to the workspace file;
 /// problems inside a project's own file are reported under that file.
 fn check_entries(ws: &WorkspaceConfig) -> EntriesCheck {
     let mut check = EntriesCheck {
