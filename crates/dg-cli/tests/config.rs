@@ -901,3 +901,21 @@ fn non_utf8_project_file_is_located_and_the_others_still_list() {
     error: One or more TOML configuration files contain errors.
     ");
 }
+
+#[test]
+fn project_command_at_a_workspace_root_names_its_projects() {
+    // Before: "looked in ... and its parents" with no suggestion, since the projects are two
+    // levels down, out of reach of the parents-and-children search.
+    let ctx = TestContext::new();
+    workspace(&ctx, &["projects/alpha", "projects/beta", "projects/gone"]);
+    std::fs::remove_dir_all(ctx.path("projects/gone")).unwrap();
+    dg_snapshot!(ctx, ctx.dg().args(["scaffold", "defs", "dagster.asset", "orders.py"]), @"
+    success: false
+    exit_code: 2
+    ----- stdout -----
+
+    ----- stderr -----
+    error: This command must be run inside a Dagster project directory (looked in `[TEMP]/work` and its parents)
+    hint: You may have wanted to run this command in one of: `[TEMP]/work/projects/alpha`, `[TEMP]/work/projects/beta` (or pass `--target-path`).
+    ");
+}

@@ -58,14 +58,24 @@ impl Context {
             Needs::ProjectOrWorkspace => self.project.is_some() || self.workspace.is_some(),
         };
         if ok {
-            Ok(())
-        } else {
-            Err(ConfigError::NoContext {
-                needs,
-                start: self.start.clone(),
-                candidates: candidates(&self.start, needs),
-            })
+            return Ok(());
         }
+        let mut found = candidates(&self.start, needs);
+        // In a workspace, the projects it lists are where a project command works (they are
+        // usually two levels down, out of reach of the parents-and-children search).
+        if let (Needs::Project, Some(ws)) = (needs, &self.workspace) {
+            for entry in &ws.projects {
+                let root = ws.project_root(entry);
+                if root.is_dir() && !found.contains(&root) {
+                    found.push(root);
+                }
+            }
+        }
+        Err(ConfigError::NoContext {
+            needs,
+            start: self.start.clone(),
+            candidates: found,
+        })
     }
 }
 
