@@ -20,6 +20,10 @@ pub const DG_TOML: &str = "dg.toml";
 /// Name of the Python project file, where dg's config lives under `[tool.dg]`.
 pub const PYPROJECT_TOML: &str = "pyproject.toml";
 
+/// The `directory_type` of the environment folder of Dagster's workspace scaffold
+/// (`deployments/local`): not a project or a workspace, so discovery looks past it.
+const DEPLOYMENT: &str = "deployment";
+
 /// Where the dg keys of a file live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
@@ -106,6 +110,12 @@ pub fn locate_in_folder(dir: &Path) -> Result<Option<FoundFile>, ConfigError> {
         let Some(dg) = table.get("tool").and_then(|t| t.get("dg")) else {
             return Ok(None);
         };
+        // Dagster's `create-dagster workspace` writes `deployments/local/pyproject.toml` with
+        // `directory_type = "deployment"`, which its own `dg` then rejects. It configures no
+        // project or workspace: look past it, to the workspace around it.
+        if dg.get("directory_type").and_then(|t| t.as_str()) == Some(DEPLOYMENT) {
+            return Ok(None);
+        }
         return Ok(Some(FoundFile {
             directory_type: dg.as_table().and_then(peek_directory_type),
             path: pyproject,

@@ -466,3 +466,18 @@ fn a_file_that_is_not_utf8_is_reported_at_its_first_bad_byte() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[test]
+fn dagsters_deployment_folder_is_looked_past() {
+    // `create-dagster workspace` (Dagster's) writes this file; its own `dg` fails inside it.
+    let dir = Dir::new();
+    dir.write(DG_TOML, &workspace_toml(&["projects/a"]));
+    dir.write("projects/a/pyproject.toml", &project("a", ""));
+    let local = dir.write(
+        "deployments/local/pyproject.toml",
+        "[project]\nname = \"ws_local\"\n\n[tool.dg]\ndirectory_type = \"deployment\"\n",
+    );
+    let ctx = discover(local.parent().unwrap()).unwrap();
+    assert!(ctx.project.is_none());
+    assert_eq!(ctx.workspace.unwrap().root, dir.root());
+}
