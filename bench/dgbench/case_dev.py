@@ -11,8 +11,9 @@ its whole process tree is ended after each measurement (`dev_server.Server`).
   memory of the whole process tree (sum of RSS over `/proc`, and of PSS, which counts pages shared
   between processes once) is sampled for `SETTLE` seconds; the largest sum is that run's memory.
   Targets: ready 3x sooner than real, a quarter of real's memory.
-- `dev-first-step`: on one server per side, once ready: one untimed run, then runs of one asset
-  (`proj_NN_raw`, going round the projects), each awaited before the next. The time is from just
+- `dev-first-step`: on one server per side, once ready: one untimed run in each project, then
+  runs of one asset (`proj_NN_raw`, going round the projects), each awaited before the next. (Ours
+  keeps a location's agent cold until its first run, then warms it up in the background.) The time is from just
   before the launch request (real: the GraphQL `launchPipelineExecution` mutation of the asset job
   `__ASSET_JOB` with that asset; ours: `POST /api/runs` with `{"selection": ...}`) to the
   timestamp of the run's first `STEP_START` event (real: `ExecutionStepStartEvent` of
@@ -219,7 +220,8 @@ def dev_ready_case(ctx: Context, size: Optional[int]) -> list:
 
 
 def _first_steps(ctx: Context, side, ws: Path, n: int, runs: int) -> tuple:
-    """Latencies (s) of `runs` launches after one untimed one; `(latencies, error or None)`."""
+    """Latencies (s) of `runs` launches after one untimed one per location;
+    `(latencies, error or None)`."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     projects = project_names(n)
@@ -227,7 +229,9 @@ def _first_steps(ctx: Context, side, ws: Path, n: int, runs: int) -> tuple:
     with Server(side.cmd(port), ws, ctx.tools.env) as server:
         if _wait_ready(server, side, base, n) is None:
             return latencies, f"not ready: {server.output_tail()}"
-        for i in range(runs + 1):
+        # One untimed run in each location first (ours warms a location's agent after its first
+        # run), then the timed runs, going round the locations.
+        for i in range(runs + n):
             try:
                 sent = time.time()
                 run_id = side.launch(base, projects[i % n])
@@ -241,7 +245,7 @@ def _first_steps(ctx: Context, side, ws: Path, n: int, runs: int) -> tuple:
                 return latencies, str(e)
             if status != "SUCCESS" or step is None:
                 return latencies, f"run {run_id} ended {status} (step start: {step})"
-            if i > 0:
+            if i >= n:
                 latencies.append(step - sent)
                 ctx.log(f"  {side.name}: first step {(step - sent) * 1000:.0f} ms")
     return latencies, None
@@ -252,7 +256,8 @@ def dev_first_step_case(ctx: Context, size: Optional[int]) -> list:
     """Median time from the launch request to the first step's start, after one warm-up run."""
     ws = dev_workspace(ctx, size)
     counts = [min(ctx.runs_real, MAX_REAL_RUNS), min(ctx.runs_ours, MAX_OURS_RUNS)]
-    ctx.log(f"dev-first-step [{size}]: real x{counts[0]}, ours x{counts[1]} (after one warm-up)")
+    ctx.log(f"dev-first-step [{size}]: real x{counts[0]}, ours x{counts[1]} "
+            f"(after one untimed run per project)")
     sides = [RealSide(ws), OursSide(ctx.tools.ours("dg"))]
     measured = []
     errors = []

@@ -77,8 +77,11 @@ def main():
             channel.send({"id": rid, "type": "pong"})
         elif kind == "load":
             channel.send(dict(handle_load(request.get("target") or {}), id=rid))
+            release_memory()
         elif kind in ("execute_run", "fork_run", "warm_up"):
             channel.send(dict(handle_run(kind, request, channel), id=rid))
+            if kind == "warm_up":
+                release_memory()
         elif kind == "shutdown":
             channel.send({"id": rid, "type": "bye"})
             break
@@ -90,6 +93,20 @@ def main():
     sys.stderr.flush()
     # The host is gone or said goodbye: exit now, without waiting for threads user code started.
     os._exit(0)
+
+
+def release_memory():
+    """Gives the heap that loading freed back to the system: an agent lives as long as `dg dev`,
+    and glibc keeps freed memory (the snapshot, import garbage) resident otherwise."""
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,7 +126,7 @@ def handle_run(kind, request, channel):
             exec(compile(source, "<dg-run>", "exec"), module)
             _STATE["run_module"] = module
         if kind == "warm_up":
-            return module["warm_up"](_STATE)
+            return module["warm_up"](_STATE, request)
         return module["handle"](kind, request, _STATE, channel)
     except Exception as exc:  # noqa: BLE001 - reported to the host, the agent keeps serving
         return {"type": "run_rejected", "error": error_info(exc)}

@@ -54,6 +54,8 @@ LEVELS = {
 def handle(kind, request, state, channel):
     spec = request.get("run") or {}
     if kind == "fork_run":
+        # Made here, in the agent, once per instance home: every forked run then starts with it.
+        _instance(state, spec["instance_home"], keep=True)
         # Children are reaped by the kernel: the agent never waits for them; the host watches the
         # run's socket and the pid instead.
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)
@@ -72,13 +74,21 @@ def handle(kind, request, state, channel):
     return {"type": "run_finished", "pid": os.getpid(), "success": code == 0}
 
 
-def warm_up(state):
-    """Executes a throwaway empty job once, so that forked runs skip Dagster's lazy imports."""
+def warm_up(state, request=None):
+    """Executes a throwaway job once, its output stored by the filesystem IO manager runs use, so
+    that forked runs skip Dagster's lazy imports; makes the run instance of `instance_home` (when
+    the request names one) for forked runs to inherit."""
+    import tempfile
+
     import dagster
+
+    home = (request or {}).get("instance_home")
+    if home:
+        _instance(state, home, keep=True)
 
     @dagster.op
     def dg_warm_up():
-        return None
+        return 1
 
     @dagster.job(logger_defs={"console": _null_logger(dagster)})
     def dg_warm_up_job():
@@ -88,7 +98,11 @@ def warm_up(state):
     saved = sys.stderr
     sys.stderr = sink
     try:
-        dg_warm_up_job.execute_in_process(instance=dagster.DagsterInstance.ephemeral())
+        with tempfile.TemporaryDirectory(prefix="dg-warm-up-") as scratch:
+            dg_warm_up_job.execute_in_process(
+                instance=dagster.DagsterInstance.ephemeral(tempdir=scratch),
+                resources={"io_manager": dagster.FilesystemIOManager(base_dir=scratch)},
+            )
     finally:
         sys.stderr = saved
         sink.close()
@@ -301,7 +315,7 @@ def _execute(spec, state, emitter, capture):
         tags[PARTITION_RANGE_START_TAG] = start
         tags[PARTITION_RANGE_END_TAG] = end
     run_id = spec["run_id"]
-    instance = dagster.DagsterInstance.ephemeral(tempdir=spec["instance_home"])
+    instance = _instance(state, spec["instance_home"])
 
     def listener(entry):
         capture.sync()
@@ -324,6 +338,23 @@ def _execute(spec, state, emitter, capture):
         resources=resources,
     )
     return bool(result.success)
+
+
+def _instance(state, home, keep=False):
+    """The ephemeral instance runs execute in, with `home` for local artifacts.
+
+    Making one stamps its in-memory SQLite storages with Alembic, which reads every migration
+    script (a quarter of a second). The warm agent makes it once per home (`keep`) and each forked
+    worker inherits a copy-on-write copy: the worker's run and events stay in its own copy."""
+    import dagster
+
+    kept = state.setdefault("instances", {})
+    instance = kept.get(home)
+    if instance is None:
+        instance = dagster.DagsterInstance.ephemeral(tempdir=home)
+        if keep:
+            kept[home] = instance
+    return instance
 
 
 def _null_logger(dagster):

@@ -41,7 +41,12 @@ pub enum Request {
     /// Fork a run worker that executes the run (after `load`); answered `run_forked` at once.
     ForkRun { run: RunSpec },
     /// Execute an empty job once so that later forked runs start warm; answered `warmed_up`.
-    WarmUp,
+    WarmUp {
+        /// The instance home of the runs to come: the agent makes their run instance now, so
+        /// forked workers inherit it instead of making one each.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        instance_home: Option<PathBuf>,
+    },
 }
 
 /// What a run worker executes (see `agent/dg_run.py`).

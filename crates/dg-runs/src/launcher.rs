@@ -8,6 +8,7 @@
 //! Either way the worker is the leader of its own process group, so signalling the group reaches
 //! everything user code started.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -118,6 +119,8 @@ fn launch_fresh(mut agent: Agent, run: RunSpec) -> LaunchedWorker {
 pub struct WarmAgent {
     agent: Mutex<Agent>,
     snapshot: DefinitionsSnapshot,
+    /// Kept outside the lock, which a warm-up holds for seconds.
+    pid: u32,
 }
 
 impl WarmAgent {
@@ -128,26 +131,52 @@ impl WarmAgent {
         sink: Option<LineSink>,
         timeout: Duration,
     ) -> Result<Self, RunError> {
-        let (mut agent, snapshot) = start_agent(spec, env, sink, timeout)?;
-        match agent.request(Request::WarmUp, timeout)? {
-            Response::WarmedUp => {}
-            Response::RunRejected { error } => {
-                return Err(RunError::Rejected {
-                    location: spec.name.clone(),
-                    message: error.summary(),
-                })
-            }
-            other => {
-                return Err(RunError::Rejected {
-                    location: spec.name.clone(),
-                    message: format!("unexpected answer `{}` to `warm_up`", other.kind()),
-                })
-            }
-        }
+        let warm = Self::load(spec, env, sink, timeout)?;
+        warm.warm_up(&spec.name, None, timeout)?;
+        Ok(warm)
+    }
+
+    /// Starts the agent of `spec` and loads its definitions, without warming it up: it can fork
+    /// runs at once (the first ones import what the warm-up would have); call
+    /// [`WarmAgent::warm_up`] when there is time.
+    pub fn load(
+        spec: &LocationSpec,
+        env: &PythonEnvironment,
+        sink: Option<LineSink>,
+        timeout: Duration,
+    ) -> Result<Self, RunError> {
+        let (agent, snapshot) = start_agent(spec, env, sink, timeout)?;
         Ok(Self {
+            pid: agent.info().pid,
             agent: Mutex::new(agent),
             snapshot,
         })
+    }
+
+    /// Executes a throwaway run in the agent so that forked runs skip Dagster's lazy imports, and
+    /// makes the run instance of `instance_home` (the home runs will use) for forks to inherit.
+    /// Runs forked meanwhile wait for it (the agent answers one request at a time).
+    pub fn warm_up(
+        &self,
+        location: &str,
+        instance_home: Option<&Path>,
+        timeout: Duration,
+    ) -> Result<(), RunError> {
+        let request = Request::WarmUp {
+            instance_home: instance_home.map(Path::to_path_buf),
+        };
+        let mut agent = self.agent.lock().expect("agent lock");
+        match agent.request(request, timeout)? {
+            Response::WarmedUp => Ok(()),
+            Response::RunRejected { error } => Err(RunError::Rejected {
+                location: location.to_owned(),
+                message: error.summary(),
+            }),
+            other => Err(RunError::Rejected {
+                location: location.to_owned(),
+                message: format!("unexpected answer `{}` to `warm_up`", other.kind()),
+            }),
+        }
     }
 
     /// The definitions the agent loaded.
@@ -157,7 +186,14 @@ impl WarmAgent {
 
     /// The agent's pid.
     pub fn pid(&self) -> u32 {
-        self.agent.lock().expect("agent lock").info().pid
+        self.pid
+    }
+
+    /// Kills the agent's process group now, even while a request (a warm-up) is in flight: for a
+    /// host that stops while another thread still holds this agent. Forked run workers lead their
+    /// own groups and are not touched.
+    pub fn kill(&self) {
+        signal_worker(self.pid, libc::SIGKILL);
     }
 
     /// Forks a worker for `run`; returns its pid.

@@ -110,7 +110,7 @@ impl RunManager {
         let ctx = RunContext {
             storage: self.storage.clone(),
             instance_home: self.instance_home.clone(),
-            observer: Some(self.observer(host, id_tx.clone(), cancel.clone())),
+            observer: Some(self.observer(host, &request.location, id_tx.clone(), cancel.clone())),
             cancel: cancel.clone(),
             cancel_grace: self.cancel_grace,
         };
@@ -171,11 +171,13 @@ impl RunManager {
     fn observer(
         &self,
         host: &Host,
+        location: &str,
         id_tx: IdSender,
         cancel: CancelToken,
     ) -> dg_runs::EventObserver {
         let manager = self.clone();
         let host = host.clone();
+        let location = location.to_owned();
         Arc::new(move |record| {
             if let Some(tx) = id_tx.lock().expect("id lock").take() {
                 manager
@@ -186,6 +188,11 @@ impl RunManager {
                 let _ = tx.send(Ok(record.run_id.clone()));
             }
             let _ = manager.stored.send(record.run_id.clone());
+            if matches!(record.event.kind, EventKind::RunStart) {
+                // The worker runs (forked from the agent, or a fresh agent): now the location's
+                // agent can warm up for the runs that follow without delaying this one.
+                host.warm_up(&location);
+            }
             let status = match &record.event.kind {
                 EventKind::RunStarting => Some("STARTING"),
                 EventKind::RunStart => Some("STARTED"),

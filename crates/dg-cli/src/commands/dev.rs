@@ -62,6 +62,7 @@ pub fn run(global: &GlobalArgs, args: &DevArgs) -> CliResult {
             use_active_venv: args.use_active_venv,
             ..EnvOptions::default()
         },
+        instance_home: Some(home.clone()),
         ..HostOptions::default()
     };
 

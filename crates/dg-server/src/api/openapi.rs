@@ -139,7 +139,7 @@ fn schemas() -> Value {
     json!({
         "Error": { "type": "object", "required": ["error"], "properties": { "error": {
             "type": "object", "required": ["message"], "properties": { "message": string(), "hint": string() } } } },
-        "Location": { "type": "object", "required": ["name", "root", "status", "generation", "asset_count", "stale_snapshot"], "properties": {
+        "Location": { "type": "object", "required": ["name", "root", "status", "generation", "asset_count", "stale_snapshot", "warm"], "properties": {
             "name": string(), "root": string(),
             "status": { "type": "string", "enum": ["loading", "loaded", "failed"] },
             "error": { "oneOf": [ { "type": "null" }, { "type": "object", "required": ["message"], "properties": {
@@ -147,7 +147,8 @@ fn schemas() -> Value {
             "load_seconds": opt_number.clone(), "loaded_at": opt_number.clone(),
             "dagster_version": opt_string.clone(), "python_version": opt_string.clone(),
             "generation": { "type": "integer" }, "asset_count": { "type": "integer" },
-            "stale_snapshot": { "type": "boolean" }, "agent_pid": { "type": ["integer", "null"] } } },
+            "stale_snapshot": { "type": "boolean" }, "agent_pid": { "type": ["integer", "null"] },
+            "warm": { "type": "boolean", "description": "The agent has warmed up (after the location's first run); runs start faster." } } },
         "Materialization": { "type": "object", "required": ["run_id", "timestamp", "storage_id"], "properties": {
             "run_id": string(), "timestamp": { "type": "number" }, "partition": opt_string.clone(),
             "metadata": { "type": "object", "additionalProperties": true }, "storage_id": { "type": "integer" } } },

@@ -1,9 +1,13 @@
 //! One load of one location, on its own thread: resolve the project's environment, start a fresh
 //! agent, import the code, and swap the result in, unless a newer load was requested meanwhile.
 //!
-//! On success the new agent becomes the location's warm agent and the old one is shut down; on
-//! failure the location is marked failed with the traceback, its old agent is stopped (it holds
-//! code that no longer matches the files) and the last good snapshot stays for display.
+//! On success the new agent becomes the location's agent (the location is `loaded` and can run at
+//! once) and the old one is shut down; on failure the location is marked failed with the
+//! traceback, its old agent is stopped (it holds code that no longer matches the files) and the
+//! last good snapshot stays for display.
+//!
+//! The new agent starts cold: it holds the definitions, not Dagster's run machinery (a third more
+//! memory per location). [`Host::warm_up`] warms it when the location gets its first run.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -38,12 +42,16 @@ pub(super) fn run(host: &Host, spec: LocationSpec, request: u64) {
                 entry.loaded_at = Some(dg_storage::now());
                 entry.agent_pid = Some(agent.pid());
                 entry.snapshot = Some(Arc::new(agent.snapshot().clone()));
+                entry.warm = false;
+                entry.warming = false;
                 entry.agent.replace(Arc::new(agent))
             }
             Err(err) => {
                 entry.status = LocationStatus::Failed;
                 entry.error = Some(describe(&err));
                 entry.agent_pid = None;
+                entry.warm = false;
+                entry.warming = false;
                 entry.agent.take()
             }
         }
@@ -58,12 +66,12 @@ pub(super) fn run(host: &Host, spec: LocationSpec, request: u64) {
     host.notify_location(&spec.name);
 }
 
-/// Starts, loads and warms up the location's agent (warm: later runs fork from it).
+/// Starts the location's agent and loads its definitions (runs can fork from it at once).
 fn load(host: &Host, spec: &LocationSpec) -> Result<WarmAgent, RunError> {
     let options = &host.inner.options;
     let env = PythonEnvironment::resolve(&spec.name, &spec.root, &options.env)
         .map_err(|e| RunError::Load(LoadError::from(e)))?;
-    WarmAgent::start(spec, &env, None, options.timeout)
+    WarmAgent::load(spec, &env, None, options.timeout)
 }
 
 /// The error as the UI shows it: message, traceback, hint.

@@ -1,6 +1,7 @@
 //! The host's code locations: each one loads in its own agent (all in parallel at start), keeps a
-//! status (loading, loaded, failed with its traceback), its load time and versions, and one warm
-//! agent while it is loaded.
+//! status (loading, loaded, failed with its traceback), its load time and versions, and one agent
+//! while it is loaded that forks run workers. The agent starts cold and is warmed up after the
+//! location's first run ([`Host::warm_up`]): idle locations do not hold Dagster's run machinery.
 //!
 //! Guarantees: a location that fails, hangs or crashes never affects another; while a location
 //! reloads, and after a reload fails, the last good snapshot stays visible (marked as such); a
@@ -68,12 +69,16 @@ pub struct LocationInfo {
     pub python_version: Option<String>,
     /// How many times it has been (re)loaded, successfully or not.
     pub generation: u64,
-    /// Number of assets in the snapshot shown.
+    /// Number of assets the location defines in the snapshot shown (the stubs Dagster creates for
+    /// dependencies on other locations' assets are not counted).
     pub asset_count: usize,
     /// True when the snapshot shown is older than the code (loading or failed after a change).
     pub stale_snapshot: bool,
     /// The pid of its warm agent, while there is one.
     pub agent_pid: Option<u32>,
+    /// True once its agent has warmed up, after the location's first run (runs launched before
+    /// then take longer to start).
+    pub warm: bool,
 }
 
 /// A change the live streams report.
@@ -97,6 +102,8 @@ pub struct HostOptions {
     pub env: EnvOptions,
     /// How long one load may take.
     pub timeout: Duration,
+    /// The instance home runs use: each agent makes its run instance for it while warming up.
+    pub instance_home: Option<PathBuf>,
 }
 
 impl Default for HostOptions {
@@ -104,6 +111,7 @@ impl Default for HostOptions {
         Self {
             env: EnvOptions::default(),
             timeout: dg_location::load::timeout_from_env(),
+            instance_home: None,
         }
     }
 }
@@ -122,6 +130,9 @@ struct Entry {
     requested: u64,
     agent: Option<Arc<WarmAgent>>,
     agent_pid: Option<u32>,
+    warm: bool,
+    /// A warm-up of the current agent is in flight.
+    warming: bool,
 }
 
 impl Entry {
@@ -139,9 +150,12 @@ impl Entry {
                 .clone()
                 .or_else(|| self.snapshot.as_ref().map(|s| s.python_version.clone())),
             generation: self.generation,
-            asset_count: self.snapshot.as_ref().map_or(0, |s| s.assets.len()),
+            asset_count: self.snapshot.as_ref().map_or(0, |s| {
+                s.assets.iter().filter(|a| !a.is_auto_created_stub).count()
+            }),
             stale_snapshot: self.snapshot.is_some() && self.status != LocationStatus::Loaded,
             agent_pid: self.agent_pid,
+            warm: self.warm,
         }
     }
 }
@@ -182,6 +196,8 @@ impl Host {
                     requested: 0,
                     agent: None,
                     agent_pid: None,
+                    warm: false,
+                    warming: false,
                 };
                 (entry.spec.name.clone(), entry)
             })
@@ -280,6 +296,50 @@ impl Host {
             .and_then(|e| e.agent.clone())
     }
 
+    /// Warms up the agent of `name` in the background: a throwaway run in the agent, and the run
+    /// instance of [`HostOptions::instance_home`] made once, so that later forked runs skip
+    /// Dagster's lazy imports. Nothing happens when it is warm, warming or not loaded. Agents start
+    /// cold (a location nobody runs does not hold Dagster's run machinery); runs call this.
+    pub fn warm_up(&self, name: &str) {
+        let agent = {
+            let mut entries = self.inner.entries.write().expect("host lock");
+            let Some(entry) = entries.get_mut(name) else {
+                return;
+            };
+            if entry.warm || entry.warming || entry.status != LocationStatus::Loaded {
+                return;
+            }
+            let Some(agent) = entry.agent.clone() else {
+                return;
+            };
+            entry.warming = true;
+            agent
+        };
+        let host = self.clone();
+        let owned = name.to_owned();
+        let spawned = std::thread::Builder::new()
+            .name(format!("warm-{name}"))
+            .spawn(move || {
+                let options = &host.inner.options;
+                let warmed = agent
+                    .warm_up(&owned, options.instance_home.as_deref(), options.timeout)
+                    .is_ok();
+                let mut entries = host.inner.entries.write().expect("host lock");
+                if let Some(entry) = entries.get_mut(&owned) {
+                    // A reload may have replaced the agent meanwhile: then this one is retired.
+                    if entry.agent.as_ref().is_some_and(|a| Arc::ptr_eq(a, &agent)) {
+                        entry.warming = false;
+                        entry.warm = warmed;
+                    }
+                }
+            });
+        if spawned.is_err() {
+            if let Some(entry) = self.inner.entries.write().expect("host lock").get_mut(name) {
+                entry.warming = false;
+            }
+        }
+    }
+
     /// Whether every location has finished its first load (loaded or failed).
     pub fn all_settled(&self) -> bool {
         let entries = self.inner.entries.read().expect("host lock");
@@ -315,14 +375,18 @@ impl Host {
                 .values_mut()
                 .filter_map(|e| {
                     e.agent_pid = None;
+                    e.warm = false;
+                    e.warming = false;
                     e.agent.take()
                 })
                 .collect()
         };
         for agent in agents {
-            // Another holder (a run being forked) keeps it until done; the drop kills the group.
-            if let Ok(agent) = Arc::try_unwrap(agent) {
-                agent.shutdown();
+            match Arc::try_unwrap(agent) {
+                Ok(agent) => agent.shutdown(),
+                // Another thread holds it (a warm-up, a run being forked): end it now rather than
+                // when that thread lets go, which may be after this process is gone.
+                Err(agent) => agent.kill(),
             }
         }
     }

@@ -141,18 +141,49 @@ fn edge_class(edge: &EdgePath) -> String {
     class
 }
 
-/// SVG path data for a start point followed by cubic segments.
+/// SVG path data for a start point followed by cubic segments; a segment that is a straight line
+/// (a long edge running across a column, or a level bend) is written as a line.
 fn path_data(points: &[Point]) -> String {
-    let mut d = String::new();
-    for (i, p) in points.iter().enumerate() {
-        let command = match i {
-            0 => "M",
-            i if i % 3 == 1 => " C",
-            _ => "",
-        };
-        let _ = write!(d, "{command} {} {}", num(p.x), num(p.y));
+    let mut d = String::with_capacity(points.len() * 10);
+    let Some(first) = points.first() else {
+        return d;
+    };
+    d.push('M');
+    push_point(&mut d, first);
+    for segment in points.windows(4).step_by(3) {
+        let [p0, c1, c2, p3] = [segment[0], segment[1], segment[2], segment[3]];
+        if p0.y == c1.y && c1.y == c2.y && c2.y == p3.y {
+            d.push_str(" L");
+        } else {
+            d.push_str(" C");
+            push_point(&mut d, &c1);
+            push_point(&mut d, &c2);
+        }
+        push_point(&mut d, &p3);
     }
     d
+}
+
+fn push_point(d: &mut String, p: &Point) {
+    d.push(' ');
+    push_num(d, p.x);
+    d.push(' ');
+    push_num(d, p.y);
+}
+
+/// Appends a coordinate with at most one decimal, without a trailing `.0` (no allocation: the
+/// SVG of 10,000 nodes writes a few hundred thousand of them).
+fn push_num(d: &mut String, v: f64) {
+    let tenths = (v * 10.0).round() as i64;
+    if tenths < 0 {
+        d.push('-');
+    }
+    let tenths = tenths.unsigned_abs();
+    let _ = write!(d, "{}", tenths / 10);
+    if !tenths.is_multiple_of(10) {
+        d.push('.');
+        d.push(char::from(b'0' + (tenths % 10) as u8));
+    }
 }
 
 /// Cuts `text` to what fits in `width` pixels at `char_width` per character, ending in `…`.
@@ -169,12 +200,9 @@ fn fit_text(text: &str, width: f64, char_width: f64) -> String {
 
 /// A coordinate with at most one decimal, without a trailing `.0`.
 fn num(v: f64) -> String {
-    let rounded = (v * 10.0).round() / 10.0;
-    if rounded.fract() == 0.0 {
-        format!("{}", rounded as i64)
-    } else {
-        format!("{rounded:.1}")
-    }
+    let mut s = String::new();
+    push_num(&mut s, v);
+    s
 }
 
 #[cfg(test)]
@@ -222,6 +250,8 @@ mod tests {
     fn helpers_format_numbers_paths_and_labels() {
         assert_eq!(num(12.0), "12");
         assert_eq!(num(-3.25), "-3.3");
+        assert_eq!(num(-0.04), "0");
+        assert_eq!(num(0.96), "1");
         let points = [
             Point { x: 0.0, y: 1.0 },
             Point { x: 2.0, y: 3.0 },
@@ -229,6 +259,13 @@ mod tests {
             Point { x: 6.0, y: 7.0 },
         ];
         assert_eq!(path_data(&points), "M 0 1 C 2 3 4.5 5 6 7");
+        let level = [
+            Point { x: 0.0, y: 1.0 },
+            Point { x: 2.0, y: 1.0 },
+            Point { x: 4.0, y: 1.0 },
+            Point { x: 6.0, y: 1.0 },
+        ];
+        assert_eq!(path_data(&level), "M 0 1 L 6 1");
         assert_eq!(fit_text("abcdef", 40.0, 10.0), "abc…");
         assert_eq!(fit_text("abcd", 40.0, 10.0), "abcd");
     }

@@ -164,9 +164,13 @@ impl Fixture {
             .iter()
             .map(|n| LocationSpec::new(*n, dir.path().join("projects").join(n), *n))
             .collect();
-        let host = Host::new(specs, HostOptions::default());
-        host.load_all();
         let home = dir.path().join(".dagster");
+        let options = HostOptions {
+            instance_home: Some(home.clone()),
+            ..HostOptions::default()
+        };
+        let host = Host::new(specs, options);
+        host.load_all();
         let config = dg_storage::InstanceConfig::load(&home).unwrap();
         let storage = dg_storage::open(&config).await.unwrap();
         let state = AppState::new(host.clone(), storage, home);

@@ -6,6 +6,7 @@ mod api;
 mod common;
 mod live;
 mod reload;
+mod warm;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn locations_and_assets() {
@@ -40,6 +41,11 @@ async fn a_run_is_canceled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_location_reloads_when_its_files_change() {
     reload::a_location_reloads_when_its_files_change().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_start_cold_and_warm_up_after_their_first_run() {
+    warm::agents_start_cold_and_warm_up_after_their_first_run().await;
 }
 
 #[test]
