@@ -15,6 +15,7 @@ from pathlib import Path
 from .cases import CASES, Context
 from . import case_create_project  # noqa: F401  (registers the `create-project` case)
 from . import case_launch  # noqa: F401  (registers the `launch` and `ingest` cases)
+from . import case_defs  # noqa: F401  (registers the `check-defs` and `list-defs` cases)
 from . import case_dev  # noqa: F401  (registers the `dev-ready` and `dev-first-step` cases)
 from .measure import measure_floor
 from .report import header, table

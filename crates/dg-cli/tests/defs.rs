@@ -814,3 +814,37 @@ fn check_defs_json_log_format() {
         .unwrap()
         .contains("RuntimeError: config value `region` is missing"));
 }
+
+/// A project made by our `create-dagster` (the `src` layout) loads without being installed in the
+/// environment it runs with: `src/` goes first on `sys.path`, as in Dagster's code servers.
+#[test]
+fn list_defs_src_layout_project_without_install() {
+    let ctx = context();
+    let made = run(ctx
+        .create_dagster()
+        .args(["project", "tidy-shop", "--no-uv-sync"]));
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let root = ctx.path("tidy-shop");
+    let scaffolded = run(ctx
+        .dg()
+        .args(["scaffold", "defs", "dagster.asset", "stock.py"])
+        .current_dir(&root));
+    assert_eq!(scaffolded.code, 0, "{}", scaffolded.stderr);
+    use_shared_python(&root);
+    dg_snapshot!(ctx, ctx.dg().args(["list", "defs", "--columns", "key,group"]).current_dir(&root), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    ┏━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┓
+    ┃ Section ┃ Definitions         ┃
+    ┡━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━┩
+    │ Assets  │ ┏━━━━━━━┳━━━━━━━━━┓ │
+    │         │ ┃ Key   ┃ Group   ┃ │
+    │         │ ┡━━━━━━━╇━━━━━━━━━┩ │
+    │         │ │ stock │ default │ │
+    │         │ └───────┴─────────┘ │
+    └─────────┴─────────────────────┘
+
+    ----- stderr -----
+    ");
+}

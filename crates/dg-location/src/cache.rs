@@ -128,8 +128,8 @@ pub fn cache_key(spec: &LocationSpec, env: &PythonEnvironment) -> io::Result<Str
         format!("{SCHEMA_VERSION}/{PROTOCOL_VERSION}/{}", agent_version()).as_bytes(),
     );
     let settings = format!(
-        "{}\0{}\0{:?}\0{:?}",
-        spec.name, spec.root_module, spec.target_module, spec.defs_module
+        "{}\0{}\0{:?}\0{:?}\0{:?}",
+        spec.name, spec.root_module, spec.target_module, spec.defs_module, spec.working_directory
     );
     field(&mut h, "settings", settings.as_bytes());
     field(&mut h, "root", spec.root.as_os_str().as_encoded_bytes());

@@ -21,6 +21,10 @@ pub struct LocationSpec {
     /// Config files outside the project that affect it (the workspace's `dg.toml`); part of the
     /// cache key.
     pub config_files: Vec<PathBuf>,
+    /// The folder put first on `sys.path`: the parent of the root package (`<root>/src` in the
+    /// `src` layout), as Dagster's workspace entries use, so that a project imports without being
+    /// installed in its environment. `None`: the project root.
+    pub working_directory: Option<PathBuf>,
 }
 
 impl LocationSpec {
@@ -37,6 +41,7 @@ impl LocationSpec {
             target_module: None,
             defs_module: None,
             config_files: Vec::new(),
+            working_directory: None,
         }
     }
 
@@ -55,6 +60,7 @@ impl LocationSpec {
             config_files: workspace_file
                 .map(|f| vec![f.to_path_buf()])
                 .unwrap_or_default(),
+            working_directory: Some(project.source_root()),
         }
     }
 
@@ -62,7 +68,10 @@ impl LocationSpec {
     pub fn load_target(&self) -> LoadTarget {
         LoadTarget {
             root: self.root.clone(),
-            working_directory: self.root.clone(),
+            working_directory: self
+                .working_directory
+                .clone()
+                .unwrap_or_else(|| self.root.clone()),
             root_module: self.root_module.clone(),
             target_module: self.target_module.clone(),
             defs_module: self.defs_module.clone(),
