@@ -55,11 +55,6 @@ impl Dag {
         &self.pred[self.pred_start[v] as usize..self.pred_start[v + 1] as usize]
     }
 
-    /// Number of edges in the DAG (self-loops left out).
-    pub fn edge_count(&self) -> usize {
-        self.succ.len()
-    }
-
     /// Kahn's algorithm, lowest index first among ready nodes of one wave.
     fn topological_order(&self) -> Vec<u32> {
         let mut indegree: Vec<u32> = (0..self.n).map(|v| self.preds(v).len() as u32).collect();
@@ -83,7 +78,10 @@ impl Dag {
 }
 
 /// Counting sort of edges by source into `(start offsets, targets)`.
-fn csr(n: usize, edges: impl Iterator<Item = (usize, usize)> + Clone) -> (Vec<u32>, Vec<u32>) {
+pub(crate) fn csr(
+    n: usize,
+    edges: impl Iterator<Item = (usize, usize)> + Clone,
+) -> (Vec<u32>, Vec<u32>) {
     let mut start = vec![0u32; n + 1];
     for (a, _) in edges.clone() {
         start[a + 1] += 1;

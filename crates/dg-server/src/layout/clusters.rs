@@ -1,7 +1,7 @@
 //! Groups nodes by (code location, group) and stacks the frames so that none overlap.
 //!
 //! A group frame spans the columns from its leftmost to its rightmost node and is as tall as its
-//! fullest column. Frames are placed with a skyline per column: a frame goes as high as the columns
+//! fullest column (nodes, and the long edges that pass through it, see [`pack`]). Frames are placed with a skyline per column: a frame goes as high as the columns
 //! it spans allow. Groups are packed inside their location first, then locations are packed on the
 //! whole drawing, both from the leftmost starting column on (ties in name order, the sorts are
 //! stable), so upstream frames sit top left and a location's groups always sit inside its frame. Horizontal
@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::layering::Layers;
+use super::dummies::Proper;
 use super::{GraphInput, LayoutOptions};
 
 /// The vertical band of one group.
@@ -29,8 +29,8 @@ pub(crate) struct GroupBand {
     pub outer_height: f64,
     /// Top of the rows where nodes go.
     pub band_top: f64,
-    /// Lowest allowed top edge of a node.
-    pub band_last: f64,
+    /// Lowest allowed bottom edge of an item.
+    pub band_bottom: f64,
     /// How many nodes it holds.
     pub node_count: usize,
 }
@@ -55,7 +55,7 @@ pub(crate) struct LocationFrame {
 /// Result of packing: which band every node lives in, and where the bands are.
 #[derive(Debug)]
 pub(crate) struct Packed {
-    /// Group index per node.
+    /// Group index per item (node or dummy); [`FREE`] for a dummy outside every band.
     pub node_group: Vec<u32>,
     /// Groups sorted by (location, group name).
     pub groups: Vec<GroupBand>,
@@ -74,8 +74,20 @@ pub(crate) fn pad_limit(options: &LayoutOptions) -> f64 {
     (options.layer_gap / 2.0 - 4.0).max(0.0)
 }
 
-/// Assigns every node to a group band and places the frames.
-pub(crate) fn pack(graph: &GraphInput, layers: &Layers, options: &LayoutOptions) -> Packed {
+/// Group index of a dummy that lives outside every group band (see [`pack`]).
+pub(crate) const FREE: u32 = u32::MAX;
+
+/// Assigns every item (node or dummy) to a group band and places the frames.
+///
+/// A dummy lives in the band of its upstream node's group while that group's columns last, then
+/// in the band of its downstream node's group once those begin; in the columns between, it is
+/// [`FREE`] and gets routed through the gaps between frames.
+pub(crate) fn pack(
+    graph: &GraphInput,
+    proper: &Proper,
+    layer_count: usize,
+    options: &LayoutOptions,
+) -> Packed {
     let mut keys: BTreeMap<(&str, &str), u32> = BTreeMap::new();
     for node in &graph.nodes {
         keys.insert((node.location.as_str(), node.group.as_str()), 0);
@@ -85,7 +97,7 @@ pub(crate) fn pack(graph: &GraphInput, layers: &Layers, options: &LayoutOptions)
     for (i, id) in keys.values_mut().enumerate() {
         *id = i as u32;
     }
-    let node_group: Vec<u32> = graph
+    let mut node_group: Vec<u32> = graph
         .nodes
         .iter()
         .map(|n| keys[&(n.location.as_str(), n.group.as_str())])
@@ -101,15 +113,7 @@ pub(crate) fn pack(graph: &GraphInput, layers: &Layers, options: &LayoutOptions)
             .min(pad_limit(options) - group_padding);
         (pad, options.location_header)
     };
-    let pitch = options.node_height + options.node_gap;
 
-    // Fullest column of every group: sort (group, layer) pairs and count runs.
-    let mut pairs: Vec<(u32, u32)> = node_group
-        .iter()
-        .zip(&layers.of)
-        .map(|(&g, &l)| (g, l))
-        .collect();
-    pairs.sort_unstable();
     let mut groups: Vec<GroupBand> = keys
         .keys()
         .map(|(loc, name)| GroupBand {
@@ -120,22 +124,63 @@ pub(crate) fn pack(graph: &GraphInput, layers: &Layers, options: &LayoutOptions)
             outer_top: 0.0,
             outer_height: 0.0,
             band_top: 0.0,
-            band_last: 0.0,
+            band_bottom: 0.0,
             node_count: 0,
         })
         .collect();
-    let mut fullest = vec![0usize; groups.len()];
-    for run in pairs.chunk_by(|a, b| a == b) {
-        let (g, l) = (run[0].0 as usize, run[0].1 as usize);
-        let band = &mut groups[g];
-        band.min_layer = band.min_layer.min(l);
-        band.max_layer = band.max_layer.max(l);
-        band.node_count += run.len();
-        fullest[g] = fullest[g].max(run.len());
+    for (&g, &l) in node_group.iter().zip(&proper.layer) {
+        let band = &mut groups[g as usize];
+        band.min_layer = band.min_layer.min(l as usize);
+        band.max_layer = band.max_layer.max(l as usize);
+        band.node_count += 1;
     }
-    for (band, &rows) in groups.iter_mut().zip(&fullest) {
-        band.outer_height =
-            options.group_header + 2.0 * group_padding + rows as f64 * pitch - options.node_gap;
+    for d in proper.real..proper.count {
+        let (u, v) = proper.ends[d - proper.real];
+        let l = proper.layer[d] as usize;
+        let (gu, gv) = (node_group[u as usize], node_group[v as usize]);
+        let in_u = l <= groups[gu as usize].max_layer;
+        let in_v = l >= groups[gv as usize].min_layer;
+        node_group.push(match (in_u, in_v) {
+            (true, true) if gu == gv => gu,
+            (true, true) => {
+                // Both bands reach this column: the nearer end's.
+                let (lu, lv) = (
+                    proper.layer[u as usize] as usize,
+                    proper.layer[v as usize] as usize,
+                );
+                if l - lu <= lv - l {
+                    gu
+                } else {
+                    gv
+                }
+            }
+            (true, false) => gu,
+            (false, true) => gv,
+            (false, false) => FREE,
+        });
+    }
+
+    // Tallest column of every group: sort (group, layer, is dummy) keys and add up runs. The length
+    // assumes the wider of the two gaps between any two items, so every order fits.
+    let mut items: Vec<u64> = (0..proper.count)
+        .filter(|&i| node_group[i] != FREE)
+        .map(|i| {
+            (u64::from(node_group[i]) << 33)
+                | (u64::from(proper.layer[i]) << 1)
+                | u64::from(proper.is_dummy(i))
+        })
+        .collect();
+    items.sort_unstable();
+    let gap = options.node_gap.max(options.edge_spacing);
+    let mut tallest = vec![0.0f64; groups.len()];
+    for run in items.chunk_by(|a, b| a >> 1 == b >> 1) {
+        let nodes = run.iter().filter(|&&i| i & 1 == 0).count();
+        let length = nodes as f64 * options.node_height + (run.len() - 1) as f64 * gap;
+        let g = (run[0] >> 33) as usize;
+        tallest[g] = tallest[g].max(length);
+    }
+    for (band, &length) in groups.iter_mut().zip(&tallest) {
+        band.outer_height = options.group_header + 2.0 * group_padding + length;
     }
 
     let mut locations: Vec<LocationFrame> = location_names
@@ -174,7 +219,7 @@ pub(crate) fn pack(graph: &GraphInput, layers: &Layers, options: &LayoutOptions)
         }
         loc.outer_height = location_header + 2.0 * location_padding + sky.height();
     }
-    let mut sky = Skyline::new(layers.count, options.cluster_gap);
+    let mut sky = Skyline::new(layer_count, options.cluster_gap);
     let mut packing_order: Vec<usize> = (0..locations.len()).collect();
     packing_order.sort_by_key(|&l| locations[l].min_layer);
     for l in packing_order {
@@ -185,7 +230,7 @@ pub(crate) fn pack(graph: &GraphInput, layers: &Layers, options: &LayoutOptions)
         let loc = &locations[band.location];
         band.outer_top = loc.outer_top + location_header + location_padding + rel;
         band.band_top = band.outer_top + options.group_header + group_padding;
-        band.band_last = band.outer_top + band.outer_height - group_padding - options.node_height;
+        band.band_bottom = band.outer_top + band.outer_height - group_padding;
     }
     Packed {
         node_group,

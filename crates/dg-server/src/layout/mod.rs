@@ -5,21 +5,27 @@
 //!    becomes a DAG (reversed edges are flagged in the output and still drawn).
 //! 2. [`layering`]: longest-path layering, then a light balancing pass that moves a node towards
 //!    the side where most of its edges are (shorter edges, fewer empty layers).
-//! 3. [`clusters`]: nodes are grouped by (code location, group); every group gets a band of rows
-//!    and every location a frame, packed with a skyline so that frames never overlap.
-//! 4. [`ordering`]: barycenter sweeps inside each (layer, group) segment to reduce crossings, with
-//!    a number of sweeps that shrinks as the graph grows.
-//! 5. [`coords`]: median alignment inside each band (isotonic regression keeps order and spacing),
-//!    column x positions, and edges as cubic Bézier curves.
+//! 3. [`dummies`]: every edge spanning several layers gets a virtual node on each layer in between
+//!    (edges fanning out of one node share them while they run together).
+//! 4. [`clusters`]: nodes are grouped by (code location, group); every group gets a band of rows
+//!    (tall enough for its nodes and the dummies it hosts) and every location a frame, packed with
+//!    a skyline so that frames never overlap.
+//! 5. [`ordering`]: barycenter sweeps inside each (layer, group) segment, dummies included, to
+//!    reduce crossings, with a number of sweeps that shrinks as the graph grows.
+//! 6. [`coords`]: median alignment inside each band (isotonic regression keeps order and spacing),
+//!    dummies outside every band routed through the gaps between frames, column x positions.
+//! 7. [`edges`]: each edge as smooth cubic Bézier segments through its dummies.
 //!
 //! Guarantees: the output is a pure function of the input and options (no hash-order or clock
-//! dependence); nodes never overlap; every non-reversed edge goes from a lower layer to a higher one;
-//! the work is `O((V + E) log V)` per sweep with a bounded number of sweeps, so 10,000 nodes lay out
-//! in milliseconds.
+//! dependence); nodes never overlap; every non-reversed edge goes from a lower layer to a higher
+//! one; no edge crosses a node other than its own ends; the work is `O((V + E + D) log V)` per
+//! sweep (`D` dummies) with a bounded number of sweeps, so 10,000 nodes lay out in milliseconds.
 
 mod acyclic;
 mod clusters;
 mod coords;
+mod dummies;
+mod edges;
 mod layering;
 mod ordering;
 #[cfg(test)]
@@ -112,6 +118,9 @@ pub struct LayoutOptions {
     pub layer_gap: f64,
     /// Vertical space between two nodes of one column.
     pub node_gap: f64,
+    /// Vertical space between a long edge passing a column and its neighbours there (nodes or
+    /// other edges).
+    pub edge_spacing: f64,
     /// Padding inside a group frame.
     pub group_padding: f64,
     /// Height of a group frame's title bar.
@@ -140,6 +149,7 @@ impl Default for LayoutOptions {
             node_padding: 14.0,
             layer_gap: 110.0,
             node_gap: 14.0,
+            edge_spacing: 10.0,
             group_padding: 14.0,
             group_header: 24.0,
             location_padding: 12.0,
@@ -221,6 +231,8 @@ pub struct EdgePath {
     /// Downstream node index.
     pub to: usize,
     /// A cubic Bézier path: a start point, then three points (two controls and an end) per segment.
+    /// It leaves the right side of the upstream node and enters the left side of the downstream
+    /// one (a reversed edge: leaves the left side, enters the right side), passing no other node.
     pub points: Vec<Point>,
     /// The edge had to be drawn against the flow to break a cycle (or is a self-loop).
     pub reversed: bool,
@@ -301,13 +313,15 @@ pub fn layout(graph: &GraphInput, options: &LayoutOptions) -> Result<Layout, Lay
 
     let dag = acyclic::Dag::new(n, &graph.edges);
     let layers = layering::assign_layers(&dag);
-    let packed = clusters::pack(graph, &layers, options);
-    let mut order = ordering::Ordering::new(&dag, &layers, &packed, options);
-    order.reduce_crossings(&dag, options);
+    let proper = dummies::Proper::new(&dag, &layers, &graph.edges);
+    let packed = clusters::pack(graph, &proper, layers.count, options);
+    let mut order = ordering::Ordering::new(&proper, layers.count, &packed, options);
+    order.reduce_crossings(&proper, options);
     Ok(coords::finish(coords::Inputs {
         graph,
-        dag: &dag,
-        layers: &layers,
+        reversed: &dag.reversed,
+        proper: &proper,
+        layer_count: layers.count,
         packed: &packed,
         order: &order,
         options,
