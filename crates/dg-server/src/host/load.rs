@@ -7,7 +7,8 @@
 //! last good snapshot stays for display.
 //!
 //! The new agent starts cold: it holds the definitions, not Dagster's run machinery (a third more
-//! memory per location). [`Host::warm_up`] warms it when the location gets its first run.
+//! memory per location). [`Host::warm_up`] warms it when the location gets its first run, or at
+//! once when it replaces an agent that was warm (a location being worked on after a code change).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,6 +25,7 @@ pub(super) fn run(host: &Host, spec: LocationSpec, request: u64) {
     let started = Instant::now();
     let result = load(host, &spec);
     let seconds = started.elapsed().as_secs_f64();
+    let mut rewarm = false;
     let retired = {
         let mut entries = host.inner.entries.write().expect("host lock");
         let Some(entry) = entries.get_mut(&spec.name) else {
@@ -42,6 +44,8 @@ pub(super) fn run(host: &Host, spec: LocationSpec, request: u64) {
                 entry.loaded_at = Some(dg_storage::now());
                 entry.agent_pid = Some(agent.pid());
                 entry.snapshot = Some(Arc::new(agent.snapshot().clone()));
+                // A location that has been run gets its new agent warmed up at once.
+                rewarm = entry.warm || entry.warming;
                 entry.warm = false;
                 entry.warming = false;
                 entry.agent.replace(Arc::new(agent))
@@ -64,6 +68,9 @@ pub(super) fn run(host: &Host, spec: LocationSpec, request: u64) {
     }
     host.rebuild_view();
     host.notify_location(&spec.name);
+    if rewarm {
+        host.warm_up(&spec.name);
+    }
 }
 
 /// Starts the location's agent and loads its definitions (runs can fork from it at once).

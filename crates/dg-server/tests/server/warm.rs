@@ -1,6 +1,7 @@
 //! Warm-up: agents are cold once loaded (the location is `loaded` and can run, but holds no run
 //! machinery), a location's first run warms its agent up in the background, and runs forked from
-//! the warm agent (which inherit its run instance) succeed, each with only its own events.
+//! the warm agent (which inherit its run instance) succeed, each with only its own events; a
+//! reloaded location that had been run is warmed up again without waiting for a run.
 
 use std::collections::BTreeSet;
 
@@ -71,4 +72,22 @@ pub async fn agents_start_cold_and_warm_up_after_their_first_run() {
         assert_eq!((starts, steps), (1, 1), "run {id}: {events:#?}");
     }
     assert_eq!(workers.len(), runs.len(), "one worker process per run");
+
+    // After a reload, a location that has been run is warmed up again at once; one that has not
+    // stays cold.
+    assert!(f.host.reload("alpha") && f.host.reload("beta"));
+    f.wait_for("both reload", |h| {
+        h.locations()
+            .iter()
+            .all(|l| l.generation == 2 && l.status == LocationStatus::Loaded)
+    })
+    .await;
+    let new_pid = f.host.location("alpha").unwrap().agent_pid;
+    assert_ne!(new_pid, Some(agent_pid), "the reload starts a new agent");
+    f.wait_for("alpha's new agent warms up", |h| {
+        h.location("alpha").unwrap().warm
+    })
+    .await;
+    assert!(!warm(&f, "beta"));
+    run_alpha(&f, "alpha_raw").await;
 }
