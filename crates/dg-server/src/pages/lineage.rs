@@ -1,14 +1,15 @@
 //! The lineage page: the graph of every loaded location (or of a selection), laid out by
-//! [`crate::layout`] and drawn by [`crate::render::graph`], nodes coloured by materialization status.
+//! [`crate::layout`] and drawn by [`crate::render::graph`], nodes coloured by their status
+//! (materializing, failed, stale, materialized, never; see [`super::status`]).
 
 use std::collections::BTreeSet;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use dg_storage::AssetKey;
 use maud::html;
 
+use super::status::asset_statuses;
 use crate::api::assets::{selected_keys, AssetQuery};
 use crate::layout::{layout, GraphInput, LayoutOptions, NodeIn, NodeStatus};
 use crate::render::catalog::selection_form;
@@ -25,12 +26,10 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<AssetQuery>
         Ok(keys) => (keys, None),
         Err(e) => (Some(BTreeSet::new()), Some(e.message)),
     };
-    let materialized: BTreeSet<AssetKey> = state
-        .storage
-        .materialized_asset_keys()
-        .await
-        .map(|k| k.into_iter().collect())
-        .unwrap_or_default();
+    let statuses = match asset_statuses(state.storage.as_ref(), &view, None).await {
+        Ok(statuses) => statuses,
+        Err(e) => return super::error_page(e),
+    };
     let mut graph = GraphInput::default();
     let mut index = std::collections::HashMap::new();
     for asset in &view.assets {
@@ -38,13 +37,10 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<AssetQuery>
             continue;
         }
         let key = asset.key_string();
-        let status = if materialized.contains(&AssetKey(asset.asset.key.clone())) {
-            NodeStatus::Materialized
-        } else if asset.asset.is_materializable && !asset.asset.is_auto_created_stub {
-            NodeStatus::Missing
-        } else {
-            NodeStatus::Unknown
-        };
+        let status = statuses
+            .get(&asset.asset.key)
+            .copied()
+            .unwrap_or(NodeStatus::Unknown);
         index.insert(asset.asset.key.clone(), graph.nodes.len());
         graph.nodes.push(NodeIn {
             label: asset.asset.key.last().cloned().unwrap_or_default(),

@@ -4,6 +4,7 @@
 //! [`crate::app`] protects them.
 
 mod lineage;
+mod status;
 
 use std::collections::BTreeMap;
 
@@ -81,8 +82,13 @@ async fn reload(State(state): State<AppState>, Path(name): Path<String>) -> Resp
 
 async fn catalog_page(State(state): State<AppState>, Query(query): Query<AssetQuery>) -> Response {
     let selection = query.selection.unwrap_or_default();
+    let statuses =
+        match status::asset_statuses(state.storage.as_ref(), &state.host.view(), None).await {
+            Ok(statuses) => statuses,
+            Err(e) => return error_page(e),
+        };
     match select_assets(&state, Some(&selection)).await {
-        Ok(assets) => html(catalog::catalog(&selection, &assets, None)),
+        Ok(assets) => html(catalog::catalog(&selection, &assets, &statuses, None)),
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
             let text = match &e.hint {
                 Some(h) => format!("{} ({h})", e.message),
@@ -90,7 +96,7 @@ async fn catalog_page(State(state): State<AppState>, Query(query): Query<AssetQu
             };
             (
                 StatusCode::BAD_REQUEST,
-                html(catalog::catalog(&selection, &[], Some(&text))),
+                html(catalog::catalog(&selection, &[], &statuses, Some(&text))),
             )
                 .into_response()
         }
@@ -99,8 +105,20 @@ async fn catalog_page(State(state): State<AppState>, Query(query): Query<AssetQu
 }
 
 async fn asset_page(State(state): State<AppState>, Path(key): Path<String>) -> Response {
-    match asset_detail(&state, &key).await {
-        Ok(detail) => html(catalog::asset_page(&detail)),
+    let result = async {
+        let detail = asset_detail(&state, &key).await?;
+        let view = state.host.view();
+        let only = Some(detail.asset.path.as_slice());
+        let statuses = status::asset_statuses(state.storage.as_ref(), &view, only).await?;
+        let status = statuses
+            .get(&detail.asset.path)
+            .copied()
+            .unwrap_or(crate::layout::NodeStatus::Unknown);
+        Ok::<_, ApiError>((detail, status))
+    }
+    .await;
+    match result {
+        Ok((detail, status)) => html(catalog::asset_page(&detail, status)),
         Err(e) => error_page(e),
     }
 }

@@ -2,15 +2,26 @@
 //! definition, upstream and downstream assets, materializations with their metadata, and a
 //! button that materializes it.
 
+use std::collections::HashMap;
+
 use maud::{html, Markup};
 
-use super::fmt::{page_assets, time};
+use super::fmt::{page_assets, status_badge, time};
 use super::graph::asset_url;
 use super::page::{page, Nav};
 use crate::api::assets::{AssetDetail, AssetJson};
+use crate::layout::NodeStatus;
+
+/// The status of each asset, by key parts (from [`crate::pages`]).
+pub type Statuses = HashMap<Vec<String>, NodeStatus>;
 
 /// The catalog page; `error` is a selection error to show above the (empty) table.
-pub fn catalog(selection: &str, assets: &[AssetJson], error: Option<&str>) -> Markup {
+pub fn catalog(
+    selection: &str,
+    assets: &[AssetJson],
+    statuses: &Statuses,
+    error: Option<&str>,
+) -> Markup {
     let body = html! {
         (page_assets())
         div.page {
@@ -19,11 +30,12 @@ pub fn catalog(selection: &str, assets: &[AssetJson], error: Option<&str>) -> Ma
             @if let Some(error) = error { p.error-message role="alert" { (error) } }
             p.muted { (assets.len()) " assets" }
             table.grid.assets {
-                thead { tr { th { "Asset" } th { "Location" } th { "Group" } th { "Kinds" } th { "Last materialized" } } }
+                thead { tr { th { "Asset" } th { "Status" } th { "Location" } th { "Group" } th { "Kinds" } th { "Last materialized" } } }
                 tbody {
                     @for a in assets {
                         tr data-asset=(a.key) {
                             td { a href=(asset_url(&a.key)) { (a.key) } @if a.is_external { " " span.muted.small { "external" } } }
+                            td { (status_badge(status_of(statuses, &a.path))) }
                             td { (a.location) }
                             td { (a.group) }
                             td.small { (a.kinds.join(", ")) }
@@ -52,13 +64,17 @@ pub fn selection_form(action: &str, selection: &str) -> Markup {
     }
 }
 
+fn status_of(statuses: &Statuses, path: &[String]) -> NodeStatus {
+    statuses.get(path).copied().unwrap_or(NodeStatus::Unknown)
+}
+
 /// The page of one asset.
-pub fn asset_page(detail: &AssetDetail) -> Markup {
+pub fn asset_page(detail: &AssetDetail, status: NodeStatus) -> Markup {
     let a = &detail.asset;
     let body = html! {
         (page_assets())
         div.page {
-            h1 { "Asset " code { (a.key) } }
+            h1 { "Asset " code { (a.key) } " " (status_badge(status)) }
             @if a.is_materializable {
                 form.materialize method="post" action="/runs" {
                     input type="hidden" name="asset" value=(a.key);

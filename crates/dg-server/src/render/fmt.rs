@@ -3,6 +3,8 @@
 
 use maud::{html, Markup};
 
+use crate::layout::NodeStatus;
+
 /// UTC date and time of a Unix timestamp (`2025-01-31 14:05:09 UTC`).
 pub fn time(ts: f64) -> String {
     let secs = ts.floor() as i64;
@@ -55,6 +57,11 @@ pub fn badge(status: &str) -> Markup {
     html! { span class=(class) data-status=(status) { (status) } }
 }
 
+/// An asset's status as a coloured badge (the lineage graph's colours and words).
+pub fn status_badge(status: NodeStatus) -> Markup {
+    html! { span class={ "badge asset-status " (status.css_class()) } data-asset-status=(status.label()) { (status.label()) } }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +71,15 @@ mod tests {
         assert_eq!(time(0.0), "1970-01-01 00:00:00 UTC");
         assert_eq!(time(951_782_400.0), "2000-02-29 00:00:00 UTC");
         assert_eq!(time(1_738_332_309.7), "2025-01-31 14:05:09 UTC");
+    }
+
+    #[test]
+    fn asset_status_badges_use_the_graph_classes() {
+        let html = status_badge(NodeStatus::Running).into_string();
+        assert_eq!(
+            html,
+            r#"<span class="badge asset-status status-running" data-asset-status="Materializing">Materializing</span>"#
+        );
     }
 
     #[test]

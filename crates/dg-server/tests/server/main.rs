@@ -5,6 +5,7 @@
 mod api;
 mod common;
 mod live;
+mod pages;
 mod reload;
 mod warm;
 
@@ -26,6 +27,11 @@ async fn a_launched_run_succeeds_and_records_its_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_materialize_form_starts_a_run() {
     api::the_materialize_form_starts_a_run().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asset_statuses_counts_and_run_pages() {
+    pages::statuses_counts_and_run_pages().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
