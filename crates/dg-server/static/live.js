@@ -1,8 +1,9 @@
 // Live updates of the dg dev pages (no build step, no dependencies).
 // - [data-host-stream] (overview): reloads the page when a location changes status, so its
 //   error and traceback are rendered by the server.
-// - [data-run-stream] (run page): appends each new event to the event log, updates the step
-//   table and stdout/stderr, and shows the final status.
+// - [data-run-stream] (run page): appends each new event to the event log (times to the
+//   millisecond, tracebacks folded), updates the steps and their timeline bars, stdout/stderr,
+//   and shows the final status.
 (function () {
   "use strict";
 
@@ -13,11 +14,27 @@
     return el;
   }
 
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function pad(n, width) {
+    var s = String(n);
+    while (s.length < (width || 2)) s = "0" + s;
+    return s;
+  }
   function fmtTime(ts) {
     var d = new Date(ts * 1000);
     return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " +
       pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds()) + " UTC";
+  }
+  // Time of day to the millisecond, as the server renders the event log.
+  function fmtClock(ts) {
+    var ms = Math.round(ts * 1000) % 86400000;
+    return pad(Math.floor(ms / 3600000)) + ":" + pad(Math.floor(ms / 60000) % 60) + ":" +
+      pad(Math.floor(ms / 1000) % 60) + "." + pad(ms % 1000, 3);
+  }
+  function fmtDuration(seconds) {
+    if (seconds < 1) return Math.round(seconds * 1000) + " ms";
+    if (seconds < 60) return seconds.toFixed(1) + " s";
+    var s = Math.round(seconds);
+    return Math.floor(s / 60) + " min " + pad(s % 60) + " s";
   }
 
   function message(ev) {
@@ -30,8 +47,32 @@
     if (ev.type === "ASSET_CHECK_EVALUATION") {
       return "check " + (ev.asset_key || []).join("/") + ":" + ev.check_name + (ev.passed ? " passed" : " failed");
     }
-    if (ev.type === "STEP_SUCCESS" && ev.duration_ms != null) return "took " + Math.round(ev.duration_ms) + " ms";
+    if (ev.type === "STEP_SUCCESS" && ev.duration_ms != null) return "took " + fmtDuration(ev.duration_ms / 1000);
     return ev.message || ev.text || "";
+  }
+
+  var ROW_CLASS = {
+    RUN_FAILURE: "ev-failure", STEP_FAILURE: "ev-failure", RUN_SUCCESS: "ev-success",
+    STEP_SUCCESS: "ev-success", STDERR: "ev-stderr", STDOUT: "ev-output", ENGINE_EVENT: "ev-engine"
+  };
+
+  function messageCell(ev) {
+    var td = document.createElement("td");
+    td.className = "message";
+    if (ev.type === "LOG" && ev.level) {
+      var level = String(ev.level).toUpperCase();
+      td.appendChild(text("span", level, "level level-" + level.toLowerCase()));
+      td.appendChild(document.createTextNode(" "));
+    }
+    td.appendChild(document.createTextNode(message(ev)));
+    if (ev.error && ev.error.stack && ev.error.stack.length) {
+      var details = document.createElement("details");
+      details.appendChild(text("summary", "Traceback"));
+      var lines = ev.error.stack.map(function (entry) { return /\n$/.test(entry) ? entry : entry + "\n"; });
+      details.appendChild(text("pre", lines.join(""), "traceback"));
+      td.appendChild(details);
+    }
+    return td;
   }
 
   function badge(status) {
@@ -40,9 +81,10 @@
     return b;
   }
 
-  function setStep(root, step, status) {
+  // Steps: status badge, duration and a bar on the run's time axis (a 0..1000 SVG view box).
+  function stepRow(root, step) {
     var body = root.querySelector("[data-steps] tbody");
-    if (!body) return;
+    if (!body) return null;
     var row = null;
     body.querySelectorAll("tr[data-step]").forEach(function (r) {
       if (r.getAttribute("data-step") === step) row = r;
@@ -50,16 +92,66 @@
     if (!row) {
       row = document.createElement("tr");
       row.setAttribute("data-step", step);
-      var code = document.createElement("code");
-      code.textContent = step;
       var td = document.createElement("td");
-      td.appendChild(code);
+      td.appendChild(text("code", step));
       row.appendChild(td);
       row.appendChild(document.createElement("td"));
       row.appendChild(text("td", "", "small"));
+      var cell = document.createElement("td");
+      cell.className = "timeline";
+      var svg = document.createElementNS(SVG, "svg");
+      svg.setAttribute("class", "step-bar");
+      svg.setAttribute("viewBox", "0 0 1000 10");
+      svg.setAttribute("preserveAspectRatio", "none");
+      cell.appendChild(svg);
+      row.appendChild(cell);
       body.appendChild(row);
     }
+    return row;
+  }
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function setStep(root, step, status, ts) {
+    var row = stepRow(root, step);
+    if (!row) return;
     row.children[1].replaceChildren(badge(status));
+    if (status === "STARTED") row.setAttribute("data-start", ts);
+    if (status === "SUCCESS" || status === "FAILURE") {
+      row.setAttribute("data-end", ts);
+      var start = parseFloat(row.getAttribute("data-start"));
+      if (!isNaN(start)) row.children[2].textContent = fmtDuration(ts - start);
+    }
+  }
+
+  function drawBars(root, now) {
+    var table = root.querySelector("[data-steps]");
+    if (!table) return;
+    var t0 = parseFloat(root.getAttribute("data-t0"));
+    var t1 = Math.max(parseFloat(table.getAttribute("data-t1")) || 0, now || 0);
+    table.setAttribute("data-t1", t1);
+    if (!(t1 > t0)) return;
+    table.querySelectorAll("tr[data-step]").forEach(function (row) {
+      var start = parseFloat(row.getAttribute("data-start"));
+      var svg = row.querySelector("svg.step-bar");
+      if (isNaN(start) || !svg) return;
+      var end = parseFloat(row.getAttribute("data-end"));
+      if (isNaN(end)) end = t1;
+      var x = Math.min(Math.max((start - t0) / (t1 - t0) * 1000, 0), 1000);
+      var w = Math.min(Math.max((end - start) / (t1 - t0) * 1000, 2), 1000 - x);
+      var rect = svg.querySelector("rect");
+      if (!rect) {
+        rect = document.createElementNS(SVG, "rect");
+        rect.setAttribute("y", "0");
+        rect.setAttribute("height", "10");
+        rect.setAttribute("rx", "2");
+        svg.appendChild(rect);
+      }
+      var badgeEl = row.querySelector(".badge");
+      var status = badgeEl ? badgeEl.getAttribute("data-status") : "STARTED";
+      rect.setAttribute("class", "bar status-" + status.toLowerCase());
+      rect.setAttribute("x", x.toFixed(1));
+      rect.setAttribute("width", w.toFixed(1));
+    });
   }
 
   function runStream(root) {
@@ -75,20 +167,27 @@
         var row = document.createElement("tr");
         row.setAttribute("data-event-id", record.storage_id);
         row.setAttribute("data-type", ev.type);
-        row.appendChild(text("td", fmtTime(ev.timestamp), "small"));
+        row.className = ROW_CLASS[ev.type] || "ev";
+        var time = text("td", fmtClock(ev.timestamp), "small time");
+        time.title = fmtTime(ev.timestamp);
+        row.appendChild(time);
         var type = document.createElement("td");
         type.appendChild(text("code", ev.type));
         row.appendChild(type);
         var step = document.createElement("td");
         if (ev.step_key) step.appendChild(text("code", ev.step_key));
         row.appendChild(step);
-        row.appendChild(text("td", message(ev)));
+        row.appendChild(messageCell(ev));
         log.appendChild(row);
+      }
+      if (ev.type === "RUN_START" && !(parseFloat(root.getAttribute("data-t0")) > 0)) {
+        root.setAttribute("data-t0", ev.timestamp);
       }
       if (ev.step_key) {
         var steps = { STEP_START: "STARTED", STEP_SUCCESS: "SUCCESS", STEP_FAILURE: "FAILURE", STEP_SKIPPED: "SKIPPED" };
-        if (steps[ev.type]) setStep(root, ev.step_key, steps[ev.type]);
+        if (steps[ev.type]) setStep(root, ev.step_key, steps[ev.type], ev.timestamp);
       }
+      drawBars(root, ev.timestamp);
       if (ev.type === "STDOUT" || ev.type === "STDERR") {
         var pre = root.querySelector(ev.type === "STDOUT" ? "[data-stdout]" : "[data-stderr]");
         if (pre) pre.textContent += ev.text;

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use crate::api::assets::{asset_detail, select_assets, AssetQuery};
 use crate::api::runs::{get_run, launch_run, run_filter, LaunchBody, RunQuery};
 use crate::api::ApiError;
-use crate::render::{catalog, overview, page, runs};
+use crate::render::{catalog, overview, page, run_page, runs};
 use crate::state::AppState;
 
 /// The page routes.
@@ -151,7 +151,7 @@ async fn run_page(State(state): State<AppState>, Path(id): Path<String>) -> Resp
     }
     .await;
     match result {
-        Ok((run, events)) => html(runs::run_page(&run, &events, state.runs.is_active(&id))),
+        Ok((run, events)) => html(run_page::run_page(&run, &events, state.runs.is_active(&id))),
         Err(e) => error_page(e),
     }
 }

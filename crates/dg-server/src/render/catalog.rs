@@ -64,6 +64,19 @@ pub fn selection_form(action: &str, selection: &str) -> Markup {
     }
 }
 
+/// `value` percent-encoded for a query string.
+fn query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 fn status_of(statuses: &Statuses, path: &[String]) -> NodeStatus {
     statuses.get(path).copied().unwrap_or(NodeStatus::Unknown)
 }
@@ -75,6 +88,11 @@ pub fn asset_page(detail: &AssetDetail, status: NodeStatus) -> Markup {
         (page_assets())
         div.page {
             h1 { "Asset " code { (a.key) } " " (status_badge(status)) }
+            p.asset-links {
+                a href={ "/lineage?selection=" (query_value(&format!("+key:\"{}\"+", a.key))) } { "Show in lineage" }
+                " · "
+                a href={ "/launch?selection=" (query_value(&format!("key:\"{}\"", a.key))) "&location=" (query_value(&a.location)) } { "Launch with options" }
+            }
             @if a.is_materializable {
                 form.materialize method="post" action="/runs" {
                     input type="hidden" name="asset" value=(a.key);

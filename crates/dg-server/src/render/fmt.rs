@@ -27,6 +27,20 @@ pub fn time(ts: f64) -> String {
     )
 }
 
+/// The UTC time of day of a Unix timestamp to the millisecond (`14:05:09.731`), for event logs
+/// whose page already says the date.
+pub fn clock(ts: f64) -> String {
+    let millis = (ts * 1000.0).round() as i64;
+    let day = millis.rem_euclid(86_400_000);
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        day / 3_600_000,
+        day % 3_600_000 / 60_000,
+        day % 60_000 / 1000,
+        day % 1000
+    )
+}
+
 /// A duration in seconds as `850 ms`, `3.2 s` or `4 min 05 s`.
 pub fn duration(seconds: f64) -> String {
     if seconds < 1.0 {
@@ -80,6 +94,13 @@ mod tests {
             html,
             r#"<span class="badge asset-status status-running" data-asset-status="Materializing">Materializing</span>"#
         );
+    }
+
+    #[test]
+    fn clocks_show_milliseconds() {
+        assert_eq!(clock(1_738_332_309.731_5), "14:05:09.732");
+        assert_eq!(clock(0.0), "00:00:00.000");
+        assert_eq!(clock(86_399.999_6), "00:00:00.000");
     }
 
     #[test]

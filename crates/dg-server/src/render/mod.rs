@@ -10,4 +10,5 @@ pub mod fmt;
 pub mod graph;
 pub mod overview;
 pub mod page;
+pub mod run_page;
 pub mod runs;

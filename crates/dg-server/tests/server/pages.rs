@@ -180,4 +180,31 @@ async fn check_failed_run_page(f: &Fixture, id: &str) {
     assert!(page.contains("bucket &lt;b&gt;exports&lt;/b&gt; does not exist"));
     assert!(!page.contains("<b>exports</b>"));
     assert!(page.contains("uploading &lt;report&gt;") && page.contains("retrying &lt;upload&gt;"));
+    // The error on top: the step, the exception class, the whole traceback in a scrollable block.
+    let panel = &page[page.find("data-run-error").expect("an error panel")..];
+    let panel = &panel[..panel.find("</section>").unwrap()];
+    assert!(
+        panel.contains("in step <code>beta_broken</code>"),
+        "{panel}"
+    );
+    assert!(panel.contains("<code>RuntimeError</code>: bucket &lt;b&gt;"));
+    let traceback = &panel[panel
+        .find("<pre class=\"traceback\">")
+        .expect("a traceback")..];
+    assert!(traceback.contains("in beta_broken\n"), "{traceback}");
+    // The failed step's bar on the timeline, and event times to the millisecond.
+    assert!(
+        page.contains("<rect class=\"bar status-failure\""),
+        "{page}"
+    );
+    let time = &page[page.find("<td class=\"small time\"").unwrap()..];
+    let clock = &time[time.find('>').unwrap() + 1..time.find("</td>").unwrap()];
+    let shape: String = clock
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+        .collect();
+    assert_eq!(shape, "99:99:99.999", "{clock}");
+    // The failure rows carry the traceback folded.
+    assert!(page.contains("<tr data-event-id="));
+    assert!(page.contains("class=\"ev-failure\"") && page.contains("<summary>Traceback</summary>"));
 }

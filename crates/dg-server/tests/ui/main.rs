@@ -56,6 +56,12 @@ async fn the_ui_in_a_real_browser() {
         assert_eq!(b.eval("!!document.querySelector('tr[data-type=ASSET_MATERIALIZATION]')"), Some(json!(true)));
         assert_eq!(b.eval("document.querySelector('[data-stdout]').textContent.includes('hello from alpha_raw')"), Some(json!(true)));
         assert_eq!(b.eval("document.querySelectorAll('tr[data-step]').length"), Some(json!(1)));
+        // Live rows look like rendered ones: times to the millisecond, the step's bar drawn.
+        assert_eq!(
+            b.eval("Array.from(document.querySelectorAll('[data-events] td.time')).every(td => /^\\d\\d:\\d\\d:\\d\\d\\.\\d{3}$/.test(td.textContent))"),
+            Some(json!(true))
+        );
+        assert_eq!(b.eval("!!document.querySelector('tr[data-step] svg.step-bar rect.status-success')"), Some(json!(true)));
         assert_eq!(b.errors(), json!([]));
 
         // Break alpha: the overview, left open, shows the failure by itself.
