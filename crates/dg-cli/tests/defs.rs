@@ -599,6 +599,21 @@ fn check_defs_passes_and_second_run_uses_the_cache() {
         .current_dir(&ws));
     assert_eq!(fresh.code, 0, "{}", fresh.stderr);
     assert!(!fresh.stderr.contains("(cached)"), "{}", fresh.stderr);
+    // `dg list defs` uses the snapshots `dg check defs` stored (and the other way round).
+    let listed = run(ctx
+        .dg()
+        .args(["list", "defs", "--verbose"])
+        .current_dir(&ws));
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert_eq!(
+        listed
+            .stderr
+            .matches(": snapshot from the cache, no Python started")
+            .count(),
+        3,
+        "{}",
+        listed.stderr
+    );
 }
 
 /// Every kind of failure at once: each is reported with its project, file and line, the others

@@ -156,8 +156,12 @@ pub fn cache_key(spec: &LocationSpec, env: &PythonEnvironment) -> io::Result<Str
     for site in env.site_packages() {
         hash_site_packages(&mut h, &site);
     }
+    // `dg check defs` sets `DAGSTER_IS_DEFS_VALIDATION_CLI`; counting it would make `dg check
+    // defs` and `dg list defs` evict each other's snapshot on every call. Code that defines
+    // different things while being validated is rare; `--no-cache` covers it.
     let mut host_vars: Vec<(String, String)> = std::env::vars()
         .filter(|(k, _)| k.starts_with("DAGSTER_") || k == "PYTHONPATH")
+        .filter(|(k, _)| k != dg_config::env::DAGSTER_IS_DEFS_VALIDATION_CLI)
         .collect();
     host_vars.sort();
     for (k, v) in host_vars {

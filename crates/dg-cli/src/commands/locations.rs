@@ -134,6 +134,14 @@ pub fn load_locations(
             elapsed: start.elapsed(),
         };
         bar.inc(1);
+        if let Ok(loaded) = &outcome.result {
+            let how = if loaded.from_cache {
+                "snapshot from the cache, no Python started".to_string()
+            } else {
+                format!("loaded in {}", seconds(outcome.elapsed))
+            };
+            bar.suspend(|| printer.debug(format!("code location `{}`: {how}", outcome.name())));
+        }
         on_done(&outcome, &bar);
         outcomes.push(outcome);
     }
