@@ -863,3 +863,99 @@ fn list_defs_src_layout_project_without_install() {
     ----- stderr -----
     ");
 }
+
+/// A workspace where some projects cannot even be read (unknown key, missing folder, a
+/// pyproject that is not UTF-8, an empty folder) next to healthy projects without an
+/// environment: each failure is counted once and named, the unreadable ones by the path listed
+/// in `dg.toml` with the file and line at fault.
+#[test]
+fn defs_commands_name_every_broken_project_once() {
+    let ctx = context();
+    let ws = ctx.path("broken_ws");
+    let mut toml = String::from("directory_type = \"workspace\"\n\n[workspace]\n");
+    for name in ["a", "b", "c", "unknown_key", "missing", "not_utf8", "empty"] {
+        toml.push_str(&format!(
+            "\n[[workspace.projects]]\npath = \"projects/{name}\"\n"
+        ));
+    }
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(ws.join("dg.toml"), toml).unwrap();
+    for name in ["a", "b", "c", "unknown_key"] {
+        let package = ws.join("projects").join(name).join("src").join(name);
+        std::fs::create_dir_all(package.join("defs")).unwrap();
+        std::fs::write(package.join("__init__.py"), "").unwrap();
+        std::fs::write(package.join("defs/__init__.py"), "").unwrap();
+        let extra = if name == "unknown_key" {
+            "bogus_key = 1\n"
+        } else {
+            ""
+        };
+        std::fs::write(
+            ws.join("projects").join(name).join("pyproject.toml"),
+            format!(
+                "[project]\nname = \"{name}\"\nversion = \"0.1.0\"\n\n[tool.dg]\n\
+                 directory_type = \"project\"\n\n[tool.dg.project]\nroot_module = \"{name}\"\n{extra}"
+            ),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir_all(ws.join("projects/not_utf8")).unwrap();
+    std::fs::write(
+        ws.join("projects/not_utf8/pyproject.toml"),
+        b"[project]\nname = \"caf\xe9\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.join("projects/empty")).unwrap();
+
+    let broken = [
+        "`projects/unknown_key` at ",
+        "`projects/missing` at ",
+        "`projects/not_utf8` at ",
+        "`projects/empty` at ",
+    ];
+    let at = [
+        "projects/unknown_key/pyproject.toml:10:1",
+        "dg.toml:18:8",
+        "projects/not_utf8/pyproject.toml:2:",
+        "dg.toml:24:8",
+    ];
+    let list = run(ctx
+        .dg()
+        .args(["list", "defs", "--no-sync"])
+        .current_dir(&ws));
+    let summary = list
+        .stderr
+        .lines()
+        .find(|l| l.contains("code locations failed to load"))
+        .unwrap_or_else(|| panic!("no summary: {}", list.stderr))
+        .to_string();
+    assert!(
+        summary.starts_with("error: 7 code locations failed to load: `a`, `b`, `c`, "),
+        "{summary}"
+    );
+    let check = run(ctx
+        .dg()
+        .args(["check", "defs", "--no-sync"])
+        .current_dir(&ws));
+    let check_summary = check
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error: Validation failed"))
+        .unwrap_or_else(|| panic!("no summary: {}", check.stderr))
+        .to_string();
+    assert!(
+        check_summary.starts_with(
+            "error: Validation failed: 7 of 7 code locations failed to load: `a`, `b`, `c`, "
+        ),
+        "{check_summary}"
+    );
+    for (out, line) in [(&list, &summary), (&check, &check_summary)] {
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        for (name, at) in broken.iter().zip(at) {
+            assert_eq!(line.matches(name).count(), 1, "{name} once: {line}");
+            let after = &line[line.find(name).unwrap() + name.len()..];
+            let file = ws.join(at).display().to_string();
+            assert!(after.starts_with(&file), "{name} names {at}: {line}");
+        }
+    }
+}

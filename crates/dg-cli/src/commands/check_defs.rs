@@ -48,9 +48,9 @@ pub fn run(global: &GlobalArgs, args: &CheckDefsArgs) -> CliResult {
         format: args.log_format,
         verbose: loaded.settings.verbose,
     };
-    let config_error_count = config_errors.len();
+    let broken: Vec<String> = config_errors.iter().map(|b| b.summary_name()).collect();
     for err in config_errors {
-        log.config_error(err);
+        log.config_error(err.error);
     }
     let base = loaded
         .context
@@ -81,10 +81,10 @@ pub fn run(global: &GlobalArgs, args: &CheckDefsArgs) -> CliResult {
             &outcomes,
             &conflicts,
             &base,
-            config_error_count,
+            broken.len(),
         )));
     }
-    if failed.is_empty() && conflicts.is_empty() && config_error_count == 0 {
+    if failed.is_empty() && conflicts.is_empty() && broken.is_empty() {
         if !args.json {
             printer.out("All definitions loaded successfully.");
         }
@@ -96,21 +96,20 @@ pub fn run(global: &GlobalArgs, args: &CheckDefsArgs) -> CliResult {
             .filter_map(|o| o.result.as_ref().err())
             .any(|e| e.exit_code() == EXIT_USER_CODE);
     let mut problems = Vec::new();
-    if let ([only], [_], 0) = (&failed[..], &outcomes[..], config_error_count) {
+    if let ([only], [_], 0) = (&failed[..], &outcomes[..], broken.len()) {
         problems.push(format!("code location `{}` did not load", only.name()));
-    } else if !failed.is_empty() {
-        let names: Vec<String> = failed.iter().map(|o| format!("`{}`", o.name())).collect();
+    } else if !failed.is_empty() || !broken.is_empty() {
+        // Each failure once: locations by name, unreadable projects by their listed path.
+        let names: Vec<String> = failed
+            .iter()
+            .map(|o| format!("`{}`", o.name()))
+            .chain(broken.iter().cloned())
+            .collect();
         problems.push(format!(
-            "{} of {} code locations failed to load ({})",
-            failed.len(),
-            outcomes.len() + config_error_count,
+            "{} of {} code locations failed to load: {}",
+            names.len(),
+            outcomes.len() + broken.len(),
             names.join(", ")
-        ));
-    }
-    if config_error_count > 0 {
-        problems.push(format!(
-            "{} project(s) could not be read",
-            config_error_count
         ));
     }
     if !conflicts.is_empty() {

@@ -70,8 +70,8 @@ pub fn run(global: &GlobalArgs, args: &LaunchArgs) -> CliResult {
 
     let load = LoadSettings::resolve(&args.load, printer);
     let (specs, config_errors) = context_locations(&context);
-    for err in config_errors {
-        printer.error(&CliError::from_diagnostic(err));
+    for broken in config_errors {
+        printer.error(&CliError::from_diagnostic(broken.error));
     }
     if specs.is_empty() {
         return Err(CliError::usage("no project to launch from").with_hint(

@@ -56,9 +56,9 @@ pub fn run(global: &GlobalArgs, args: &ListDefsArgs) -> CliResult {
             bar.suspend(|| report_failure(&printer, err, verbose));
         }
     });
-    let config_error_count = config_errors.len();
+    let broken: Vec<String> = config_errors.iter().map(|b| b.summary_name()).collect();
     for err in config_errors {
-        printer.error(&CliError::from_diagnostic(err));
+        printer.error(&CliError::from_diagnostic(err.error));
     }
 
     let ok: Vec<(&LocationOutcome, &DefinitionsSnapshot)> = outcomes
@@ -101,7 +101,7 @@ pub fn run(global: &GlobalArgs, args: &ListDefsArgs) -> CliResult {
     } else if !ok.is_empty() {
         printer.out(defs_table::render(&listing, &columns, workspace_scope));
     }
-    failure_summary(&outcomes, config_error_count)
+    failure_summary(&outcomes, &broken)
 }
 
 /// Adds what one location contributes: with a selection, only the selected assets and their
@@ -206,31 +206,33 @@ fn spec_for_path(context: &dg_config::Context, path: &Path) -> CliResult<Locatio
 }
 
 /// Exit status after listing: every failure was already printed; the command fails with the
-/// most serious exit code among them (1 for user code, 2 for configuration).
-fn failure_summary(outcomes: &[LocationOutcome], config_errors: usize) -> CliResult {
+/// most serious exit code among them (1 for user code, 2 for configuration). `broken` names the
+/// projects whose configuration could not be read ([`locations::BrokenProject::summary_name`]).
+fn failure_summary(outcomes: &[LocationOutcome], broken: &[String]) -> CliResult {
     use dg_config::diagnostic::Diagnostic;
     let failed: Vec<&LocationOutcome> = outcomes.iter().filter(|o| o.result.is_err()).collect();
-    if failed.is_empty() && config_errors == 0 {
+    if failed.is_empty() && broken.is_empty() {
         return Ok(());
     }
     let code = failed
         .iter()
         .filter_map(|o| o.result.as_ref().err())
         .map(|e| e.exit_code())
-        .chain((config_errors > 0).then_some(2))
+        .chain((!broken.is_empty()).then_some(2))
         .min()
         .unwrap_or(2);
-    let names: Vec<String> = failed.iter().map(|o| format!("`{}`", o.name())).collect();
-    let total = failed.len() + config_errors;
-    let mut err = CliError::user_code(if names.is_empty() {
-        format!("{total} project(s) could not be read")
-    } else if total == 1 {
-        format!("code location {} failed to load", names[0])
-    } else {
-        format!(
-            "{total} code locations failed to load: {}",
+    let names: Vec<String> = failed
+        .iter()
+        .map(|o| format!("`{}`", o.name()))
+        .chain(broken.iter().cloned())
+        .collect();
+    let mut err = CliError::user_code(match names.as_slice() {
+        [only] => format!("code location {only} failed to load"),
+        _ => format!(
+            "{} code locations failed to load: {}",
+            names.len(),
             names.join(", ")
-        )
+        ),
     });
     err.code = code;
     Err(err.with_hint("Fix the errors above; the definitions that loaded are listed."))

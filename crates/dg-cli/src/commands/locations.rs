@@ -61,16 +61,43 @@ impl LoadSettings {
     }
 }
 
+/// A workspace project whose configuration failed to load, so it has no location name.
+#[derive(Debug)]
+pub struct BrokenProject {
+    /// The entry's `path` as listed in the workspace file (the name it goes by in summaries).
+    pub path: String,
+    /// Why it failed.
+    pub error: ConfigError,
+}
+
+impl BrokenProject {
+    /// The project for a summary line: its listed path and, when known, the file:line at fault.
+    pub fn summary_name(&self) -> String {
+        match self.error.location() {
+            Some(at) => format!("`{}` at {at}", self.path),
+            None => format!("`{}`", self.path),
+        }
+    }
+}
+
 /// The code locations of the context: the enclosing project, or each project of the workspace
 /// (at a workspace root), with the projects whose configuration failed to load.
-pub fn context_locations(context: &Context) -> (Vec<LocationSpec>, Vec<ConfigError>) {
+pub fn context_locations(context: &Context) -> (Vec<LocationSpec>, Vec<BrokenProject>) {
     let workspace_file = context.workspace.as_ref().map(|w| w.file.as_path());
+    // At a workspace root there is one result per `[[workspace.projects]]` entry, in order.
+    let listed: Vec<String> = match (&context.project, &context.workspace) {
+        (None, Some(ws)) => ws.projects.iter().map(|e| e.display_path()).collect(),
+        _ => Vec::new(),
+    };
     let mut specs = Vec::new();
     let mut errors = Vec::new();
-    for project in context.projects() {
+    for (i, project) in context.projects().into_iter().enumerate() {
         match project {
             Ok(project) => specs.push(LocationSpec::from_project(&project, workspace_file)),
-            Err(err) => errors.push(err),
+            Err(error) => errors.push(BrokenProject {
+                path: listed.get(i).cloned().unwrap_or_else(|| ".".to_string()),
+                error,
+            }),
         }
     }
     (specs, errors)
