@@ -30,8 +30,23 @@ pub fn run_dg(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
         },
         false,
     );
+    // Children (uv syncing an environment, agents loading code) lead their own process groups,
+    // so a terminal's Ctrl-C reaches only us: forward it to them and end them, in one place for
+    // every command. `dg dev` and `dg launch` handle the signals themselves (a clean shutdown,
+    // a canceled run) and end their children their own way.
+    if !matches!(
+        cli.command,
+        args::DgCommand::Dev(_) | args::DgCommand::Launch(_)
+    ) {
+        if let Err(e) = dg_python::process::install_signal_forwarding(CHILD_GRACE) {
+            printer.warn(format!("Ctrl-C will not reach child processes: {e}"));
+        }
+    }
     finish(commands::dispatch_dg(cli, printer), printer)
 }
+
+/// How long children get to end after a forwarded Ctrl-C before they are killed.
+const CHILD_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Entry point of the `create-dagster` binary.
 pub fn run_create_dagster(argv: impl IntoIterator<Item = OsString>) -> ExitCode {

@@ -959,3 +959,62 @@ fn defs_commands_name_every_broken_project_once() {
         }
     }
 }
+
+/// Ctrl-C while `dg check defs` syncs a project's missing environment ends `uv` too (it runs in its
+/// own process group, so it used to keep syncing in the background after dg died).
+#[test]
+fn ctrl_c_during_automatic_uv_sync_ends_uv() {
+    use dg_config::env;
+    use std::os::unix::process::CommandExt;
+    let ctx = context();
+    let root = ctx.path("needs_sync");
+    std::fs::create_dir_all(root.join("src/needs_sync/defs")).unwrap();
+    std::fs::write(root.join("src/needs_sync/__init__.py"), "").unwrap();
+    std::fs::write(root.join("src/needs_sync/defs/__init__.py"), "").unwrap();
+    std::fs::write(
+        root.join("pyproject.toml"),
+        "[project]\nname = \"needs_sync\"\nversion = \"0.1.0\"\nrequires-python = \">=3.10\"\n\
+         dependencies = [\"dagster\"]\n\n[tool.dg]\ndirectory_type = \"project\"\n\n\
+         [tool.dg.project]\nroot_module = \"needs_sync\"\n",
+    )
+    .unwrap();
+    // A package index that accepts connections and never answers: `uv sync` waits on it until the
+    // test presses Ctrl-C (the accepted connection says that uv is running).
+    let index = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/simple", index.local_addr().unwrap());
+    let child = ctx
+        .dg()
+        .args(["check", "defs"])
+        .current_dir(&root)
+        .env(env::UV_DEFAULT_INDEX, &url)
+        .env(env::UV_CACHE_DIR, ctx.cache_dir.join("empty-uv-cache"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        // Its own process group, as a terminal's foreground job: Ctrl-C goes to the whole group.
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let (_held, _) = index.accept().unwrap();
+    let started = dg_test::procs::descendants(child.id());
+    assert!(!started.is_empty(), "uv runs under dg");
+
+    let pgid = format!("-{}", child.id());
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", "--", &pgid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+
+    let left: Vec<u32> = started
+        .into_iter()
+        .filter(|&p| dg_test::procs::alive(p))
+        .collect();
+    assert!(left.is_empty(), "processes left after Ctrl-C: {left:?}");
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
