@@ -2,7 +2,6 @@
 //! it prints its address, loads both locations, serves a run, and on SIGTERM or SIGINT stops,
 //! cancels the run still going and leaves no child process behind (agents and run workers).
 
-use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -10,6 +9,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use dg_test::procs::{alive, descendants};
 use dg_test::python::use_shared_python;
 use dg_test::TestContext;
 
@@ -131,56 +131,6 @@ impl Dev {
         let run: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
         run["status"].as_str().unwrap_or_default().to_owned()
     }
-}
-
-/// Every process whose parent chain leads to `root` (from `/proc`).
-fn descendants(root: u32) -> BTreeSet<u32> {
-    let mut parents = HashMap::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // `pid (comm) state ppid ...`: comm may hold spaces, so parse after the last `)`.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-            continue;
-        };
-        if let Some(ppid) = rest
-            .split_whitespace()
-            .nth(1)
-            .and_then(|p| p.parse::<u32>().ok())
-        {
-            parents.insert(pid, ppid);
-        }
-    }
-    parents
-        .keys()
-        .copied()
-        .filter(|&pid| {
-            let mut at = pid;
-            for _ in 0..64 {
-                match parents.get(&at) {
-                    Some(&p) if p == root => return true,
-                    Some(&p) if p > 1 => at = p,
-                    _ => return false,
-                }
-            }
-            false
-        })
-        .collect()
-}
-
-/// Whether `pid` is still a process (zombies waiting for a reaper count as gone).
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| {
-            s.rsplit_once(')')
-                .map(|(_, r)| !r.trim_start().starts_with('Z'))
-                .unwrap_or(false)
-        })
-        .unwrap_or(false)
 }
 
 fn stop_and_check(signal: &str) {
