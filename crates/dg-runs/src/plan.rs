@@ -40,14 +40,16 @@ impl WorkspaceGraph {
                 if asset.is_materializable {
                     materializable.insert(key.clone());
                 }
-                nodes.insert(key, node(location, asset));
+                nodes.insert(key, asset_node(location, asset));
             }
         }
         // Stubs only stand in for assets no loaded location defines.
         for (location, snapshot) in snapshots {
             for asset in snapshot.assets.iter().filter(|a| a.is_auto_created_stub) {
                 let key = AssetKey(asset.key.clone());
-                nodes.entry(key).or_insert_with(|| node(location, asset));
+                nodes
+                    .entry(key)
+                    .or_insert_with(|| asset_node(location, asset));
             }
         }
         Self {
@@ -131,7 +133,22 @@ impl WorkspaceGraph {
     }
 }
 
-fn node(location: &str, asset: &AssetSnapshot) -> AssetNode {
+/// The graph of every asset of `locations` (name, snapshot), as `dg list defs --assets` and
+/// `dg check defs` see it: every asset of every location, a key defined in one location merged
+/// with the stubs or specs others have for it (`AssetGraph::new`).
+pub fn asset_graph<'a>(
+    locations: impl IntoIterator<Item = (&'a str, &'a DefinitionsSnapshot)>,
+) -> AssetGraph {
+    AssetGraph::new(
+        locations
+            .into_iter()
+            .flat_map(|(name, snapshot)| snapshot.assets.iter().map(move |a| asset_node(name, a))),
+    )
+}
+
+/// The selection graph's node for `asset` of `location`: the one place that maps an asset
+/// snapshot (group, tags, kinds, owners, deps, partitions) to what selections match on.
+pub fn asset_node(location: &str, asset: &AssetSnapshot) -> AssetNode {
     AssetNode {
         group: asset.group_name.clone(),
         tags: asset.tags.clone(),

@@ -8,42 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use dg_location::snapshot::{AssetSnapshot, DefinitionsSnapshot};
-use dg_selection::{AssetGraph, AssetKey, AssetNode, PartitionsKind, SelectionError};
+use dg_location::snapshot::DefinitionsSnapshot;
+use dg_selection::SelectionError;
 
-/// The graph of every asset of `locations` (name, snapshot).
-pub fn asset_graph<'a>(
-    locations: impl IntoIterator<Item = (&'a str, &'a DefinitionsSnapshot)>,
-) -> AssetGraph {
-    AssetGraph::new(
-        locations
-            .into_iter()
-            .flat_map(|(name, snapshot)| snapshot.assets.iter().map(move |a| node(name, a))),
-    )
-}
-
-fn node(location: &str, asset: &AssetSnapshot) -> AssetNode {
-    AssetNode {
-        group: asset.group_name.clone(),
-        tags: asset.tags.clone(),
-        kinds: asset.kinds.iter().cloned().collect(),
-        owners: asset.owners.clone(),
-        code_location: location.to_string(),
-        deps: asset.deps.iter().map(|d| AssetKey(d.clone())).collect(),
-        is_materializable: asset.is_materializable,
-        partitions: asset
-            .partitions
-            .as_ref()
-            .and_then(|p| match p.kind.as_str() {
-                "time_window" => Some(PartitionsKind::Time),
-                "static" => Some(PartitionsKind::Static),
-                "dynamic" => Some(PartitionsKind::Dynamic),
-                "multi" => Some(PartitionsKind::Multipartitions),
-                _ => None,
-            }),
-        ..AssetNode::new(AssetKey(asset.key.clone()))
-    }
-}
+pub use dg_runs::plan::asset_graph;
 
 /// An asset key that more than one location defines as executable.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use dg_location::snapshot::AssetSnapshot;
 use dg_location::DefinitionsSnapshot;
-use dg_selection::{AssetGraph, AssetKey, AssetNode, PartitionsKind};
+use dg_selection::{AssetGraph, AssetNode};
 
 /// One asset and the location that defines it.
 #[derive(Debug, Clone)]
@@ -101,25 +101,11 @@ impl WorkspaceView {
     }
 }
 
+/// The shared selection node ([`dg_runs::plan::asset_node`]); in the UI an auto-created stub is
+/// never materializable here, and every materializable asset is in the implicit asset job.
 fn node(location: &str, asset: &AssetSnapshot) -> AssetNode {
-    let mut node = AssetNode::new(AssetKey(asset.key.clone()));
-    node.group = asset.group_name.clone();
-    node.tags = asset.tags.clone();
-    node.kinds = asset.kinds.iter().cloned().collect();
-    node.owners = asset.owners.clone();
-    node.code_location = location.to_owned();
-    node.deps = asset.deps.iter().map(|d| AssetKey(d.clone())).collect();
+    let mut node = dg_runs::plan::asset_node(location, asset);
     node.is_materializable = asset.is_materializable && !asset.is_auto_created_stub;
-    node.partitions = asset
-        .partitions
-        .as_ref()
-        .and_then(|p| match p.kind.as_str() {
-            "static" => Some(PartitionsKind::Static),
-            "dynamic" => Some(PartitionsKind::Dynamic),
-            "time_window" => Some(PartitionsKind::Time),
-            "multi" => Some(PartitionsKind::Multipartitions),
-            _ => None,
-        });
     if node.is_materializable {
         node.jobs.insert("__ASSET_JOB".to_owned());
     }
