@@ -6,8 +6,6 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use dg_config::env as vars;
@@ -15,58 +13,8 @@ use dg_location::LocationSpec;
 use dg_server::host::LocationStatus;
 use dg_server::{AppState, Host, HostOptions};
 
-/// The shared environment's interpreter, built on first use (the same one dg-location's tests use).
-pub fn shared_python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(build_shared_env)
-}
-
-fn cache_root() -> PathBuf {
-    std::env::var_os(vars::DG_TEST_CACHE_DIR)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os(vars::HOME).expect("HOME is set"))
-                .join(".cache")
-                .join("dg-tests")
-        })
-}
-
-fn build_shared_env() -> PathBuf {
-    let version = dg_config::DAGSTER_VERSION;
-    let venv = cache_root().join(format!("dagster-{version}-py311"));
-    let python = venv.join("bin").join("python");
-    if python.exists() && venv.join(".complete").exists() {
-        return python;
-    }
-    let tmp = cache_root().join(format!("dagster-{version}-py311.tmp{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(cache_root()).unwrap();
-    let uv = |args: &[&str]| {
-        let status = Command::new("uv")
-            .args(args)
-            .env(vars::UV_PYTHON_DOWNLOADS, "never")
-            .env_remove(vars::VIRTUAL_ENV)
-            .status()
-            .expect("uv runs");
-        assert!(status.success(), "uv {args:?} failed");
-    };
-    uv(&["venv", "--quiet", "--python", "3.11", tmp.to_str().unwrap()]);
-    let tmp_python = tmp.join("bin").join("python");
-    uv(&[
-        "pip",
-        "install",
-        "--quiet",
-        "--python",
-        tmp_python.to_str().unwrap(),
-        &format!("dagster=={version}"),
-    ]);
-    std::fs::write(tmp.join(".complete"), b"").unwrap();
-    if std::fs::rename(&tmp, &venv).is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    python
-}
+/// The shared environment's interpreter, built on first use (the one every test crate uses).
+pub use dg_test::python::shared_python;
 
 /// Alpha's definitions: two dependent assets, one that prints, and a slow one to cancel.
 pub const ALPHA: &str = r#"import time
