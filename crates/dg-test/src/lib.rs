@@ -5,6 +5,7 @@
 //! Nothing here fakes the tools under test: commands run the built binaries with real `uv` and
 //! Python on the `PATH`.
 
+pub mod chromium;
 pub mod procs;
 pub mod python;
 

@@ -5,9 +5,7 @@
 //! A missing browser fails the test with the fix rather than skipping it.
 
 use std::path::Path;
-use std::process::Command;
 
-use dg_config::env::DG_TEST_CHROMIUM;
 use dg_server::layout::{layout, LayoutOptions};
 use dg_server::render::assets::ALL;
 use dg_server::render::graph::{asset_url, lineage_view};
@@ -44,32 +42,18 @@ fn write_page(dir: &Path) -> String {
 }
 
 fn dump_dom(dir: &Path) -> (String, String) {
-    let chromium = std::env::var(DG_TEST_CHROMIUM).unwrap_or_else(|_| "chromium".to_owned());
-    let profile = tempfile::tempdir().unwrap();
-    let output = Command::new(&chromium)
+    let mut browser = dg_test::chromium::HeadlessChromium::new(1200, 800);
+    let output = browser
+        .command
         .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
             "--enable-logging=stderr",
-            "--window-size=1200,800",
             "--virtual-time-budget=5000",
             "--dump-dom",
         ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("file://{}", dir.join("index.html").display()))
         .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot start `{chromium}` ({e}); install Chromium (`apt-get install chromium`) \
-                 or set `{DG_TEST_CHROMIUM}` to its path"
-            )
-        });
+        .unwrap_or_else(|e| browser.start_failed(e));
+    let chromium = &browser.program;
     assert!(output.status.success(), "{chromium} failed: {output:?}");
     (
         String::from_utf8(output.stdout).unwrap(),

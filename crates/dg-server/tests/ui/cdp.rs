@@ -4,10 +4,9 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use dg_config::env::DG_TEST_CHROMIUM;
 use serde_json::{json, Value};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
@@ -24,33 +23,16 @@ pub struct Browser {
 impl Browser {
     /// Starts Chromium (`$DG_TEST_CHROMIUM`, default `chromium`) and opens a blank page.
     pub fn start() -> Self {
-        let chromium = std::env::var(DG_TEST_CHROMIUM).unwrap_or_else(|_| "chromium".to_owned());
-        let profile = tempfile::tempdir().unwrap();
-        let mut child = Command::new(&chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--window-size=1280,900",
-                "--remote-debugging-port=0",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
+        let mut chromium = dg_test::chromium::HeadlessChromium::new(1280, 900);
+        let mut child = chromium
+            .command
+            .arg("--remote-debugging-port=0")
             .arg("about:blank")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start `{chromium}` ({e}); install Chromium (`apt-get install chromium`) \
-                     or set `{DG_TEST_CHROMIUM}` to its path"
-                )
-            });
+            .unwrap_or_else(|e| chromium.start_failed(e));
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
         let url = loop {
@@ -70,7 +52,7 @@ impl Browser {
             socket,
             session: String::new(),
             next_id: 1,
-            _profile: profile,
+            _profile: chromium.profile,
         };
         let target = browser.command("Target.createTarget", json!({"url": "about:blank"}));
         let target_id = target["targetId"].as_str().unwrap().to_owned();
