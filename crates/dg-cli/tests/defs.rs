@@ -978,15 +978,13 @@ fn ctrl_c_during_automatic_uv_sync_ends_uv() {
          [tool.dg.project]\nroot_module = \"needs_sync\"\n",
     )
     .unwrap();
-    // A package index that accepts connections and never answers: `uv sync` waits on it until the
-    // test presses Ctrl-C (the accepted connection says that uv is running).
-    let index = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/simple", index.local_addr().unwrap());
+    // `uv sync` waits on this index until the test presses Ctrl-C.
+    let index = dg_test::procs::SilentIndex::new();
     let child = ctx
         .dg()
         .args(["check", "defs"])
         .current_dir(&root)
-        .env(env::UV_DEFAULT_INDEX, &url)
+        .env(env::UV_DEFAULT_INDEX, &index.url)
         .env(env::UV_CACHE_DIR, ctx.cache_dir.join("empty-uv-cache"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -994,16 +992,11 @@ fn ctrl_c_during_automatic_uv_sync_ends_uv() {
         .process_group(0)
         .spawn()
         .unwrap();
-    let (_held, _) = index.accept().unwrap();
+    let _held = index.accept();
     let started = dg_test::procs::descendants(child.id());
     assert!(!started.is_empty(), "uv runs under dg");
 
-    let pgid = format!("-{}", child.id());
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", "--", &pgid])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    dg_test::procs::interrupt_group(child.id());
     let out = child.wait_with_output().unwrap();
 
     let left: Vec<u32> = started

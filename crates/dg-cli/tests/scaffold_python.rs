@@ -253,14 +253,12 @@ fn our_dg_accepts_a_workspace_of_real_create_dagster() {
 fn ctrl_c_during_uv_sync_ends_uv_and_keeps_the_project() {
     use std::os::unix::process::CommandExt;
     let ctx = TestContext::new();
-    // A package index that accepts connections and never answers: `uv sync` waits on it until the
-    // test presses Ctrl-C (no sleeps: the accepted connection says that uv is running).
-    let index = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/simple", index.local_addr().unwrap());
+    // `uv sync` waits on this index until the test presses Ctrl-C.
+    let index = dg_test::procs::SilentIndex::new();
     let child = ctx
         .create_dagster()
         .args(["project", "slow-index", "--uv-sync"])
-        .env(env::UV_DEFAULT_INDEX, &url)
+        .env(env::UV_DEFAULT_INDEX, &index.url)
         .env(env::UV_CACHE_DIR, ctx.cache_dir.join("empty-uv-cache"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -268,12 +266,11 @@ fn ctrl_c_during_uv_sync_ends_uv_and_keeps_the_project() {
         .process_group(0)
         .spawn()
         .unwrap();
-    let (_held, _) = index.accept().unwrap();
+    let _held = index.accept();
     let started = dg_test::procs::descendants(child.id());
     assert!(!started.is_empty(), "uv runs under create-dagster");
 
-    let pgid = format!("-{}", child.id());
-    run_ok(Command::new("kill").args(["-INT", "--", &pgid]));
+    dg_test::procs::interrupt_group(child.id());
     let out = child.wait_with_output().unwrap();
 
     // Before: create-dagster died at once and uv went on syncing in the background (parent pid 1).

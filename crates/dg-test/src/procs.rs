@@ -48,6 +48,47 @@ fn stat_field(pid: u32, n: usize) -> Option<String> {
     rest.split_whitespace().nth(n).map(str::to_owned)
 }
 
+/// A package index that accepts connections and never answers: a `uv sync` against it waits
+/// until the test interrupts it, and its accepted connection says that uv is running (no sleeps).
+pub struct SilentIndex {
+    listener: std::net::TcpListener,
+    /// The index URL, for `UV_DEFAULT_INDEX`.
+    pub url: String,
+}
+
+impl SilentIndex {
+    /// Listens on a free local port.
+    pub fn new() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+        let url = format!(
+            "http://{}/simple",
+            listener.local_addr().expect("local address")
+        );
+        Self { listener, url }
+    }
+
+    /// Waits for the first client and keeps its connection (hold it until the test ends).
+    pub fn accept(&self) -> std::net::TcpStream {
+        self.listener.accept().expect("a client connects").0
+    }
+}
+
+impl Default for SilentIndex {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Sends `SIGINT` to the process group led by `pid`, as a terminal's Ctrl-C does to its
+/// foreground job (spawn the command with `process_group(0)`).
+pub fn interrupt_group(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", "--", &format!("-{pid}")])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -INT -{pid} failed");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
