@@ -219,16 +219,26 @@ def dev_ready_case(ctx: Context, size: Optional[int]) -> list:
     return [row]
 
 
-def _first_steps(ctx: Context, side, ws: Path, n: int, runs: int) -> tuple:
-    """Latencies (s) of `runs` launches after one untimed one per location;
-    `(latencies, error or None)`."""
+class _Steps:
+    """What one side's `dev-first-step` server measured."""
+
+    def __init__(self) -> None:
+        self.latencies: list = []  # timed runs, seconds
+        self.first_runs: list = []  # the untimed first run of each location, seconds
+        self.rss_after = 0  # tree RSS (KiB) after every run, every location having run
+        self.error: Optional[str] = None
+
+
+def _first_steps(ctx: Context, side, ws: Path, n: int, runs: int) -> _Steps:
+    """Launch-to-first-step latencies of `runs` runs after one untimed run per location."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     projects = project_names(n)
-    latencies: list = []
+    out = _Steps()
     with Server(side.cmd(port), ws, ctx.tools.env) as server:
         if _wait_ready(server, side, base, n) is None:
-            return latencies, f"not ready: {server.output_tail()}"
+            out.error = f"not ready: {server.output_tail()}"
+            return out
         # One untimed run in each location first (ours warms a location's agent after its first
         # run), then the timed runs, going round the locations.
         for i in range(runs + n):
@@ -242,18 +252,22 @@ def _first_steps(ctx: Context, side, ws: Path, n: int, runs: int) -> tuple:
                     server.remember_tree()
                     status, step = side.progress(base, run_id)
             except OSError as e:
-                return latencies, str(e)
+                out.error = str(e)
+                return out
             if status != "SUCCESS" or step is None:
-                return latencies, f"run {run_id} ended {status} (step start: {step})"
-            if i >= n:
-                latencies.append(step - sent)
-                ctx.log(f"  {side.name}: first step {(step - sent) * 1000:.0f} ms")
-    return latencies, None
+                out.error = f"run {run_id} ended {status} (step start: {step})"
+                return out
+            (out.latencies if i >= n else out.first_runs).append(step - sent)
+            ctx.log(f"  {side.name}: first step {(step - sent) * 1000:.0f} ms"
+                    + ("" if i >= n else " (untimed: first run of the location)"))
+        out.rss_after = tree_memory(server.pid)[0]
+    return out
 
 
 @case("dev-first-step", "dg dev: launch request to the run's first STEP_START")
 def dev_first_step_case(ctx: Context, size: Optional[int]) -> list:
-    """Median time from the launch request to the first step's start, after one warm-up run."""
+    """Median time from the launch request to the first step's start, after one untimed run per
+    location."""
     ws = dev_workspace(ctx, size)
     counts = [min(ctx.runs_real, MAX_REAL_RUNS), min(ctx.runs_ours, MAX_OURS_RUNS)]
     ctx.log(f"dev-first-step [{size}]: real x{counts[0]}, ours x{counts[1]} "
@@ -261,14 +275,23 @@ def dev_first_step_case(ctx: Context, size: Optional[int]) -> list:
     sides = [RealSide(ws), OursSide(ctx.tools.ours("dg"))]
     measured = []
     errors = []
+    steps = []
     for side, runs in zip(sides, counts):
-        latencies, error = _first_steps(ctx, side, ws, size, runs)
-        measured.append(Measurement(times=latencies or [0.0], peak_rss_kib=0,
-                                    first=RunOutput(1 if error else 0, "", error or ""),
-                                    failed_runs=1 if error else 0))
-        errors.append(error)
+        got = _first_steps(ctx, side, ws, size, runs)
+        steps.append(got)
+        measured.append(Measurement(times=got.latencies or [0.0], peak_rss_kib=got.rss_after,
+                                    first=RunOutput(1 if got.error else 0, "", got.error or ""),
+                                    failed_runs=1 if got.error else 0))
+        errors.append(got.error)
     row = Row(case="dg dev: launch to first STEP_START", size=size, real=measured[0],
               ours=measured[1])
+    if all(s.first_runs for s in steps):
+        real_first, ours_first = (statistics.median(s.first_runs) for s in steps)
+        row.notes.append(f"first run of each location (untimed; ours forks from a cold agent, "
+                         f"then warms it up): median real {real_first:.2f} s, "
+                         f"ours {ours_first:.2f} s")
+    row.notes.append("RSS columns: the process tree after all runs, every location having run "
+                     "(ours: every agent warm)")
     if measured[1].ok:
         median = measured[1].median
         row.notes.append(f"target: ours within {FIRST_STEP_TARGET * 1000:.0f} ms: "
