@@ -964,6 +964,18 @@ fn defs_commands_name_every_broken_project_once() {
 /// own process group, so it used to keep syncing in the background after dg died).
 #[test]
 fn ctrl_c_during_automatic_uv_sync_ends_uv() {
+    ctrl_c_during_sync_leaves_no_process(&["check", "defs"]);
+}
+
+/// The same for `dg launch`, which handles Ctrl-C itself (to cancel runs cleanly).
+#[test]
+fn ctrl_c_during_automatic_uv_sync_of_dg_launch_ends_uv() {
+    ctrl_c_during_sync_leaves_no_process(&["launch", "--assets", "*"]);
+}
+
+/// Runs `dg <args>` in a project without an environment, presses Ctrl-C while uv syncs it, and
+/// checks that dg fails and leaves no process behind.
+fn ctrl_c_during_sync_leaves_no_process(args: &[&str]) {
     use dg_config::env;
     use std::os::unix::process::CommandExt;
     let ctx = context();
@@ -982,7 +994,7 @@ fn ctrl_c_during_automatic_uv_sync_ends_uv() {
     let index = dg_test::procs::SilentIndex::new();
     let child = ctx
         .dg()
-        .args(["check", "defs"])
+        .args(args)
         .current_dir(&root)
         .env(env::UV_DEFAULT_INDEX, &index.url)
         .env(env::UV_CACHE_DIR, ctx.cache_dir.join("empty-uv-cache"))

@@ -287,6 +287,12 @@ pub fn signal_all(signal: i32) {
     }
 }
 
+/// Sends `SIGINT` to every live child group, as a forwarded Ctrl-C (for hosts that handle the
+/// signal themselves, see [`install_signal_forwarding`]).
+pub fn interrupt_all() {
+    signal_all(libc::SIGINT);
+}
+
 /// Installs (once) handlers for `SIGINT`, `SIGTERM` and `SIGHUP` that forward the signal to every
 /// live child group, give them `grace` to end, kill what is left and exit with `128 + signal`.
 ///

@@ -89,16 +89,59 @@ pub fn run(global: &GlobalArgs, args: &LaunchArgs) -> CliResult {
         job: args.job.clone(),
         selection,
     };
-    let planned = if is_workspace_scope(&context) {
-        plan_workspace(specs, &base, &load, printer)?
-    } else {
-        let spec = specs.into_iter().next().expect("one project");
-        plan_project(spec, &base, &load, printer)?
+    let planned = {
+        let _watch = InterruptWhilePlanning::start(&cancel);
+        if is_workspace_scope(&context) {
+            plan_workspace(specs, &base, &load, printer)?
+        } else {
+            let spec = specs.into_iter().next().expect("one project");
+            plan_project(spec, &base, &load, printer)?
+        }
     };
     if cancel.is_canceled() {
         return Err(CliError::user_code("canceled before any run started"));
     }
     execute_all(&context, planned, cancel, printer)
+}
+
+/// While the locations load (an automatic `uv sync`, agents importing code), a Ctrl-C is
+/// forwarded to those children at once: no run has started, so nothing needs a clean cancel, and
+/// without this uv would keep syncing until it finished on its own.
+struct InterruptWhilePlanning {
+    done: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl InterruptWhilePlanning {
+    fn start(cancel: &CancelToken) -> Self {
+        use std::sync::atomic::Ordering;
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = std::thread::Builder::new()
+            .name("dg-launch-interrupt".into())
+            .spawn({
+                let (cancel, done) = (cancel.clone(), done.clone());
+                move || {
+                    while !done.load(Ordering::Relaxed) {
+                        if cancel.is_canceled() {
+                            dg_python::process::interrupt_all();
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
+            })
+            .ok();
+        Self { done, thread }
+    }
+}
+
+impl Drop for InterruptWhilePlanning {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// What every run of this launch shares.
