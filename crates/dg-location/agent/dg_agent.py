@@ -122,7 +122,8 @@ def handle_run(kind, request, channel):
             source = _STATE.get("run_source")
             if not source:
                 raise RuntimeError("this agent was started without the run module")
-            module = {"__name__": "dg_run"}
+            # Helpers both halves need are handed in, not written twice.
+            module = {"__name__": "dg_run", "_jsonable": _jsonable}
             exec(compile(source, "<dg-run>", "exec"), module)
             _STATE["run_module"] = module
         if kind == "warm_up":

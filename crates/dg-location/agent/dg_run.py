@@ -437,16 +437,7 @@ def event_of_entry(entry):
     return event
 
 
-def _jsonable(value, depth=0):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if depth > 6:
-        return str(value)
-    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
-        return [_jsonable(v, depth + 1) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
-    return str(value)
+# `_jsonable` (plain JSON values from metadata) comes from the agent, which compiles this module.
 
 
 def metadata_of(metadata):
