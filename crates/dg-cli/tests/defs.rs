@@ -1004,18 +1004,7 @@ fn ctrl_c_during_sync_leaves_no_process(args: &[&str]) {
         .process_group(0)
         .spawn()
         .unwrap();
-    let _held = index.accept();
-    let started = dg_test::procs::descendants(child.id());
-    assert!(!started.is_empty(), "uv runs under dg");
-
-    dg_test::procs::interrupt_group(child.id());
-    let out = child.wait_with_output().unwrap();
-
-    let left: Vec<u32> = started
-        .into_iter()
-        .filter(|&p| dg_test::procs::alive(p))
-        .collect();
-    assert!(left.is_empty(), "processes left after Ctrl-C: {left:?}");
+    let out = index.interrupt_and_check(child, "dg");
     assert_ne!(
         out.status.code(),
         Some(0),

@@ -266,19 +266,8 @@ fn ctrl_c_during_uv_sync_ends_uv_and_keeps_the_project() {
         .process_group(0)
         .spawn()
         .unwrap();
-    let _held = index.accept();
-    let started = dg_test::procs::descendants(child.id());
-    assert!(!started.is_empty(), "uv runs under create-dagster");
-
-    dg_test::procs::interrupt_group(child.id());
-    let out = child.wait_with_output().unwrap();
-
     // Before: create-dagster died at once and uv went on syncing in the background (parent pid 1).
-    let left: Vec<u32> = started
-        .into_iter()
-        .filter(|&p| dg_test::procs::alive(p))
-        .collect();
-    assert!(left.is_empty(), "processes left after Ctrl-C: {left:?}");
+    let out = index.interrupt_and_check(child, "create-dagster");
     assert_eq!(out.status.code(), Some(130));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let ours: Vec<&str> = stderr

@@ -73,6 +73,29 @@ impl SilentIndex {
     }
 }
 
+impl SilentIndex {
+    /// The Ctrl-C check shared by the sync tests: waits until `child` (spawned with
+    /// `process_group(0)` and this index as `UV_DEFAULT_INDEX`) has uv waiting on the index,
+    /// presses Ctrl-C on its process group, and asserts that none of the processes it had started
+    /// is left. Returns the child's output for the caller's own assertions.
+    pub fn interrupt_and_check(
+        &self,
+        child: std::process::Child,
+        who: &str,
+    ) -> std::process::Output {
+        let _held = self.accept();
+        let started = descendants(child.id());
+        assert!(!started.is_empty(), "uv runs under {who}");
+        interrupt_group(child.id());
+        let out = child
+            .wait_with_output()
+            .expect("wait for the interrupted command");
+        let left: Vec<u32> = started.into_iter().filter(|&p| alive(p)).collect();
+        assert!(left.is_empty(), "processes left after Ctrl-C: {left:?}");
+        out
+    }
+}
+
 impl Default for SilentIndex {
     fn default() -> Self {
         Self::new()

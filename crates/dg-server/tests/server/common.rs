@@ -108,6 +108,12 @@ impl Fixture {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         write_workspace(dir.path());
+        Self::serve(dir).await
+    }
+
+    /// Serves the projects `alpha` and `beta` already written under `dir/projects/`, with SQLite
+    /// storage in `dir/.dagster` (waits until both locations settled, and asserts they loaded).
+    pub async fn serve(dir: tempfile::TempDir) -> Self {
         let specs = ["alpha", "beta"]
             .iter()
             .map(|n| LocationSpec::new(*n, dir.path().join("projects").join(n), *n))

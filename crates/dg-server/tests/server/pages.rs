@@ -4,9 +4,6 @@
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use dg_location::LocationSpec;
-use dg_server::host::LocationStatus;
-use dg_server::{AppState, Host, HostOptions};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -40,30 +37,7 @@ async fn start() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     write_project(dir.path(), "alpha", ALPHA);
     write_project(dir.path(), "beta", BETA_FAILING);
-    let specs = ["alpha", "beta"]
-        .iter()
-        .map(|n| LocationSpec::new(*n, dir.path().join("projects").join(n), *n))
-        .collect();
-    let home = dir.path().join(".dagster");
-    let host = Host::new(
-        specs,
-        HostOptions {
-            instance_home: Some(home.clone()),
-            ..HostOptions::default()
-        },
-    );
-    host.load_all();
-    let config = dg_storage::InstanceConfig::load(&home).unwrap();
-    let storage = dg_storage::open(&config).await.unwrap();
-    let state = AppState::new(host.clone(), storage, home);
-    let fixture = Fixture { dir, host, state };
-    fixture
-        .wait_for("both locations settle", |h| h.all_settled())
-        .await;
-    for loc in fixture.host.locations() {
-        assert_eq!(loc.status, LocationStatus::Loaded, "{loc:?}");
-    }
-    fixture
+    Fixture::serve(dir).await
 }
 
 async fn get(f: &Fixture, uri: &str) -> (StatusCode, String) {
