@@ -289,8 +289,7 @@ suppress_warnings = [ "a",
           |
         1 | [workspace
           |           ^
-        invalid table header
-        expected `.`, `]`
+        unclosed table, expected `]`
         ");
         let err = add_workspace_project("[workspace]\nprojects = 3\n", Path::new("dg.toml"), "a")
             .unwrap_err();
