@@ -6,11 +6,11 @@
 
 use std::path::PathBuf;
 
-use dg_server::layout::{layout, LayoutOptions};
+use dg_layout::sample::{sample_graph, SampleSpec};
+use dg_layout::{layout, LayoutOptions};
 use dg_server::render::assets::ALL;
 use dg_server::render::graph::lineage_view;
 use dg_server::render::page::{page_at, Nav};
-use dg_server::sample::{sample_graph, SampleSpec};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

@@ -5,17 +5,14 @@
 //! - [`runs`]: runs started from the API and the UI, executed by `dg-runs`.
 //! - [`app`]: the router, cross-site protection, security headers, [`app::serve`].
 //! - [`api`]: the JSON API and its OpenAPI document; [`sse`]: live streams.
-//! - [`pages`] and [`render`]: the server-rendered UI; [`layout`]: the lineage graph's layout.
-//! - [`sample`]: generated graphs for benchmarks, tests and demos.
+//! - [`pages`] and [`render`]: the server-rendered UI; the lineage graph is laid out by `dg-layout`.
 
 pub mod api;
 pub mod app;
 pub mod host;
-pub mod layout;
 pub mod pages;
 pub mod render;
 pub mod runs;
-pub mod sample;
 pub mod sse;
 pub mod state;
 

@@ -1,5 +1,5 @@
 //! The lineage page: the graph of every loaded location (or of a selection), laid out by
-//! [`crate::layout`] and drawn by [`crate::render::graph`], nodes coloured by their status
+//! [`dg_layout`] and drawn by [`crate::render::graph`], nodes coloured by their status
 //! (materializing, failed, stale, materialized, never; see [`super::status`]).
 
 use std::collections::BTreeSet;
@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use dg_layout::{layout, GraphInput, LayoutOptions, NodeIn, NodeStatus};
 use maud::html;
 
 use super::status::asset_statuses;
 use crate::api::assets::{selected_keys, AssetQuery};
-use crate::layout::{layout, GraphInput, LayoutOptions, NodeIn, NodeStatus};
 use crate::render::catalog::selection_form;
 use crate::render::fmt::page_assets;
 use crate::render::graph::lineage_view;

@@ -113,7 +113,7 @@ async fn asset_page(State(state): State<AppState>, Path(key): Path<String>) -> R
         let status = statuses
             .get(&detail.asset.path)
             .copied()
-            .unwrap_or(crate::layout::NodeStatus::Unknown);
+            .unwrap_or(dg_layout::NodeStatus::Unknown);
         Ok::<_, ApiError>((detail, status))
     }
     .await;

@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
+use dg_layout::NodeStatus;
 use maud::{html, Markup};
 
 use super::fmt::{page_assets, status_badge, time};
 use super::graph::asset_url;
 use super::page::{page, Nav};
 use crate::api::assets::{AssetDetail, AssetJson};
-use crate::layout::NodeStatus;
 
 /// The status of each asset, by key parts (from [`crate::pages`]).
 pub type Statuses = HashMap<Vec<String>, NodeStatus>;

@@ -1,9 +1,8 @@
 //! Small formatting helpers shared by the server's page templates: times, durations, the extra
 //! assets (stylesheet, live script) those pages link, and status badges.
 
+use dg_layout::NodeStatus;
 use maud::{html, Markup};
-
-use crate::layout::NodeStatus;
 
 /// UTC date and time of a Unix timestamp (`2025-01-31 14:05:09 UTC`).
 pub fn time(ts: f64) -> String {

@@ -6,9 +6,8 @@
 
 use std::fmt::Write as _;
 
+use dg_layout::{EdgePath, GraphInput, Layout, LayoutOptions, NodeStatus, Point, Rect};
 use maud::{html, Markup};
-
-use crate::layout::{EdgePath, GraphInput, Layout, LayoutOptions, NodeStatus, Point, Rect};
 
 /// The URL of an asset's page: `/assets/` and the key's `/`-separated parts, each percent-encoded.
 pub fn asset_url(id: &str) -> String {
@@ -208,7 +207,7 @@ fn num(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::{layout, NodeIn};
+    use dg_layout::{layout, NodeIn};
 
     fn asset(id: &str, location: &str) -> NodeIn {
         NodeIn {

@@ -6,11 +6,11 @@
 
 use std::path::Path;
 
-use dg_server::layout::{layout, LayoutOptions};
+use dg_layout::sample::{sample_graph, SampleSpec};
+use dg_layout::{layout, LayoutOptions};
 use dg_server::render::assets::ALL;
 use dg_server::render::graph::{asset_url, lineage_view};
 use dg_server::render::page::{page_at, Nav};
-use dg_server::sample::{sample_graph, SampleSpec};
 use serde_json::Value;
 
 const PROBE: &str = include_str!("probe.js");

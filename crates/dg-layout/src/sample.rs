@@ -6,7 +6,7 @@
 //! the graph is acyclic unless [`SampleSpec::cycles`] asks for back edges. The same spec always
 //! gives the same graph (a SplitMix64 generator, no global state).
 
-use crate::layout::{GraphInput, NodeIn, NodeStatus};
+use crate::{GraphInput, NodeIn, NodeStatus};
 
 /// What graph to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,20 +1,27 @@
-//! Layered (Sugiyama-style) layout of the asset lineage graph, left to right.
+//! Layered (Sugiyama-style) layout of the asset lineage graph, left to right, with every asset
+//! inside a frame for its group and every group inside a frame for its code location.
+//!
+//! `dg dev`'s lineage page (`dg-server`) draws what [`layout`] returns; this crate knows nothing of
+//! HTML or SVG. [`NodeIn::status`] travels with the input only so that the renderer can colour the
+//! node; the layout ignores it.
 //!
 //! The pipeline, each step in its own module:
-//! 1. [`acyclic`]: a depth-first search reverses back edges so that any input, cycles included,
+//! 1. `acyclic`: a depth-first search reverses back edges so that any input, cycles included,
 //!    becomes a DAG (reversed edges are flagged in the output and still drawn).
-//! 2. [`layering`]: longest-path layering, then a light balancing pass that moves a node towards
+//! 2. `layering`: longest-path layering, then a light balancing pass that moves a node towards
 //!    the side where most of its edges are (shorter edges, fewer empty layers).
-//! 3. [`dummies`]: every edge spanning several layers gets a virtual node on each layer in between
+//! 3. `dummies`: every edge spanning several layers gets a virtual node on each layer in between
 //!    (edges fanning out of one node share them while they run together).
-//! 4. [`clusters`]: nodes are grouped by (code location, group); every group gets a band of rows
+//! 4. `clusters`: nodes are grouped by (code location, group); every group gets a band of rows
 //!    (tall enough for its nodes and the dummies it hosts) and every location a frame, packed with
 //!    a skyline so that frames never overlap.
-//! 5. [`ordering`]: barycenter sweeps inside each (layer, group) segment, dummies included, to
+//! 5. `ordering`: barycenter sweeps inside each (layer, group) segment, dummies included, to
 //!    reduce crossings, with a number of sweeps that shrinks as the graph grows.
-//! 6. [`coords`]: median alignment inside each band (isotonic regression keeps order and spacing),
+//! 6. `coords`: median alignment inside each band (isotonic regression keeps order and spacing),
 //!    dummies outside every band routed through the gaps between frames, column x positions.
-//! 7. [`edges`]: each edge as smooth cubic Bézier segments through its dummies.
+//! 7. `edges`: each edge as smooth cubic Bézier segments through its dummies.
+//!
+//! [`sample`] generates seeded random graphs shaped like real ones, for tests, benchmarks and demos.
 //!
 //! Guarantees: the output is a pure function of the input and options (no hash-order or clock
 //! dependence); nodes never overlap; every non-reversed edge goes from a lower layer to a higher
@@ -28,6 +35,7 @@ mod dummies;
 mod edges;
 mod layering;
 mod ordering;
+pub mod sample;
 #[cfg(test)]
 mod tests;
 
