@@ -25,6 +25,7 @@ use dg_storage::{
     EventKind, EventRecord, OpenOptions, OrphanPolicy, PostgresConfig, RetryPolicy, RunStatus,
     StorageConfig,
 };
+use support::disk::Tmpfs;
 use support::pg::{FreshDatabase, PrivatePostgres};
 use support::{assets, Fixture};
 
@@ -288,4 +289,77 @@ async fn postgres_away_past_the_retry_budget_stops_the_run_cleanly() {
     assert_eq!(marked, vec![run_id.clone()]);
     let run = fx.storage.get_run(&run_id).await.unwrap().unwrap();
     assert_eq!(run.status, RunStatus::Failure);
+}
+
+/// A real full disk, not a quota: the instance home on a 4 MiB tmpfs, and a run writing events as
+/// fast as it can until the disk is full.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_disk_stops_the_run_with_what_was_acknowledged_kept() {
+    let test = "a_full_disk_stops_the_run_with_what_was_acknowledged_kept";
+    let disk = match Tmpfs::mount("4m") {
+        Ok(disk) => disk,
+        Err(reason) => {
+            eprintln!("skipped {test}: {reason}");
+            return;
+        }
+    };
+    let home = disk.path().join(".dagster");
+    let fx = Fixture::with_storage(None, Some(home.clone()), &OpenOptions::default()).await;
+    let (ctx, seen) = fx.context();
+    let stop = fx.pid_file("stop");
+    let mut request = paced(&stop);
+    request.run_config["ops"]["paced"]["config"]["pause"] = serde_json::json!(0.0);
+    let launcher = fx.fresh_launcher().await;
+
+    let error = execute_run(&ctx, launcher, &request)
+        .await
+        .expect_err("the disk fills up long before the run ends");
+    assert!(
+        matches!(
+            error,
+            RunError::Storage(dg_storage::StorageError::DiskFull { .. })
+        ),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("is full") && message.contains(&home.display().to_string()),
+        "{message}"
+    );
+    assert!(error.hint().unwrap().contains("Free disk space"));
+
+    // What the host acknowledged is stored, in order, and nothing else but the failure's record.
+    let acked = seen.lock().unwrap().clone();
+    let run_id = acked[0].run_id.clone();
+    let stored = fx.events(&run_id).await;
+    let paced = check_log(&stored, &acked, true);
+    assert!(paced > 0, "some events fit on the disk");
+    let last = stored.last().unwrap();
+    match &last.event.kind {
+        EventKind::RunFailure { error: Some(e) } => assert!(
+            e.message.contains("could not be stored") && e.message.contains("is full"),
+            "{}",
+            e.message
+        ),
+        other => panic!("the log ends with {other:?}"),
+    }
+    let run = fx.storage.get_run(&run_id).await.unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::Failure);
+    assert!(run.ended_at.is_some());
+    // The worker is gone: nothing is left running.
+    let worker = run.worker.expect("the worker's heartbeat");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while dg_storage::pid_alive(worker.pid) {
+        assert!(
+            Instant::now() < deadline,
+            "worker {} still alive",
+            worker.pid
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!(
+        "{paced} paced events ({} in all) stored on the 4 MiB disk before it was full",
+        stored.len()
+    );
+    drop(fx);
 }

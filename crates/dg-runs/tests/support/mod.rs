@@ -6,6 +6,8 @@
 
 #[path = "../../../dg-location/tests/common/mod.rs"]
 pub mod common;
+#[path = "../../../dg-storage/tests/conformance/tmpfs.rs"]
+pub mod disk;
 pub mod pg;
 
 use std::path::{Path, PathBuf};
