@@ -86,12 +86,18 @@ impl RetryPolicy {
 pub struct Retrying {
     inner: Arc<dyn Storage>,
     policy: RetryPolicy,
+    location: String,
 }
 
 impl Retrying {
     /// Wraps `inner`.
     pub fn new(inner: Arc<dyn Storage>, policy: RetryPolicy) -> Self {
-        Self { inner, policy }
+        let location = inner.location();
+        Self {
+            inner,
+            policy,
+            location,
+        }
     }
 
     async fn run<T, F, Fut>(&self, op: F) -> Result<T>
@@ -99,14 +105,14 @@ impl Retrying {
         F: FnMut(bool) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        self.policy.run(&self.inner.location(), op).await
+        self.policy.run(&self.location, op).await
     }
 }
 
 #[async_trait]
 impl Storage for Retrying {
     fn location(&self) -> String {
-        self.inner.location()
+        self.location.clone()
     }
 
     async fn schema_version(&self) -> Result<i64> {
