@@ -4,8 +4,14 @@
 //! Guarantees: every event the worker wrote before it ended (even when killed with `SIGKILL`) is
 //! stored, in order, exactly once, before the run's final status; a worker that dies without
 //! finishing leaves the run `FAILURE` with an engine event saying so; a cancellation sends the
-//! worker's process group `SIGTERM`, then `SIGKILL` after a grace period, and records `CANCELED`;
-//! a storage error stops the worker and is returned (never a hang or a panic).
+//! worker's process group `SIGTERM`, then `SIGKILL` after a grace period, and records `CANCELED`.
+//!
+//! Storage: transient failures (a PostgreSQL connection ended, the server restarting) are retried
+//! by the storage itself ([`dg_storage::Retrying`], which [`dg_storage::open`] returns) and the run
+//! goes on; retries never store an event twice. A failure that outlasts the retry budget, or one
+//! that retrying cannot cure (a full disk), stops the worker, records a `RUN_FAILURE` naming it and
+//! the `FAILURE` status where the database still takes them (each bounded in time), and is
+//! returned: never a hang or a panic.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,6 +41,8 @@ const MAX_BATCH: usize = 2000;
 const HEARTBEAT: Duration = Duration::from_secs(5);
 /// How long to wait for the worker's end of stream once its process is gone.
 const DRAIN_GRACE: Duration = Duration::from_secs(5);
+/// How long each write recording a storage failure may take (the storage is failing: it may not).
+const FAILURE_RECORD_LIMIT: Duration = Duration::from_secs(5);
 
 /// Where and how runs are recorded.
 #[derive(Clone)]
@@ -147,14 +155,11 @@ pub async fn execute_run(
     match result {
         Ok(()) => Ok(rec.outcome),
         Err(e) => {
-            // Storage failed mid-run: stop the worker; recording the failure may fail too.
+            // Storage failed mid-run in a way retrying did not cure (a full disk, a database away
+            // past the retry budget): stop the worker, and record why where the database still
+            // takes it.
             signal_worker(worker.pid, libc::SIGKILL);
-            let _ = tokio::time::timeout(
-                Duration::from_secs(5),
-                ctx.storage
-                    .set_run_status(&run_id, RunStatus::Failure, now()),
-            )
-            .await;
+            rec.record_storage_failure(&e).await;
             Err(e)
         }
     }
@@ -267,6 +272,22 @@ impl Recorder<'_> {
             });
         }
         Ok(())
+    }
+
+    /// Records, as far as the failing storage allows within bounds, that the run was stopped
+    /// because `error` kept its events from being stored: a `RUN_FAILURE` naming the error (shown
+    /// to the observer too), then the `FAILURE` status, each attempted on its own.
+    async fn record_storage_failure(&mut self, error: &RunError) {
+        let info = ErrorInfo {
+            message: format!("the run was stopped because its events could not be stored: {error}"),
+            class_name: None,
+            stack: Vec::new(),
+        };
+        self.outcome.error = Some(info.clone());
+        let event = self.host_event(EventKind::RunFailure { error: Some(info) });
+        let _ = tokio::time::timeout(FAILURE_RECORD_LIMIT, event).await;
+        let status = self.set_status(RunStatus::Failure);
+        let _ = tokio::time::timeout(FAILURE_RECORD_LIMIT, status).await;
     }
 
     /// A run whose worker never started: `FAILURE` with the reason, returned as an outcome when it

@@ -142,6 +142,22 @@ pub enum StorageError {
         /// The decoding error.
         message: String,
     },
+    /// A transient failure (a lost connection, a server restarting, a serialization conflict, no
+    /// free connection) that lasted past the retry budget ([`crate::RetryPolicy`]).
+    #[error(
+        "{location} stayed unavailable: gave up after {attempts} attempts over {waited_secs:.0} s"
+    )]
+    Unavailable {
+        /// The database.
+        location: String,
+        /// How many times the operation was tried.
+        attempts: u32,
+        /// Seconds from the first failure to giving up.
+        waited_secs: f64,
+        /// The last failure.
+        #[source]
+        last: Box<StorageError>,
+    },
     /// Any other database error.
     #[error("{location}: {action} failed")]
     Database {
@@ -185,9 +201,28 @@ impl Diagnostic for StorageError {
             Self::BadSequence { .. } => {
                 "Number events of a run 1, 2, 3, ... and resend from the last acknowledged number.".into()
             }
+            Self::Unavailable { last, .. } => last.hint().unwrap_or_else(|| {
+                "Check that the database server is running and reachable, then retry.".into()
+            }),
             Self::Corrupt { .. } => return None,
             Self::Database { .. } => return None,
         })
+    }
+}
+
+impl StorageError {
+    /// Whether the same operation may succeed if tried again shortly: the connection to PostgreSQL
+    /// was lost or refused (the server restarting, a backend terminated), no connection was free in
+    /// time, or PostgreSQL reported a serialization failure, a deadlock, an administrator or crash
+    /// shutdown, a server still starting, or too many connections. Every write of [`crate::Storage`]
+    /// is safe to repeat after such an error, even one whose outcome is unknown (a lost `COMMIT`
+    /// acknowledgement): see the trait's guarantees.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::PostgresConnect { .. } => true,
+            Self::Database { source, .. } => crate::sql::is_transient(source),
+            _ => false,
+        }
     }
 }
 

@@ -18,6 +18,7 @@ pub mod event;
 pub mod home;
 pub mod monitor;
 pub mod postgres;
+pub mod retry;
 pub mod run;
 mod sql;
 pub mod sqlite;
@@ -31,8 +32,9 @@ pub use event::{
 pub use home::{resolve_home, resolve_home_with};
 pub use monitor::{pid_alive, this_host, OrphanPolicy};
 pub use postgres::PostgresStorage;
+pub use retry::{RetryPolicy, Retrying};
 pub use run::{new_run_id, now, NewRun, Run, RunFilter, RunStatus, Timestamp, Worker};
 pub use sql::schema::LATEST_VERSION;
 pub use sql::OpenOptions;
 pub use sqlite::SqliteStorage;
-pub use storage::{open, HistoryFilter, Storage};
+pub use storage::{open, open_with, HistoryFilter, Storage};

@@ -1,6 +1,11 @@
-//! Run monitoring: which runs lost their worker. A run in `STARTING` or `STARTED` is orphaned when
-//! its worker ran on this host and its process is gone, or when nothing (heartbeat, status change)
-//! was heard from it for longer than the timeout, wherever it ran.
+//! Run monitoring: which runs lost their worker. A run in `STARTING`, `STARTED` or `CANCELING` is
+//! orphaned when its worker ran on this host and its process is gone, or when nothing (heartbeat,
+//! status change) was heard from it for longer than the timeout, wherever it ran. An orphaned run
+//! that was being canceled ends `CANCELED` (as Dagster's monitoring ends a run stuck canceling);
+//! any other ends `FAILURE`.
+//!
+//! Storage decides with [`OrphanPolicy::orphan_reason`] on the run as read *under its lock*, so a
+//! heartbeat or status change that lands while monitoring looks is never overruled by a stale read.
 
 use rustix::process::{test_kill_process, Pid};
 
@@ -30,7 +35,7 @@ impl OrphanPolicy {
 
     /// Why `run` is orphaned, or `None` when it is not.
     pub fn orphan_reason(&self, run: &Run) -> Option<String> {
-        if !matches!(run.status, RunStatus::Starting | RunStatus::Started) {
+        if !MONITORED.contains(&run.status) {
             return None;
         }
         if let Some(worker) = &run.worker {
@@ -52,6 +57,23 @@ impl OrphanPolicy {
                 self.heartbeat_timeout
             )
         })
+    }
+}
+
+/// The statuses of a run that has (or should have) a live worker: the ones monitoring checks.
+pub const MONITORED: [RunStatus; 3] = [
+    RunStatus::Starting,
+    RunStatus::Started,
+    RunStatus::Canceling,
+];
+
+/// The status an orphaned run in `status` ends with: `CANCELED` when it was being canceled (the
+/// user asked for it to stop, and it has), `FAILURE` otherwise.
+pub fn orphan_status(status: RunStatus) -> RunStatus {
+    if status == RunStatus::Canceling {
+        RunStatus::Canceled
+    } else {
+        RunStatus::Failure
     }
 }
 

@@ -83,10 +83,7 @@ impl PostgresStorage {
 
     fn err(&self, action: &str, e: sqlx::Error) -> StorageError {
         match e {
-            sqlx::Error::Io(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::PoolClosed => {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_) => {
                 connect_error(&self.config, format!("{action}: {}", readable(&e)))
             }
             e => db_error(&self.location(), action, e),

@@ -3,6 +3,11 @@
 //! `synchronous = FULL` so that a committed batch survives a host crash, not only a process crash.
 //! Every write transaction starts with `BEGIN IMMEDIATE`, taking the write lock up front (a deferred
 //! transaction that upgrades from read to write can fail at once instead of waiting).
+//!
+//! A full disk: next to the database lies `dg.db-reserve`, 1 MiB written when the storage opens
+//! (when there is room for it). The first write that fails because the disk is full deletes it, so
+//! that the writes recording *why* a run stopped (its `RUN_FAILURE`, its `FAILURE` status) still
+//! find room. It is written again the next time the storage opens.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -11,7 +16,7 @@ use std::time::Duration;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Connection, Sqlite, Transaction};
 
 use crate::config::SqliteConfig;
 use crate::error::{Result, StorageError};
@@ -20,6 +25,10 @@ use crate::sql::{db_error, schema, OpenOptions};
 
 /// How long a write waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Size of the space kept free for recording a failure on a full disk: a run's failure touches
+/// a few dozen pages of the write-ahead log, this leaves room for many times that.
+const RESERVE_BYTES: usize = 1 << 20;
 
 /// Runs and events in a SQLite database.
 #[derive(Clone)]
@@ -56,6 +65,17 @@ impl SqliteStorage {
         };
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    // When a write fails with the disk full, SQLite may roll the whole transaction
+                    // back by itself; sqlx's own `ROLLBACK` then fails and the connection believes
+                    // it is still inside a transaction, refusing every later `BEGIN IMMEDIATE`.
+                    // Let the queued rollback finish (the ping runs after it), then drop such a
+                    // connection instead of handing it out again.
+                    conn.ping().await?;
+                    Ok(!conn.is_in_transaction())
+                })
+            })
             .connect_with(connect)
             .await
             .map_err(|e| db_error(&location, "opening", e))?;
@@ -63,7 +83,25 @@ impl SqliteStorage {
         storage
             .migrate(schema::SQLITE, options.schema_version, true)
             .await?;
+        storage.keep_reserve();
         Ok(storage)
+    }
+
+    /// The file holding the space set aside for a full disk.
+    pub fn reserve_path(&self) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push("-reserve");
+        PathBuf::from(name)
+    }
+
+    /// Writes the reserve when it is missing or short; a disk without room for it goes without.
+    fn keep_reserve(&self) {
+        let path = self.reserve_path();
+        let present = std::fs::metadata(&path).is_ok_and(|m| m.len() >= RESERVE_BYTES as u64);
+        // Real zeros, not a sparse file: the point is to hold allocated blocks.
+        if !present && std::fs::write(&path, vec![0u8; RESERVE_BYTES]).is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
     }
 
     /// The database file.
@@ -81,7 +119,12 @@ impl SqliteStorage {
     }
 
     fn err(&self, action: &str, e: sqlx::Error) -> StorageError {
-        db_error(&self.location(), action, e)
+        let error = db_error(&self.location(), action, e);
+        if matches!(error, StorageError::DiskFull { .. }) {
+            // Give the reserve back: the writes that record this failure need room.
+            let _ = std::fs::remove_file(self.reserve_path());
+        }
+        error
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {

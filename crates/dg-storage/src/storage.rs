@@ -1,10 +1,11 @@
 //! The one storage interface both backends implement, and [`open`], which picks the backend from
-//! the instance config.
+//! the instance config and wraps it in [`Retrying`](crate::Retrying).
 //!
 //! Guarantees every backend keeps (checked by the conformance suite in `tests/conformance`):
 //! a batch of events is stored in one transaction, in the order of its sequence numbers, exactly
 //! once even when resent or written by two processes at once; a finished run never changes status;
-//! the latest-materialization index is updated in the same transaction as the event.
+//! the latest-materialization index is updated in the same transaction as the event; every write
+//! may be repeated after an error whose outcome is unknown without storing anything twice.
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use crate::error::Result;
 use crate::event::{AssetKey, Event, EventRecord, SequencedEvent};
 use crate::monitor::OrphanPolicy;
 use crate::run::{NewRun, Run, RunFilter, RunStatus, Timestamp, Worker};
+use crate::sql::OpenOptions;
 
 /// Which page of an asset's history to read. Records come newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,7 +64,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn append_events(&self, run_id: &str, events: &[SequencedEvent]) -> Result<Vec<i64>>;
 
     /// Appends one event written by the host rather than the run's worker (monitoring, launch,
-    /// cancellation); it has no sequence number and never collides with the worker's.
+    /// cancellation); it has no sequence number and never collides with the worker's. Appending an
+    /// equal event (same time, type and content) to the same run again returns the stored one's id
+    /// without storing it twice, so a host unsure whether an append went through simply resends.
     async fn append_host_event(&self, run_id: &str, event: &Event) -> Result<i64>;
 
     /// The next sequence number the run's writer should use (1 for a run without events).
@@ -105,17 +109,29 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         limit: u32,
     ) -> Result<Vec<EventRecord>>;
 
-    /// Marks runs whose worker is gone as `FAILURE` (with a `RUN_FAILURE` host event saying why)
-    /// and returns their ids. See [`OrphanPolicy`] for what counts as gone.
+    /// Marks runs whose worker is gone as `FAILURE` (with a `RUN_FAILURE` host event saying why), or
+    /// as `CANCELED` when they were `CANCELING` (with an `ENGINE_EVENT` saying why and
+    /// `RUN_CANCELED`), and returns their ids. See [`OrphanPolicy`] for what counts as gone; it is
+    /// applied to each run as read under the run's lock.
     async fn mark_orphaned_runs_failed(&self, policy: &OrphanPolicy) -> Result<Vec<String>>;
 }
 
-/// Opens (creating and migrating as needed) the storage that `config` selects.
+/// Opens (creating and migrating as needed) the storage that `config` selects, retrying transient
+/// failures of later operations with the default [`RetryPolicy`](crate::RetryPolicy). Opening
+/// itself is not retried: an unreachable server is a prompt error.
 pub async fn open(config: &InstanceConfig) -> Result<Arc<dyn Storage>> {
-    Ok(match &config.storage {
+    open_with(config, &OpenOptions::default()).await
+}
+
+/// [`open`] with options (schema version, SQLite page cap, retry policy).
+pub async fn open_with(config: &InstanceConfig, options: &OpenOptions) -> Result<Arc<dyn Storage>> {
+    let inner: Arc<dyn Storage> = match &config.storage {
         StorageConfig::Sqlite(sqlite) => {
-            Arc::new(crate::sqlite::SqliteStorage::open(sqlite).await?)
+            Arc::new(crate::sqlite::SqliteStorage::open_with(sqlite, options).await?)
         }
-        StorageConfig::Postgres(pg) => Arc::new(crate::postgres::PostgresStorage::open(pg).await?),
-    })
+        StorageConfig::Postgres(pg) => {
+            Arc::new(crate::postgres::PostgresStorage::open_with(pg, options).await?)
+        }
+    };
+    Ok(Arc::new(crate::retry::Retrying::new(inner, options.retry)))
 }

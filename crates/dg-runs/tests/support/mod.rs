@@ -6,6 +6,9 @@
 
 #[path = "../../../dg-location/tests/common/mod.rs"]
 pub mod common;
+#[path = "../../../dg-storage/tests/conformance/tmpfs.rs"]
+pub mod disk;
+pub mod pg;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -19,7 +22,8 @@ use dg_runs::{
     RunRequest, RunTarget,
 };
 use dg_storage::{
-    AssetKey, EventKind, EventRecord, InstanceConfig, PostgresConfig, Storage, StorageConfig,
+    AssetKey, EventKind, EventRecord, InstanceConfig, OpenOptions, PostgresConfig, Storage,
+    StorageConfig,
 };
 
 /// The admin URL used when `DG_TEST_POSTGRES_URL` is not set.
@@ -43,20 +47,35 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new(backend: Backend) -> Fixture {
+        let storage = (backend == Backend::Postgres).then(|| {
+            let url = std::env::var(vars::DG_TEST_POSTGRES_URL)
+                .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+            StorageConfig::Postgres(
+                PostgresConfig::from_url(&url, vars::DG_TEST_POSTGRES_URL).unwrap(),
+            )
+        });
+        Self::with_storage(storage, None, &OpenOptions::default()).await
+    }
+
+    /// A fixture whose instance uses `storage` (default: SQLite under the home), with its home at
+    /// `home` (default: `.dagster` in the test folder), opened with `options`.
+    pub async fn with_storage(
+        storage: Option<StorageConfig>,
+        home: Option<PathBuf>,
+        options: &OpenOptions,
+    ) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let spec = common::project(dir.path(), "runs_project");
         let env = PythonEnvironment::resolve(&spec.name, &spec.root, &EnvOptions::default())
             .expect("environment");
-        let home = dir.path().join(".dagster");
+        let home = home.unwrap_or_else(|| dir.path().join(".dagster"));
         let mut config = InstanceConfig::default_for(&home);
-        if backend == Backend::Postgres {
-            let url = std::env::var(vars::DG_TEST_POSTGRES_URL)
-                .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-            config.storage = StorageConfig::Postgres(
-                PostgresConfig::from_url(&url, vars::DG_TEST_POSTGRES_URL).unwrap(),
-            );
+        if let Some(storage) = storage {
+            config.storage = storage;
         }
-        let storage = dg_storage::open(&config).await.expect("storage opens");
+        let storage = dg_storage::open_with(&config, options)
+            .await
+            .expect("storage opens");
         Fixture {
             dir,
             spec,

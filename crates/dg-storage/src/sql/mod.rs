@@ -23,6 +23,8 @@ pub struct OpenOptions {
     /// past which writes fail as on a full disk. Tests use it to check that a full disk is a clean
     /// error; PostgreSQL ignores it.
     pub sqlite_max_pages: Option<u64>,
+    /// How [`crate::open_with`] retries operations that fail with a transient error.
+    pub retry: crate::RetryPolicy,
 }
 
 /// Columns of `runs`, in the order [`RunRow`] reads them.
@@ -154,6 +156,25 @@ pub(crate) fn is_disk_full(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .and_then(|d| d.code())
         .is_some_and(|code| code == "13" || code == "53100")
+}
+
+/// Whether a database error may go away when the operation is tried again (see
+/// [`StorageError::is_transient`]). SQLSTATEs are PostgreSQL's: class `08` (connection exception),
+/// `40001` serialization failure, `40P01` deadlock, `53300` too many connections, `57P01`-`57P03`
+/// administrator shutdown, crash shutdown, cannot connect now. SQLite's codes are numbers and match
+/// none of them (its busy timeout already waits for other writers).
+pub(crate) fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|code| {
+            code.starts_with("08")
+                || matches!(
+                    code.as_ref(),
+                    "40001" | "40P01" | "53300" | "57P01" | "57P02" | "57P03"
+                )
+        }),
+        _ => false,
+    }
 }
 
 /// Maps a sqlx error to ours (disk full gets its own error).

@@ -207,40 +207,50 @@ macro_rules! impl_sql_storage {
 
             async fn do_mark_orphans(&self, policy: &$crate::OrphanPolicy) -> $crate::Result<Vec<String>> {
                 let filter = $crate::RunFilter {
-                    statuses: vec![$crate::RunStatus::Starting, $crate::RunStatus::Started],
+                    statuses: $crate::monitor::MONITORED.to_vec(),
                     ..Default::default()
                 };
                 let mut marked = Vec::new();
-                for run in self.do_list_runs(&filter).await? {
-                    let Some(reason) = policy.orphan_reason(&run) else { continue };
-                    let action = format!("marking run `{}` failed", run.run_id);
-                    let mut tx = self.begin_write().await?;
-                    let current = self.lock_run(&mut tx, &run.run_id).await?;
-                    // Re-checked under the lock: the worker may have finished meanwhile.
-                    if !matches!(current, $crate::RunStatus::Starting | $crate::RunStatus::Started) {
+                for listed in self.do_list_runs(&filter).await? {
+                    // A cheap first look without the lock; the decision is taken below on the row
+                    // as it is once locked.
+                    if policy.orphan_reason(&listed).is_none() {
                         continue;
                     }
+                    let run_id = listed.run_id;
+                    let action = format!("marking run `{run_id}` as orphaned");
+                    let mut tx = self.begin_write().await?;
+                    self.lock_run(&mut tx, &run_id).await?;
+                    // Read again under the lock: the worker may have sent a heartbeat, changed the
+                    // status or finished since the list was read, and that must win.
+                    let Some(run) = self.fetch_run(&mut *tx, &run_id).await? else { continue };
+                    let Some(reason) = policy.orphan_reason(&run) else { continue };
+                    let status = $crate::monitor::orphan_status(run.status);
                     sqlx::query("UPDATE runs SET status = $2, updated_at = $3, ended_at = $3 WHERE run_id = $1")
-                        .bind(&run.run_id)
-                        .bind($crate::RunStatus::Failure.as_str())
+                        .bind(&run_id)
+                        .bind(status.as_str())
                         .bind(policy.now)
                         .execute(&mut *tx)
                         .await
                         .map_err(|e| self.err(&action, e))?;
-                    let event = $crate::Event {
-                        timestamp: policy.now,
-                        step_key: None,
-                        kind: $crate::EventKind::RunFailure {
-                            error: Some($crate::ErrorInfo {
-                                message: format!("Run marked failed by monitoring: {reason}"),
-                                class_name: None,
-                                stack: Vec::new(),
-                            }),
-                        },
-                    };
-                    self.insert_event(&mut tx, &run.run_id, None, &event).await?;
+                    let host_event = |kind| $crate::Event { timestamp: policy.now, step_key: None, kind };
+                    if status == $crate::RunStatus::Canceled {
+                        let message = format!("Run marked canceled by monitoring while canceling: {reason}");
+                        self.insert_event(&mut tx, &run_id, None, &host_event($crate::EventKind::EngineEvent { message }))
+                            .await?;
+                        self.insert_event(&mut tx, &run_id, None, &host_event($crate::EventKind::RunCanceled))
+                            .await?;
+                    } else {
+                        let error = $crate::ErrorInfo {
+                            message: format!("Run marked failed by monitoring: {reason}"),
+                            class_name: None,
+                            stack: Vec::new(),
+                        };
+                        let kind = $crate::EventKind::RunFailure { error: Some(error) };
+                        self.insert_event(&mut tx, &run_id, None, &host_event(kind)).await?;
+                    }
                     tx.commit().await.map_err(|e| self.err(&action, e))?;
-                    marked.push(run.run_id);
+                    marked.push(run_id);
                 }
                 Ok(marked)
             }

@@ -3,7 +3,8 @@
 //! Exactly-once: a batch runs in one write transaction that first locks the run, reads the highest
 //! stored sequence number, skips what is already stored and inserts the rest, updating the
 //! latest-materialization index in the same transaction. The unique `(run_id, seq)` index backs this
-//! up should two writers ever race past the lock.
+//! up should two writers ever race past the lock. Host events (no sequence number) are made
+//! idempotent by content: an equal event already stored for the run is returned, not stored again.
 
 /// Inherent event methods of `$ty` (used by `impl_sql_storage!`).
 macro_rules! impl_event_ops {
@@ -182,12 +183,27 @@ macro_rules! impl_event_ops {
             }
 
             async fn do_append_host_event(&self, run_id: &str, event: &$crate::Event) -> $crate::Result<i64> {
+                let action = format!("appending an event of run `{run_id}`");
                 let mut tx = self.begin_write().await?;
                 self.lock_run(&mut tx, run_id).await?;
+                // A resend after a lost acknowledgement: the body holds the event's time to the
+                // microsecond, so an equal stored body is this very event.
+                let stored: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM event_logs WHERE run_id = $1 AND seq IS NULL AND event_type = $2 \
+                     AND timestamp = $3 AND body = $4 ORDER BY id LIMIT 1",
+                )
+                .bind(run_id)
+                .bind(event.kind.event_type())
+                .bind(event.timestamp)
+                .bind($crate::sql::event_body(event))
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| self.err(&action, e))?;
+                if let Some(id) = stored {
+                    return Ok(id);
+                }
                 let id = self.insert_event(&mut tx, run_id, None, event).await?;
-                tx.commit()
-                    .await
-                    .map_err(|e| self.err(&format!("appending an event of run `{run_id}`"), e))?;
+                tx.commit().await.map_err(|e| self.err(&action, e))?;
                 Ok(id)
             }
 

@@ -323,3 +323,33 @@ pub async fn a_killed_writer_loses_no_acknowledged_event(db: TestDb) -> TestDb {
     assert_exactly_once_in_order(&all_events(s.as_ref(), &run).await, total);
     db
 }
+
+pub async fn resent_host_events_are_stored_once(db: TestDb) -> TestDb {
+    let s = db.open().await;
+    let id = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
+    let event = Event::now(EventKind::EngineEvent {
+        message: "host says hi".into(),
+    });
+    let first = s.append_host_event(&id, &event).await.unwrap();
+    // A resend (the first acknowledgement was lost) is the same event.
+    let again = s.append_host_event(&id, &event).await.unwrap();
+    assert_eq!(first, again);
+    // The same words at another moment, or another message, are other events.
+    let later = Event {
+        timestamp: event.timestamp + 0.001,
+        ..event.clone()
+    };
+    let other = Event {
+        kind: EventKind::EngineEvent {
+            message: "host says bye".into(),
+        },
+        ..event.clone()
+    };
+    let later_id = s.append_host_event(&id, &later).await.unwrap();
+    let other_id = s.append_host_event(&id, &other).await.unwrap();
+    assert!(first < later_id && later_id < other_id);
+    let records = all_events(s.as_ref(), &id).await;
+    let ids: Vec<i64> = records.iter().map(|r| r.storage_id).collect();
+    assert_eq!(ids, vec![first, later_id, other_id]);
+    db
+}

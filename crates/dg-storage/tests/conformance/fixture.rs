@@ -10,8 +10,9 @@ use dg_storage::{
     InstanceConfig, OpenOptions, PostgresConfig, PostgresStorage, SqliteConfig, SqliteStorage,
     Storage, StorageConfig,
 };
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, Executor};
 
 /// The admin URL used when `DG_TEST_POSTGRES_URL` is not set.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -127,12 +128,103 @@ impl TestDb {
         }
     }
 
+    /// A plain connection to the test database, outside any storage: a second writer that takes
+    /// locks by hand.
+    pub fn raw_connection(&self) -> BoxFuture<'static, RawConn> {
+        let storage = self.storage.clone();
+        Box::pin(async move {
+            match storage {
+                StorageConfig::Sqlite(c) => {
+                    let options = SqliteConnectOptions::new().filename(c.database_path());
+                    RawConn::Sqlite(options.connect().await.expect("raw sqlite connection"))
+                }
+                StorageConfig::Postgres(c) => {
+                    let options = PgConnectOptions::from_str(&c.url).expect("test URL");
+                    RawConn::Postgres(options.connect().await.expect("raw postgres connection"))
+                }
+            }
+        })
+    }
+
+    /// PostgreSQL only: the ids of server processes of this database that wait for a lock.
+    pub fn pg_lock_waiters(conn: &mut RawConn) -> BoxFuture<'_, Vec<i32>> {
+        Box::pin(async move {
+            let RawConn::Postgres(conn) = conn else {
+                panic!("lock waiters are a PostgreSQL question")
+            };
+            sqlx::query_scalar(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+                 AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+            )
+            .fetch_all(&mut *conn)
+            .await
+            .expect("read pg_stat_activity")
+        })
+    }
+
+    /// Waits until some storage connection is blocked on a lock that another connection holds,
+    /// and returns its server process id: polled on PostgreSQL (at most 5 minutes); on SQLite,
+    /// whose busy wait cannot be observed from outside, a pause long enough for the waiter to get
+    /// there on a loaded machine (`None`).
+    pub fn wait_for_lock_waiter(watcher: &mut RawConn) -> BoxFuture<'_, Option<i32>> {
+        Box::pin(async move {
+            if matches!(watcher, RawConn::Sqlite(_)) {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                return None;
+            }
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+            loop {
+                if let Some(&pid) = Self::pg_lock_waiters(watcher).await.first() {
+                    return Some(pid);
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no connection ever waited for the lock"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        })
+    }
+
     async fn destroy(self) {
         if let Some(name) = &self.pg_name {
             admin_exec(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
         }
     }
 }
+
+/// A connection of either backend for hand-written SQL.
+pub enum RawConn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+impl RawConn {
+    /// Runs `sql` (statements without parameters). Boxed with `Send` spelled out: sqlx's
+    /// `Executor` impls for `&mut Connection` otherwise trip the compiler's lifetime-generic
+    /// `Send` check of the test futures.
+    pub fn exec<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let done = match self {
+                Self::Sqlite(c) => c.execute(sql).await.map(drop),
+                Self::Postgres(c) => c.execute(sql).await.map(drop),
+            };
+            done.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        })
+    }
+
+    /// `BEGIN IMMEDIATE` on SQLite (the write lock), `BEGIN` on PostgreSQL.
+    pub fn begin_write(&mut self) -> BoxFuture<'_, ()> {
+        let sql = match self {
+            Self::Sqlite(_) => "BEGIN IMMEDIATE",
+            Self::Postgres(_) => "BEGIN",
+        };
+        self.exec(sql)
+    }
+}
+
+/// A boxed `Send` future.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Reopens storage from [`TestDb::child_args`] (in a child process).
 pub async fn open_from_args(kind: &str, target: &str) -> Arc<dyn Storage> {

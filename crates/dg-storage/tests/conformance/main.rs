@@ -8,10 +8,12 @@
 mod assets;
 mod child;
 mod events;
+mod faults;
 mod fixture;
 mod monitor;
 mod runs;
 mod schema;
+mod tmpfs;
 mod util;
 
 use std::future::Future;
@@ -59,9 +61,19 @@ fn main() -> std::process::ExitCode {
         schema::refuses_a_newer_schema,
         schema::data_survives_reopening,
         monitor::orphaned_runs_are_marked_failed,
+        monitor::canceling_runs_that_lost_their_worker_end_canceled,
+        monitor::a_heartbeat_that_lands_while_monitoring_looks_wins,
+        events::resent_host_events_are_stored_once,
     ];
-    let postgres_only = list![schema::unreachable_postgres_is_a_prompt_error];
-    let sqlite_only = list![schema::full_disk_is_a_clean_error];
+    let postgres_only = list![
+        schema::unreachable_postgres_is_a_prompt_error,
+        faults::a_connection_ended_mid_write_is_retried,
+        faults::a_run_created_before_a_lost_answer_is_returned,
+    ];
+    let sqlite_only = list![
+        schema::full_disk_is_a_clean_error,
+        schema::a_real_full_disk_leaves_room_to_record_the_failure,
+    ];
 
     let skip_pg = std::env::var(DG_TEST_SKIP_POSTGRES).is_ok_and(|v| !v.is_empty() && v != "0");
     let mut trials = Vec::new();

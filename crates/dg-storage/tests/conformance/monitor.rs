@@ -106,3 +106,150 @@ pub async fn orphaned_runs_are_marked_failed(db: TestDb) -> TestDb {
     );
     db
 }
+
+/// Makes a run that reached `CANCELING` at `at` (through `STARTING` and `STARTED`).
+async fn canceling_run(s: &dyn dg_storage::Storage, at: f64) -> String {
+    let id = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
+    for status in [
+        RunStatus::Starting,
+        RunStatus::Started,
+        RunStatus::Canceling,
+    ] {
+        s.set_run_status(&id, status, at).await.unwrap();
+    }
+    id
+}
+
+pub async fn canceling_runs_that_lost_their_worker_end_canceled(db: TestDb) -> TestDb {
+    let s = db.open().await;
+    let here = dg_storage::this_host();
+    let dead_pid = {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    };
+    let now = 10_000.0;
+    let dead_worker = canceling_run(s.as_ref(), now - 100.0).await;
+    let silent = canceling_run(s.as_ref(), now - 100.0).await;
+    let healthy = canceling_run(s.as_ref(), now - 100.0).await;
+    s.record_heartbeat(
+        &dead_worker,
+        &Worker {
+            pid: dead_pid,
+            hostname: here.clone(),
+        },
+        now - 1.0,
+    )
+    .await
+    .unwrap();
+    let elsewhere = Worker {
+        pid: 1,
+        hostname: format!("{here}-other-host"),
+    };
+    s.record_heartbeat(&silent, &elsewhere, now - 120.0)
+        .await
+        .unwrap();
+    let alive = Worker {
+        pid: std::process::id(),
+        hostname: here.clone(),
+    };
+    s.record_heartbeat(&healthy, &alive, now - 1.0)
+        .await
+        .unwrap();
+
+    let policy = OrphanPolicy {
+        heartbeat_timeout: 60.0,
+        now,
+        hostname: here,
+    };
+    let mut marked = s.mark_orphaned_runs_failed(&policy).await.unwrap();
+    marked.sort();
+    let mut expected = vec![dead_worker.clone(), silent.clone()];
+    expected.sort();
+    assert_eq!(marked, expected, "orphaned runs that were canceling");
+    for id in &expected {
+        let run = s.get_run(id).await.unwrap().unwrap();
+        assert_eq!((run.status, run.ended_at), (RunStatus::Canceled, Some(now)));
+        let events = all_events(s.as_ref(), id).await;
+        let [.., why, last] = events.as_slice() else {
+            panic!("{events:?}")
+        };
+        assert_eq!((why.seq, last.seq), (None, None), "host events");
+        assert!(
+            matches!(last.event.kind, EventKind::RunCanceled),
+            "{last:?}"
+        );
+        match &why.event.kind {
+            EventKind::EngineEvent { message } => assert!(
+                message.contains("monitoring") && message.contains("canceling"),
+                "{message}"
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let dead = all_events(s.as_ref(), &dead_worker).await;
+    assert!(format!("{dead:?}").contains(&format!("pid {dead_pid}")));
+    assert_eq!(
+        s.get_run(&healthy).await.unwrap().unwrap().status,
+        RunStatus::Canceling
+    );
+    assert!(
+        s.mark_orphaned_runs_failed(&policy)
+            .await
+            .unwrap()
+            .is_empty(),
+        "marking twice does nothing"
+    );
+    db
+}
+
+/// The decision is taken on the run as it is under its lock: a heartbeat committed while
+/// monitoring waits for that lock (after it listed the run as silent) keeps the run alive. On
+/// PostgreSQL the interleaving is certain (the waiter is seen in `pg_stat_activity`); on SQLite the
+/// test waits long enough for the monitor to get there.
+pub async fn a_heartbeat_that_lands_while_monitoring_looks_wins(db: TestDb) -> TestDb {
+    let s = db.open().await;
+    let here = dg_storage::this_host();
+    let now = 10_000.0;
+    let id = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
+    for status in [RunStatus::Starting, RunStatus::Started] {
+        s.set_run_status(&id, status, now - 100.0).await.unwrap();
+    }
+    let worker = Worker {
+        pid: 1,
+        hostname: format!("{here}-other-host"),
+    };
+    s.record_heartbeat(&id, &worker, now - 120.0).await.unwrap();
+    let policy = OrphanPolicy {
+        heartbeat_timeout: 60.0,
+        now,
+        hostname: here,
+    };
+
+    // Another writer takes the run's lock and records a fresh heartbeat, not yet committed.
+    let mut holder = db.raw_connection().await;
+    let mut watcher = db.raw_connection().await;
+    holder.begin_write().await;
+    holder
+        .exec(&format!(
+            "UPDATE runs SET heartbeat_at = {} WHERE run_id = '{id}'",
+            now - 1.0
+        ))
+        .await;
+    let monitor = tokio::spawn({
+        let s = s.clone();
+        async move { s.mark_orphaned_runs_failed(&policy).await }
+    });
+    TestDb::wait_for_lock_waiter(&mut watcher).await;
+    holder.exec("COMMIT").await;
+
+    let marked = monitor.await.unwrap().unwrap();
+    assert_eq!(marked, Vec::<String>::new(), "a run with a fresh heartbeat");
+    let run = s.get_run(&id).await.unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::Started);
+    assert_eq!(run.heartbeat_at, Some(now - 1.0));
+    let events = all_events(s.as_ref(), &id).await;
+    assert!(events.is_empty(), "no failure recorded: {events:?}");
+    db
+}

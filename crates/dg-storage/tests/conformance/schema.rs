@@ -1,10 +1,13 @@
 //! Schema versions: migrating an empty database and one at the previous version (with data),
-//! refusing a newer one, persistence across reopening, and PostgreSQL being unreachable.
+//! refusing a newer one, persistence across reopening, PostgreSQL being unreachable, and a full
+//! disk (a quota, and a real one).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use dg_storage::{
-    AssetKey, OpenOptions, PostgresConfig, PostgresStorage, RunFilter, StorageError, LATEST_VERSION,
+    AssetKey, OpenOptions, PostgresConfig, PostgresStorage, RunFilter, SqliteConfig, SqliteStorage,
+    Storage, StorageError, LATEST_VERSION,
 };
 
 use crate::fixture::TestDb;
@@ -177,5 +180,79 @@ pub async fn full_disk_is_a_clean_error(db: TestDb) -> TestDb {
     // Everything acknowledged is there, nothing of the failed batch, and reads still work.
     assert_eq!(all_events(s.as_ref(), &run).await.len() as i64, stored);
     assert_eq!(s.next_seq(&run).await.unwrap(), stored + 1);
+    // Small writes that fit still go through, on every connection of the pool: none is left
+    // believing it is inside the transaction the full disk rolled back.
+    for _ in 0..12 {
+        s.set_run_status(&run, dg_storage::RunStatus::Starting, 1.0)
+            .await
+            .expect("a write that fits after a full disk");
+    }
+    db
+}
+
+/// A real full disk (a 2 MiB tmpfs; root only, skipped with its reason otherwise): the failing
+/// batch is refused whole, the reserve next to the database is given back, and the writes that
+/// record the failure then go through, on every connection of the pool.
+#[allow(clippy::print_stderr)] // the reason a test is skipped
+pub async fn a_real_full_disk_leaves_room_to_record_the_failure(db: TestDb) -> TestDb {
+    let disk = match crate::tmpfs::Tmpfs::mount("2m") {
+        Ok(disk) => disk,
+        Err(reason) => {
+            eprintln!("skipped sqlite::schema::a_real_full_disk_leaves_room_to_record_the_failure: {reason}");
+            return db;
+        }
+    };
+    let config = SqliteConfig {
+        base_dir: disk.path().join("storage"),
+    };
+    let sqlite = SqliteStorage::open(&config).await.unwrap();
+    let reserve = sqlite.reserve_path();
+    assert!(
+        reserve.is_file(),
+        "the reserve is written when the storage opens"
+    );
+    let s: Arc<dyn Storage> = Arc::new(sqlite.clone());
+    let run = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
+    let mut stored = 0;
+    let err = loop {
+        let batch: Vec<_> = (stored + 1..=stored + 10)
+            .map(|seq| {
+                let mut e = crate::util::log(seq);
+                e.event.kind = dg_storage::EventKind::Stdout {
+                    text: "x".repeat(4000),
+                };
+                e
+            })
+            .collect();
+        match s.append_events(&run, &batch).await {
+            Ok(_) => stored += 10,
+            Err(e) => break e,
+        }
+        assert!(stored < 10_000, "the disk never filled");
+    };
+    assert!(matches!(err, StorageError::DiskFull { .. }), "{err:?}");
+    assert!(stored > 0, "some batches fit");
+    assert!(!reserve.exists(), "the reserve is given back");
+    assert_eq!(all_events(s.as_ref(), &run).await.len() as i64, stored);
+
+    let failure = dg_storage::Event::now(dg_storage::EventKind::RunFailure {
+        error: Some(dg_storage::ErrorInfo {
+            message: err.to_string(),
+            class_name: None,
+            stack: Vec::new(),
+        }),
+    });
+    s.append_host_event(&run, &failure)
+        .await
+        .expect("the failure is recorded");
+    for _ in 0..12 {
+        s.set_run_status(&run, dg_storage::RunStatus::Failure, 2.0)
+            .await
+            .expect("a status change after a full disk");
+    }
+    let events = all_events(s.as_ref(), &run).await;
+    assert_eq!(events.len() as i64, stored + 1);
+    sqlite.close().await;
+    drop(s);
     db
 }
