@@ -2,6 +2,9 @@
 //! request protection, security headers, and [`serve`], which runs it on a listener until a
 //! shutdown signal.
 //!
+//! API errors are always JSON: the plain-text rejections of axum's extractors are wrapped (see
+//! `json_errors`).
+//!
 //! `Host` check (DNS rebinding): every request, whatever its method, must name this server in
 //! `Host` (see [`crate::allowed_hosts`]), or it is refused with 403 and a message naming the host
 //! and the fix (`--allowed-host`). It runs first, before the cross-site checks below, which rely on
@@ -40,7 +43,10 @@ pub const PAGES_STYLESHEET: &str = include_str!("../static/pages.css");
 /// Every route of the server.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .nest("/api", api::router())
+        .nest(
+            "/api",
+            api::router().layer(middleware::from_fn(json_errors)),
+        )
         .merge(pages::router())
         .route("/static/{name}", get(static_handler))
         // Each layer wraps the ones above it: security headers on every answer (refusals too),
@@ -85,6 +91,48 @@ async fn static_handler(Path(name): Path<String>) -> Response {
         headers.insert(header::ETAG, etag);
     }
     response
+}
+
+/// Every API error is JSON (`{"error": {"message", "hint"}}`), also the answers axum gives by
+/// itself in plain text (a query or body that does not parse, a body that is not JSON, a method
+/// the route does not have): those are wrapped here with their status and headers (`Allow`). A
+/// JSON body of the wrong shape is a 400 like every other invalid request (axum says 422).
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let message = match text.trim() {
+        "" => status
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_owned(),
+        text => text.to_owned(),
+    };
+    let status = match status {
+        StatusCode::UNPROCESSABLE_ENTITY => StatusCode::BAD_REQUEST,
+        other => other,
+    };
+    let mut wrapped = ApiError::new(status, message)
+        .with_hint(Some(
+            "See `/api/openapi.json` for the parameters and body of each endpoint.".into(),
+        ))
+        .into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        wrapped.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    wrapped
 }
 
 async fn security_headers(request: Request, next: Next) -> Response {

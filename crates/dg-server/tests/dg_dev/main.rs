@@ -62,7 +62,11 @@ fn allowed_host_adds_a_name_and_others_are_refused() {
         }
     }
     let (_, runs) = dev.call("GET", "/api/runs", "");
-    assert_eq!(runs.matches("run_id").count(), 0, "a refused launch ran: {runs}");
+    assert_eq!(
+        runs.matches("run_id").count(),
+        0,
+        "a refused launch ran: {runs}"
+    );
     dev.stop();
 }
 

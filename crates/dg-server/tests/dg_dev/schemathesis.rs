@@ -145,7 +145,10 @@ pub fn schemathesis_finds_nothing_wrong_with_the_api() {
         recorded.checks, recorded.statuses
     );
 
-    assert!(output.status.success(), "schemathesis found problems:\n{text}");
+    assert!(
+        output.status.success(),
+        "schemathesis found problems:\n{text}"
+    );
     let operations = dg_server::api::openapi::spec()["paths"]
         .as_object()
         .unwrap()
@@ -173,12 +176,17 @@ pub fn schemathesis_finds_nothing_wrong_with_the_api() {
         if body.matches("\"status\":\"loaded\"").count() == 2 {
             break;
         }
-        assert!(Instant::now() < deadline, "locations did not load again: {body}");
+        assert!(
+            Instant::now() < deadline,
+            "locations did not load again: {body}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
     let said = dev.stop();
     assert!(
-        !said.iter().any(|l| l.contains("panicked") || l.contains("overflow")),
+        !said
+            .iter()
+            .any(|l| l.contains("panicked") || l.contains("overflow")),
         "{}",
         said.join("\n")
     );

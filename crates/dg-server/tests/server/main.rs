@@ -4,6 +4,7 @@
 //! two-project workspace.
 
 mod api;
+mod api_errors;
 mod common;
 mod hosts;
 mod live;
@@ -64,4 +65,14 @@ fn the_openapi_document_describes_every_route_and_validates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_for_other_host_names_are_refused() {
     hosts::other_host_names_are_refused().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_documented_json_errors() {
+    api_errors::malformed_requests_get_documented_json_errors().await;
+}
+
+#[test]
+fn the_openapi_document_says_what_the_server_does() {
+    api_errors::the_document_says_what_the_server_does();
 }
