@@ -95,7 +95,7 @@ fn paths() -> Value {
         "info": {
             "title": "dg dev API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Code locations, assets and runs of a `dg dev` server. Requests that change state must not come from another site (Origin / Sec-Fetch-Site are checked) and send JSON bodies as `application/json`."
+            "description": "Code locations, assets and runs of a `dg dev` server. Every request must be addressed (`Host`) to one of the server's names: `localhost`, `127.0.0.1`, `[::1]`, its `--host` address, or a name given with `--allowed-host`. Requests that change state must not come from another site (Origin / Sec-Fetch-Site are checked) and send JSON bodies as `application/json`. Errors are `{\"error\": {\"message\", \"hint\"}}`."
         },
         "paths": {
             "/api/locations": { "get": {
@@ -180,7 +180,8 @@ fn paths() -> Value {
             } },
             "/api/runs/{id}/stream": { "get": {
                 "operationId": "streamRunEvents", "summary": "Server-sent events: `event` (an EventRecord, id = storage id) for each event, then `end`",
-                "parameters": [id, param("after", "query", "Start after this storage id (`Last-Event-ID` wins).", int64())],
+                "parameters": [id, param("after", "query", "Start after this storage id (`Last-Event-ID` wins).", int64()),
+                    param("Last-Event-ID", "header", "Resume after this storage id (what a reconnecting `EventSource` sends; ignored unless an integer).", string())],
                 "responses": { "200": run_stream, "400": error("Invalid query."), "404": error("No such run.") }
             } },
             "/api/stream": { "get": {
