@@ -92,6 +92,13 @@ fn read_report(dir: &Path) -> Recorded {
     recorded
 }
 
+/// Prints the run's output and numbers (for docs/reliability.md; shown with `--nocapture`):
+/// they are this test's report, not diagnostics of dg.
+#[allow(clippy::print_stdout)]
+fn report(text: &str) {
+    println!("{text}");
+}
+
 pub fn schemathesis_finds_nothing_wrong_with_the_api() {
     let mode = Mode::from_env();
     let st = schemathesis();
@@ -137,13 +144,11 @@ pub fn schemathesis_finds_nothing_wrong_with_the_api() {
         .nth(1)
         .unwrap_or("")
         .trim();
-    // The numbers for docs/reliability.md (shown with `--nocapture`).
-    println!("{text}");
-    println!(
-        "schemathesis {mode:?}: {seconds:.0} s, {cases}, {requests} requests recorded, {} checks; \
-         status codes {:?}",
+    report(&format!(
+        "{text}\nschemathesis {mode:?}: {seconds:.0} s, {cases}, {requests} requests recorded, {} \
+         checks; status codes {:?}",
         recorded.checks, recorded.statuses
-    );
+    ));
 
     assert!(
         output.status.success(),
