@@ -66,3 +66,25 @@ ensure_chromium() {
   export DG_TEST_CHROMIUM="${DG_TEST_CHROMIUM:-$(command -v chromium)}"
   log "Chromium: $("$DG_TEST_CHROMIUM" --version 2>/dev/null | head -n 1)"
 }
+
+# Schemathesis, the API fuzzer of the schemathesis test (`crates/dg-server/tests/schemathesis`), in
+# its own virtual environment under $DG_TEST_CACHE_DIR, built once with uv (relocatable, built
+# beside its final place and renamed, so a half-built one is never used). Exports
+# DG_TEST_SCHEMATHESIS, the path of its `st` command.
+DG_SCHEMATHESIS_VERSION="${DG_SCHEMATHESIS_VERSION:-4.32.5}"
+ensure_schemathesis() {
+  local venv="$DG_TEST_CACHE_DIR/schemathesis-$DG_SCHEMATHESIS_VERSION"
+  if [ ! -f "$venv/.complete" ]; then
+    log "installing schemathesis $DG_SCHEMATHESIS_VERSION into $venv"
+    mkdir -p "$DG_TEST_CACHE_DIR"
+    local tmp="$venv.tmp$$"
+    rm -rf "$tmp"
+    uv venv --quiet --relocatable --python 3.11 "$tmp"
+    uv pip install --quiet --python "$tmp/bin/python" "schemathesis==$DG_SCHEMATHESIS_VERSION"
+    touch "$tmp/.complete"
+    rm -rf "$venv"
+    mv "$tmp" "$venv"
+  fi
+  export DG_TEST_SCHEMATHESIS="$venv/bin/st"
+  log "schemathesis: $("$DG_TEST_SCHEMATHESIS" --version 2>/dev/null | head -n 1)"
+}

@@ -64,6 +64,11 @@ pub struct DevArgs {
     /// Port to listen on (`0` picks a free one).
     #[arg(long, short = 'p', default_value_t = 3000)]
     pub port: u16,
+    /// Also answer requests for this host name (`NAME` or `NAME:PORT`); repeat for several.
+    /// Requests for any other name are refused (DNS rebinding). Loopback names and the `--host`
+    /// address are always allowed, and any IP address when `--host` is `0.0.0.0` or `::`.
+    #[arg(long, value_name = "NAME")]
+    pub allowed_host: Vec<dg_server::allowed_hosts::AllowedHost>,
     /// Set the log level of the server's messages.
     #[arg(long, default_value = "info", ignore_case = true,
           value_parser = ["critical", "error", "warning", "info", "debug"])]

@@ -65,3 +65,10 @@ pub const DAGSTER_IS_DEFS_VALIDATION_CLI: &str = "DAGSTER_IS_DEFS_VALIDATION_CLI
 /// `.dagster-version`); `scripts/test` sets an older minor version for a second pass over the
 /// location tests.
 pub const DG_TEST_DAGSTER_VERSION: &str = "DG_TEST_DAGSTER_VERSION";
+/// Tests only: the `st` command of Schemathesis, the API fuzzer of `dg-server`'s `dg_dev` test
+/// (`scripts/test` sets it with `ensure_schemathesis` from `scripts/lib.sh`; when unset, the test
+/// runs that function itself).
+pub const DG_TEST_SCHEMATHESIS: &str = "DG_TEST_SCHEMATHESIS";
+/// Tests only: how long the Schemathesis run of `dg-server`'s `dg_dev` test is: `short` (the
+/// default, about two minutes, run by `scripts/test`) or `full` (`scripts/schemathesis full`).
+pub const DG_TEST_SCHEMATHESIS_MODE: &str = "DG_TEST_SCHEMATHESIS_MODE";

@@ -1,5 +1,14 @@
-//! The HTTP application: every route (pages, `/api`, `/static`), cross-site request protection,
-//! security headers, and [`serve`], which runs it on a listener until a shutdown signal.
+//! The HTTP application: every route (pages, `/api`, `/static`), the `Host` check, cross-site
+//! request protection, security headers, and [`serve`], which runs it on a listener until a
+//! shutdown signal.
+//!
+//! API errors are always JSON: the plain-text rejections of axum's extractors are wrapped (see
+//! `json_errors`).
+//!
+//! `Host` check (DNS rebinding): every request, whatever its method, must name this server in
+//! `Host` (see [`crate::allowed_hosts`]), or it is refused with 403 and a message naming the host
+//! and the fix (`--allowed-host`). It runs first, before the cross-site checks below, which rely on
+//! it: once `Host` is one of ours, an `Origin` equal to it is really this server.
 //!
 //! Cross-site protection: a request that may change state (any method but `GET`, `HEAD`,
 //! `OPTIONS`) is refused with 403 when the browser says it comes from another site
@@ -11,7 +20,7 @@
 use std::future::Future;
 
 use axum::body::Body;
-use axum::extract::{Path, Request};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +28,7 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use crate::allowed_hosts::AllowedHosts;
 use crate::api::{self, ApiError};
 use crate::pages;
 use crate::render::assets::static_file;
@@ -33,11 +43,17 @@ pub const PAGES_STYLESHEET: &str = include_str!("../static/pages.css");
 /// Every route of the server.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .nest("/api", api::router())
+        .nest(
+            "/api",
+            api::router().layer(middleware::from_fn(json_errors)),
+        )
         .merge(pages::router())
         .route("/static/{name}", get(static_handler))
-        .layer(middleware::from_fn(security_headers))
+        // Each layer wraps the ones above it: security headers on every answer (refusals too),
+        // then the `Host` check, then the cross-site checks.
         .layer(middleware::from_fn(cross_site_guard))
+        .layer(middleware::from_fn_with_state(state.clone(), host_guard))
+        .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
 
@@ -77,6 +93,48 @@ async fn static_handler(Path(name): Path<String>) -> Response {
     response
 }
 
+/// Every API error is JSON (`{"error": {"message", "hint"}}`), also the answers axum gives by
+/// itself in plain text (a query or body that does not parse, a body that is not JSON, a method
+/// the route does not have): those are wrapped here with their status and headers (`Allow`). A
+/// JSON body of the wrong shape is a 400 like every other invalid request (axum says 422).
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let message = match text.trim() {
+        "" => status
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_owned(),
+        text => text.to_owned(),
+    };
+    let status = match status {
+        StatusCode::UNPROCESSABLE_ENTITY => StatusCode::BAD_REQUEST,
+        other => other,
+    };
+    let mut wrapped = ApiError::new(status, message)
+        .with_hint(Some(
+            "See `/api/openapi.json` for the parameters and body of each endpoint.".into(),
+        ))
+        .into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        wrapped.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    wrapped
+}
+
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -93,6 +151,54 @@ async fn security_headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     response
+}
+
+async fn host_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Err(refusal) = check_host(&state, &request) {
+        if request.uri().path().starts_with("/api/") {
+            return refusal.into_response();
+        }
+        // A page: the browser shows this text as it is.
+        let mut text = format!("403 Forbidden: {}\n", refusal.message);
+        if let Some(hint) = &refusal.hint {
+            text.push_str(&format!("hint: {hint}\n"));
+        }
+        return (StatusCode::FORBIDDEN, text).into_response();
+    }
+    next.run(request).await
+}
+
+/// Why a request is refused for the name it was sent to (`Host`, or the authority of an
+/// absolute request target), if it is.
+pub fn check_host(state: &AppState, request: &Request) -> Result<(), ApiError> {
+    let allowed = &state.allowed_hosts;
+    let mut asked: Vec<String> = Vec::new();
+    for value in request.headers().get_all(header::HOST) {
+        asked.push(String::from_utf8_lossy(value.as_bytes()).into_owned());
+    }
+    if let Some(authority) = request.uri().authority() {
+        asked.push(authority.as_str().to_owned());
+    }
+    let Some(refused) = asked.into_iter().find(|host| !allowed.allows(host)) else {
+        return Ok(());
+    };
+    let hint = match AllowedHosts::name_of(&refused) {
+        Some(name) => format!(
+            "If you opened dg dev under this name yourself, restart it with `--allowed-host {name}`. \
+             Otherwise a page you visited may be trying to reach this server through its own name \
+             (DNS rebinding)."
+        ),
+        None => "Send requests to this server under one of the names above.".to_owned(),
+    };
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        format!(
+            "request for host `{}` refused: this server answers only to {}",
+            refused.escape_debug(),
+            allowed.describe()
+        ),
+    )
+    .with_hint(Some(hint)))
 }
 
 async fn cross_site_guard(request: Request, next: Next) -> Response {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use dg_storage::Storage;
 
+use crate::allowed_hosts::AllowedHosts;
 use crate::host::Host;
 use crate::runs::RunManager;
 
@@ -22,6 +23,9 @@ pub struct AppState {
     pub runs: RunManager,
     /// Flips to `true` when the server stops: live streams end so connections can close.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// The `Host` names requests must use (loopback names unless set with
+    /// [`AppState::with_allowed_hosts`]).
+    pub allowed_hosts: Arc<AllowedHosts>,
     stop: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
@@ -36,8 +40,15 @@ impl AppState {
             instance_home,
             runs,
             stopping,
+            allowed_hosts: Arc::new(AllowedHosts::default()),
             stop: Arc::new(stop),
         }
+    }
+
+    /// The same state answering to `hosts` (the server's bind address and `--allowed-host`).
+    pub fn with_allowed_hosts(mut self, hosts: AllowedHosts) -> Self {
+        self.allowed_hosts = Arc::new(hosts);
+        self
     }
 
     /// Ends every live stream (called when the server starts shutting down).

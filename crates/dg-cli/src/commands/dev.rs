@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use dg_config::Needs;
 use dg_python::EnvOptions;
+use dg_server::allowed_hosts::AllowedHosts;
 use dg_server::host::Spec as LocationSpec;
 use dg_server::host::{watch, HostEvent, LocationStatus};
 use dg_server::{AppState, Host, HostOptions};
@@ -77,6 +78,7 @@ pub fn run(global: &GlobalArgs, args: &DevArgs) -> CliResult {
         config,
         host: args.host.clone(),
         port: args.port,
+        allowed_hosts: AllowedHosts::for_bind(&args.host, args.allowed_host.clone()),
         printer,
         level: LogLevel::parse(&args.log_level),
     }))
@@ -89,6 +91,7 @@ struct ServeSetup {
     config: dg_storage::InstanceConfig,
     host: String,
     port: u16,
+    allowed_hosts: AllowedHosts,
     printer: Printer,
     level: LogLevel,
 }
@@ -142,7 +145,8 @@ async fn serve(setup: ServeSetup) -> CliResult {
             None
         }
     };
-    let state = AppState::new(host.clone(), storage, setup.home.clone());
+    let state = AppState::new(host.clone(), storage, setup.home.clone())
+        .with_allowed_hosts(setup.allowed_hosts);
     let shown = match local {
         SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
         SocketAddr::V4(v4) => v4.to_string(),

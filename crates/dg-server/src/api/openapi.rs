@@ -24,28 +24,86 @@ fn param(name: &str, location: &str, description: &str, schema: Value) -> Value 
     json!({ "name": name, "in": location, "required": location == "path", "description": description, "schema": schema })
 }
 
+/// A storage id: a signed 64-bit integer.
+fn int64() -> Value {
+    json!({ "type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX })
+}
+
 fn string() -> Value {
     json!({ "type": "string" })
 }
 
+/// A server-sent event stream whose events are named `names` and carry JSON `data` of `schema`
+/// (in OpenAPI 3.1 the `schema` of `text/event-stream` describes one event).
+fn sse(description: &str, names: &[&str], data: Value) -> Value {
+    json!({ "description": description, "content": { "text/event-stream": { "schema": {
+        "type": "object", "required": ["event", "data"],
+        "properties": {
+            "event": { "type": "string", "enum": names },
+            "data": { "type": "string", "contentMediaType": "application/json", "contentSchema": data },
+            "id": { "type": "string" },
+            "retry": { "type": "integer" } } } } } })
+}
+
+/// `response` with links to `(operationId, parameter, expression)`.
+fn with_links(mut response: Value, links: &[(&str, &str, &str)]) -> Value {
+    let mut map = serde_json::Map::new();
+    for (operation, parameter, expression) in links {
+        map.insert(
+            (*operation).to_owned(),
+            json!({ "operationId": operation, "parameters": { *parameter: expression } }),
+        );
+    }
+    response["links"] = Value::Object(map);
+    response
+}
+
 /// The whole document.
 pub fn spec() -> Value {
+    let mut doc = paths();
+    // Every route checks `Host` first (DNS rebinding), GET included.
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for operation in paths.values_mut().filter_map(Value::as_object_mut) {
+            for (_, op) in operation.iter_mut() {
+                let responses = &mut op["responses"];
+                if responses.get("403").is_none() {
+                    responses["403"] = error("A request for another host name (see `--allowed-host`) or from another site.");
+                }
+            }
+        }
+    }
+    doc
+}
+
+fn paths() -> Value {
     let name = param("name", "path", "The code location's name.", string());
     let id = param("id", "path", "The run id.", string());
-    let sse = json!({ "description": "A stream of server-sent events.", "content": { "text/event-stream": { "schema": string() } } });
+    let run_stream = sse(
+        "Server-sent events: `event` for each stored event (its storage id as `id`, data an EventRecord), then `end` (data `{\"status\": ...}`).",
+        &["event", "end"],
+        json!({ "oneOf": [ { "$ref": "#/components/schemas/EventRecord" }, { "type": "object", "required": ["status"], "properties": { "status": { "$ref": "#/components/schemas/RunStatus" } } } ] }),
+    );
+    let host_stream = sse(
+        "Server-sent events: `locations` (every Location) at once, then a `location` or `run` message for each change.",
+        &["locations", "location", "run"],
+        json!({ "oneOf": [ { "type": "array", "items": { "$ref": "#/components/schemas/Location" } }, { "type": "object", "required": ["type"], "properties": { "type": { "type": "string", "enum": ["location", "run"] } } } ] }),
+    );
+    let statuses = "QUEUED|NOT_STARTED|STARTING|STARTED|SUCCESS|FAILURE|CANCELING|CANCELED";
+    let status_list = format!("^ *({statuses})? *(, *({statuses})? *)*$");
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "dg dev API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Code locations, assets and runs of a `dg dev` server. Requests that change state must not come from another site (Origin / Sec-Fetch-Site are checked) and send JSON bodies as `application/json`."
+            "description": "Code locations, assets and runs of a `dg dev` server. Every request must be addressed (`Host`) to one of the server's names: `localhost`, `127.0.0.1`, `[::1]`, its `--host` address, or a name given with `--allowed-host`. Requests that change state must not come from another site (Origin / Sec-Fetch-Site are checked) and send JSON bodies as `application/json`. Errors are `{\"error\": {\"message\", \"hint\"}}`."
         },
         "paths": {
             "/api/locations": { "get": {
                 "operationId": "listLocations", "summary": "Every code location with its status",
-                "responses": { "200": ok("The locations, in workspace order.", json!({
+                "responses": { "200": with_links(ok("The locations, in workspace order.", json!({
                     "type": "object", "required": ["locations"],
-                    "properties": { "locations": { "type": "array", "items": { "$ref": "#/components/schemas/Location" } } } })) }
+                    "properties": { "locations": { "type": "array", "items": { "$ref": "#/components/schemas/Location" } } } })), &[
+                    ("getLocation", "name", "$response.body#/locations/0/name")]) }
             } },
             "/api/locations/{name}": { "get": {
                 "operationId": "getLocation", "summary": "One code location", "parameters": [name.clone()],
@@ -54,7 +112,7 @@ pub fn spec() -> Value {
             "/api/locations/{name}/reload": { "post": {
                 "operationId": "reloadLocation", "summary": "Reload a location's code (keeps the last good snapshot until the new one loads)",
                 "parameters": [name],
-                "responses": { "202": ok("Reloading.", json!({ "$ref": "#/components/schemas/Location" })), "403": error("Cross-site request."), "404": error("No such location.") }
+                "responses": { "202": ok("Reloading.", json!({ "$ref": "#/components/schemas/Location" })), "403": error("A request for another host name (see `--allowed-host`) or from another site."), "404": error("No such location.") }
             } },
             "/api/assets": { "get": {
                 "operationId": "listAssets", "summary": "Assets of every loaded location",
@@ -79,7 +137,7 @@ pub fn spec() -> Value {
                 "get": {
                     "operationId": "listRuns", "summary": "Runs of the instance, newest first",
                     "parameters": [
-                        param("status", "query", "Comma-separated statuses.", string()),
+                        param("status", "query", "Comma-separated statuses (any case).", json!({ "type": "string", "pattern": status_list })),
                         param("location", "query", "Only runs of this location.", string()),
                         param("limit", "query", "At most this many (default 50).", json!({ "type": "integer", "minimum": 1, "maximum": 1000 })),
                         param("cursor", "query", "The last run id of the previous page.", string())
@@ -93,8 +151,10 @@ pub fn spec() -> Value {
                     "operationId": "launchRun", "summary": "Launch a run of an asset selection or a job",
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/LaunchRequest" } } } },
                     "responses": {
-                        "201": ok("The run was created and is starting.", json!({ "$ref": "#/components/schemas/Run" })),
-                        "400": error("Invalid request or selection."), "403": error("Cross-site request."),
+                        "201": with_links(ok("The run was created and is starting.", json!({ "$ref": "#/components/schemas/Run" })), &[
+                            ("getRun", "id", "$response.body#/run_id"), ("listRunEvents", "id", "$response.body#/run_id"),
+                            ("streamRunEvents", "id", "$response.body#/run_id"), ("cancelRun", "id", "$response.body#/run_id")]),
+                        "400": error("Invalid request or selection."), "403": error("A request for another host name (see `--allowed-host`) or from another site."),
                         "404": error("Unknown location or job."), "409": error("The location failed to load."),
                         "415": error("The body is not JSON.") }
                 }
@@ -106,26 +166,27 @@ pub fn spec() -> Value {
             "/api/runs/{id}/events": { "get": {
                 "operationId": "listRunEvents", "summary": "A run's events, oldest first",
                 "parameters": [id.clone(),
-                    param("after", "query", "Only events stored after this storage id.", json!({ "type": "integer" })),
+                    param("after", "query", "Only events stored after this storage id.", int64()),
                     param("limit", "query", "At most this many (default 1000).", json!({ "type": "integer", "minimum": 1, "maximum": 10000 }))],
                 "responses": { "200": ok("Events.", json!({
                     "type": "object", "required": ["events"],
                     "properties": { "events": { "type": "array", "items": { "$ref": "#/components/schemas/EventRecord" } }, "cursor": { "type": ["integer", "null"] } } })),
-                    "404": error("No such run.") }
+                    "400": error("Invalid query."), "404": error("No such run.") }
             } },
             "/api/runs/{id}/cancel": { "post": {
                 "operationId": "cancelRun", "summary": "Cancel a run this server executes", "parameters": [id.clone()],
                 "responses": { "202": ok("Canceling.", json!({ "type": "object", "properties": { "run_id": string(), "canceling": { "type": "boolean" } } })),
-                    "403": error("Cross-site request."), "404": error("No such run."), "409": error("Finished, or not executed by this server.") }
+                    "403": error("A request for another host name (see `--allowed-host`) or from another site."), "404": error("No such run."), "409": error("Finished, or not executed by this server.") }
             } },
             "/api/runs/{id}/stream": { "get": {
                 "operationId": "streamRunEvents", "summary": "Server-sent events: `event` (an EventRecord, id = storage id) for each event, then `end`",
-                "parameters": [id, param("after", "query", "Start after this storage id (`Last-Event-ID` wins).", json!({ "type": "integer" }))],
-                "responses": { "200": sse.clone(), "404": error("No such run.") }
+                "parameters": [id, param("after", "query", "Start after this storage id (`Last-Event-ID` wins).", int64()),
+                    param("Last-Event-ID", "header", "Resume after this storage id (what a reconnecting `EventSource` sends; ignored unless an integer).", string())],
+                "responses": { "200": run_stream, "400": error("Invalid query."), "404": error("No such run.") }
             } },
             "/api/stream": { "get": {
                 "operationId": "streamHost", "summary": "Server-sent events: `locations` at once, then `location` and `run` status changes",
-                "responses": { "200": sse }
+                "responses": { "200": host_stream }
             } }
         },
         "components": { "schemas": schemas() }
@@ -167,10 +228,15 @@ fn schemas() -> Value {
             "status": { "$ref": "#/components/schemas/RunStatus" }, "created_at": { "type": "number" },
             "updated_at": { "type": "number" }, "started_at": opt_number.clone(), "ended_at": opt_number,
             "worker": { "type": ["object", "null"] }, "heartbeat_at": { "type": ["number", "null"] } } },
-        "LaunchRequest": { "type": "object", "additionalProperties": false, "properties": {
-            "selection": { "type": "string", "description": "An asset selection; give this or `job`." },
-            "job": { "type": "string" }, "location": { "type": "string" }, "partition": { "type": "string" },
-            "config": { "type": "object" }, "tags": string_map } },
+        "LaunchRequest": { "type": "object", "additionalProperties": false,
+            "description": "Give exactly one of `selection` and `job` (`null` counts as not given).",
+            "oneOf": [
+                { "required": ["selection"], "properties": { "selection": { "type": "string" }, "job": { "type": "null" } } },
+                { "required": ["job"], "properties": { "job": { "type": "string" }, "selection": { "type": "null" } } } ],
+            "properties": {
+            "selection": { "type": ["string", "null"], "description": "An asset selection; give this or `job`." },
+            "job": { "type": ["string", "null"] }, "location": { "type": ["string", "null"] }, "partition": { "type": ["string", "null"] },
+            "config": { "type": ["object", "null"] }, "tags": string_map } },
         "EventRecord": { "type": "object", "required": ["storage_id", "run_id", "event"], "properties": {
             "storage_id": { "type": "integer" }, "run_id": string(), "seq": { "type": ["integer", "null"] },
             "event": { "type": "object", "required": ["timestamp", "type"], "properties": {

@@ -105,9 +105,20 @@ pub fn run_filter(query: &RunQuery) -> Result<RunFilter, ApiError> {
         statuses,
         location: query.location.clone().filter(|l| !l.is_empty()),
         tags: Vec::new(),
-        limit: Some(query.limit.unwrap_or(50).clamp(1, 1000)),
+        limit: Some(limit_in(query.limit, 50, 1000)?),
         cursor: query.cursor.clone().filter(|c| !c.is_empty()),
     })
+}
+
+/// `limit` (else `default`) when it is between 1 and `max`, else a 400 saying so (the OpenAPI
+/// document gives the same bounds).
+fn limit_in(limit: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+    match limit.unwrap_or(default) {
+        n @ 1.. if n <= max => Ok(n),
+        n => Err(ApiError::bad_request(format!(
+            "`limit` must be between 1 and {max}, not {n}"
+        ))),
+    }
 }
 
 /// One run.
@@ -131,7 +142,7 @@ pub async fn events(
     Query(query): Query<EventQuery>,
 ) -> ApiResult<EventList> {
     get_run(&state, &id).await?;
-    let limit = query.limit.unwrap_or(1000).clamp(1, 10_000);
+    let limit = limit_in(query.limit, 1000, 10_000)?;
     let events = state.storage.events_after(&id, query.after, limit).await?;
     let cursor = events.last().map(|e| e.storage_id).or(query.after);
     Ok(Json(EventList { events, cursor }))

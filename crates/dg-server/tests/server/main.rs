@@ -1,9 +1,12 @@
 //! The `dg dev` server against real code locations (real Python, real `dagster`, real SQLite):
 //! the API and pages in-process, live streams on a real listener, hot reload, and the OpenAPI
-//! document. Each test loads its own copy of the two-project workspace.
+//! document, and the `Host` check against DNS rebinding. Each test loads its own copy of the
+//! two-project workspace.
 
 mod api;
+mod api_errors;
 mod common;
+mod hosts;
 mod live;
 mod pages;
 mod reload;
@@ -57,4 +60,19 @@ async fn agents_start_cold_and_warm_up_after_their_first_run() {
 #[test]
 fn the_openapi_document_describes_every_route_and_validates() {
     live::openapi_document();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_for_other_host_names_are_refused() {
+    hosts::other_host_names_are_refused().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_documented_json_errors() {
+    api_errors::malformed_requests_get_documented_json_errors().await;
+}
+
+#[test]
+fn the_openapi_document_says_what_the_server_does() {
+    api_errors::the_document_says_what_the_server_does();
 }
