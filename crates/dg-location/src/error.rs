@@ -53,6 +53,18 @@ pub enum LoadError {
         stderr: String,
     },
 
+    /// The agent sent a message larger than the host accepts; the agent was stopped.
+    #[error(
+        "code location `{location}`: the agent sent a message of more than {limit_mib} MiB \
+         (at least {size_at_least} bytes); its agent was stopped"
+    )]
+    MessageTooLarge {
+        location: String,
+        root: PathBuf,
+        limit_mib: usize,
+        size_at_least: usize,
+    },
+
     /// The agent said something the host does not understand (a bug on our side or a mismatched agent).
     #[error("code location `{location}`: unexpected message from the agent: {detail}")]
     Protocol { location: String, detail: String },
@@ -108,6 +120,12 @@ impl Diagnostic for LoadError {
                  project's interpreter to reproduce.",
                 root.display()
             )),
+            Self::MessageTooLarge { root, .. } => Some(format!(
+                "The definitions in `{}` describe themselves at great length: look for very large \
+                 metadata, descriptions or tags (a whole data file put into metadata), and keep such \
+                 data in the asset's output instead.",
+                root.display()
+            )),
             Self::Protocol { .. } => Some(
                 "This is a bug in dg; run again with `--verbose` and report the output.".into(),
             ),
@@ -118,7 +136,10 @@ impl Diagnostic for LoadError {
         match self {
             Self::Environment(e) => e.exit_code(),
             Self::Spawn { .. } | Self::Protocol { .. } => EXIT_USAGE,
-            Self::UserCode { .. } | Self::Timeout { .. } | Self::Crashed { .. } => EXIT_USER_CODE,
+            Self::UserCode { .. }
+            | Self::Timeout { .. }
+            | Self::Crashed { .. }
+            | Self::MessageTooLarge { .. } => EXIT_USER_CODE,
         }
     }
 }
