@@ -283,7 +283,7 @@ impl Agent {
         LoadError::MessageTooLarge {
             location: self.location.clone(),
             root: self.root.clone(),
-            limit_mib: self.max_message / (1024 * 1024),
+            limit: self.max_message,
             size_at_least: size,
         }
     }

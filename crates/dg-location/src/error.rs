@@ -55,19 +55,29 @@ pub enum LoadError {
 
     /// The agent sent a message larger than the host accepts; the agent was stopped.
     #[error(
-        "code location `{location}`: the agent sent a message of more than {limit_mib} MiB \
-         (at least {size_at_least} bytes); its agent was stopped"
+        "code location `{location}`: the agent sent a message of more than {} (at least \
+         {size_at_least} bytes); its agent was stopped",
+        size(*limit)
     )]
     MessageTooLarge {
         location: String,
         root: PathBuf,
-        limit_mib: usize,
+        /// The limit, in bytes.
+        limit: usize,
         size_at_least: usize,
     },
 
     /// The agent said something the host does not understand (a bug on our side or a mismatched agent).
     #[error("code location `{location}`: unexpected message from the agent: {detail}")]
     Protocol { location: String, detail: String },
+}
+
+/// `bytes` in MiB, or KiB when less than one MiB.
+fn size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{} MiB", b >> 20),
+        b => format!("{} KiB", b >> 10),
+    }
 }
 
 fn at(error: &UserError) -> String {
