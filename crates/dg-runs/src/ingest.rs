@@ -26,7 +26,7 @@ use crate::wire::WorkerMessage;
 /// How many parsed messages may wait for storage.
 const QUEUE: usize = 8192;
 /// How many bytes of parsed messages may wait for storage.
-pub const QUEUE_BYTES: usize = 32 * 1024 * 1024;
+pub const QUEUE_BYTES: usize = 2 * 1024 * 1024;
 /// The longest line read from a worker; a longer one becomes a replacement event.
 pub const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
 /// How much of an unreadable line is kept to find its number and to show in the replacement.
