@@ -203,5 +203,4 @@ fn a_progress_bar_without_newlines_keeps_dg_launch_memory_bounded() {
         peak_mib < MEGABYTES * 3 / 4,
         "dg's memory peaked at {peak_mib} MiB for {MEGABYTES} MB of output"
     );
-    eprintln!("dg launch peaked at {peak_mib} MiB while streaming {MEGABYTES} MB of output");
 }
