@@ -17,7 +17,6 @@ pipes while it runs, so everything user code (and its subprocesses) prints becom
 Only the standard library and the public `dagster` API are used, except where noted.
 """
 
-import json
 import logging
 import os
 import select
@@ -42,6 +41,10 @@ PLAIN_EVENTS = {
     "STEP_START",
     "STEP_SKIPPED",
 }
+# Captured output longer than this without a newline (a progress bar redrawn with `\r`, a binary
+# blob) is cut into events of at most this many bytes, so that neither this process nor the host
+# holds an unbounded line (Docker's log drivers cut at the same size).
+MAX_LINE_BYTES = 16 * 1024
 LEVELS = {
     logging.DEBUG: "DEBUG",
     logging.INFO: "INFO",
@@ -125,7 +128,7 @@ class Emitter:
         self.broken = False
 
     def _send(self, message):
-        data = json.dumps(message, separators=(",", ":"), default=str).encode() + b"\n"
+        data = encode_message(message)
         try:
             self._sock.sendall(data)
         except OSError:
@@ -190,20 +193,22 @@ class OutputCapture:
                         break
                     if not chunk:
                         break
-                    pipe["buf"] += chunk
-                *lines, pipe["buf"] = pipe["buf"].split(b"\n")
+                    pieces, pipe["buf"] = cut_lines(pipe["buf"] + chunk)
+                    self._emit(pipe["type"], pieces)
                 if final and pipe["buf"]:
-                    lines.append(pipe["buf"])
+                    self._emit(pipe["type"], [pipe["buf"]])
                     pipe["buf"] = b""
-                for line in lines:
-                    self._emitter.event(
-                        {
-                            "timestamp": time.time(),
-                            "step_key": self.step_key,
-                            "type": pipe["type"],
-                            "text": line.decode("utf-8", "replace"),
-                        }
-                    )
+
+    def _emit(self, kind, pieces):
+        for piece in pieces:
+            self._emitter.event(
+                {
+                    "timestamp": time.time(),
+                    "step_key": self.step_key,
+                    "type": kind,
+                    "text": piece.decode("utf-8", "replace"),
+                }
+            )
 
     def sync(self):
         """Emits everything printed so far (called before each Dagster event, to keep order)."""
@@ -226,6 +231,30 @@ class OutputCapture:
             os.close(pipe["fd"])
         os.close(self._stop_r)
         os.close(self._stop_w)
+
+
+def cut_lines(buf):
+    """Splits `buf` into its complete lines (without the newline) and pieces of `MAX_LINE_BYTES` of
+    a longer line (cut before a UTF-8 character, never inside one); returns them and what is left
+    (shorter than `MAX_LINE_BYTES`, waiting for more output)."""
+    pieces = []
+    start = 0
+    while True:
+        newline = buf.find(b"\n", start, start + MAX_LINE_BYTES + 1)
+        if newline >= 0:
+            pieces.append(buf[start:newline])
+            start = newline + 1
+        elif len(buf) - start > MAX_LINE_BYTES:
+            end = start + MAX_LINE_BYTES
+            # Back up over continuation bytes (0b10xxxxxx) to the start of the character.
+            while end > start + MAX_LINE_BYTES - 4 and (buf[end] & 0xC0) == 0x80:
+                end -= 1
+            if (buf[end] & 0xC0) == 0x80:
+                end = start + MAX_LINE_BYTES  # not UTF-8 anyway
+            pieces.append(buf[start:end])
+            start = end
+        else:
+            return pieces, buf[start:]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,7 +466,8 @@ def event_of_entry(entry):
     return event
 
 
-# `_jsonable` (plain JSON values from metadata) comes from the agent, which compiles this module.
+# `_jsonable` (plain JSON values from metadata) and `encode_message` (one message as a JSON line)
+# come from the agent, which compiles this module.
 
 
 def metadata_of(metadata):

@@ -1,6 +1,10 @@
 //! A running agent: the embedded Python program started with a location's interpreter, spoken to
 //! over the private channel. Long-lived: one agent answers many requests until `shutdown` or drop
 //! (dropping kills its whole process group).
+//!
+//! Every answer must carry the id of the request it answers and fit in [`MAX_MESSAGE_BYTES`]; an
+//! agent that breaks either rule is killed and the request fails with a clear error, so a channel
+//! that is out of step is never trusted again.
 
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
@@ -26,6 +30,10 @@ pub const RUN_SOURCE: &str = include_str!("../agent/dg_run.py");
 const BOOTSTRAP: &str =
     "import os;exec(compile(os.environ['DG_AGENT_SOURCE'],'<dg-agent>','exec'))";
 
+/// The largest message the host reads from an agent (a snapshot of many definitions with large
+/// metadata is the largest there is); a longer one fails the request.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
+
 /// A hash of the agent's source: part of every cache key, so a new agent invalidates old snapshots.
 pub fn agent_version() -> String {
     blake3::hash(AGENT_SOURCE.as_bytes()).to_hex()[..16].to_owned()
@@ -48,6 +56,9 @@ pub struct Agent {
     writer: UnixStream,
     next_id: u64,
     info: AgentInfo,
+    /// The part of the next message received so far (it survives a read timeout).
+    partial: Vec<u8>,
+    max_message: usize,
 }
 
 impl Agent {
@@ -96,8 +107,10 @@ impl Agent {
                 python_version: String::new(),
                 python_executable: String::new(),
             },
+            partial: Vec::new(),
+            max_message: MAX_MESSAGE_BYTES,
         };
-        match agent.receive(Instant::now() + timeout, timeout)? {
+        match agent.receive(None, Instant::now() + timeout, timeout)? {
             Response::Ready {
                 pid,
                 python_version,
@@ -117,6 +130,11 @@ impl Agent {
     /// What the agent reported when it started.
     pub fn info(&self) -> &AgentInfo {
         &self.info
+    }
+
+    /// Lowers the largest message accepted from this agent (tests of the limit).
+    pub fn set_max_message_bytes(&mut self, bytes: usize) {
+        self.max_message = bytes;
     }
 
     /// The output user code printed so far.
@@ -148,8 +166,7 @@ impl Agent {
         if self.writer.write_all(&line).is_err() {
             return Err(self.crashed());
         }
-        let response = self.receive(Instant::now() + timeout, timeout)?;
-        Ok(response)
+        self.receive(Some(id), Instant::now() + timeout, timeout)
     }
 
     /// Checks that the agent answers.
@@ -188,38 +205,94 @@ impl Agent {
         self.child.captured()
     }
 
-    fn receive(&mut self, deadline: Instant, timeout: Duration) -> Result<Response, LoadError> {
-        let mut line = String::new();
+    /// Reads the next message, which must answer request `id` (`None`: the `ready` message).
+    fn receive(
+        &mut self,
+        id: Option<u64>,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<Response, LoadError> {
+        let line = self.read_message(deadline, timeout)?;
+        let envelope: ResponseEnvelope = match serde_json::from_slice(&line) {
+            Ok(envelope) => envelope,
+            Err(e) => {
+                let start = String::from_utf8_lossy(&line[..line.len().min(200)]).into_owned();
+                return Err(self.out_of_step(format!("{e} in `{start}`")));
+            }
+        };
+        if envelope.v != PROTOCOL_VERSION {
+            return Err(self.out_of_step(format!(
+                "protocol version {} (expected {PROTOCOL_VERSION})",
+                envelope.v
+            )));
+        }
+        if envelope.id != id {
+            let said =
+                |id: Option<u64>| id.map_or("no request".to_owned(), |i| format!("request {i}"));
+            return Err(self.out_of_step(format!(
+                "`{}` answers {}, but the host waits for the answer to {}",
+                envelope.response.kind(),
+                said(envelope.id),
+                said(id)
+            )));
+        }
+        Ok(envelope.response)
+    }
+
+    /// Reads one line of at most `max_message` bytes (without its newline).
+    fn read_message(&mut self, deadline: Instant, timeout: Duration) -> Result<Vec<u8>, LoadError> {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(self.timed_out(timeout));
             }
             let _ = self.reader.get_ref().set_read_timeout(Some(left));
-            match self.reader.read_line(&mut line) {
-                Ok(0) => return Err(self.crashed()),
-                Ok(_) if line.ends_with('\n') => break,
-                Ok(_) => continue,
+            let available = match self.reader.fill_buf() {
+                Ok([]) => return Err(self.crashed()),
+                Ok(available) => available,
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                     return Err(self.timed_out(timeout))
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => return Err(self.crashed()),
+            };
+            let newline = available.iter().position(|b| *b == b'\n');
+            let taken = newline.map_or(available.len(), |at| at + 1);
+            if self.partial.len() + taken > self.max_message + 1 {
+                let size = self.partial.len() + taken;
+                self.partial.clear();
+                return Err(self.too_large(size));
+            }
+            self.partial.extend_from_slice(&available[..taken]);
+            self.reader.consume(taken);
+            if newline.is_some() {
+                self.partial.pop();
+                let line = std::mem::take(&mut self.partial);
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                return Ok(line);
             }
         }
-        let envelope: ResponseEnvelope = serde_json::from_str(&line).map_err(|e| {
-            self.protocol(format!(
-                "{e} in `{}`",
-                line.chars().take(200).collect::<String>()
-            ))
-        })?;
-        if envelope.v != PROTOCOL_VERSION {
-            return Err(self.protocol(format!(
-                "protocol version {} (expected {PROTOCOL_VERSION})",
-                envelope.v
-            )));
+    }
+
+    /// A message over the limit: the agent is stopped (the rest of the message is never read).
+    fn too_large(&mut self, size: usize) -> LoadError {
+        self.child.kill();
+        let _ = self.child.wait_timeout(Duration::from_secs(5));
+        LoadError::MessageTooLarge {
+            location: self.location.clone(),
+            root: self.root.clone(),
+            limit: self.max_message,
+            size_at_least: size,
         }
-        Ok(envelope.response)
+    }
+
+    /// The channel cannot be trusted any more: the agent is stopped and `detail` returned.
+    fn out_of_step(&mut self, detail: String) -> LoadError {
+        self.child.kill();
+        let _ = self.child.wait_timeout(Duration::from_secs(5));
+        self.protocol(detail)
     }
 
     fn timed_out(&mut self, timeout: Duration) -> LoadError {

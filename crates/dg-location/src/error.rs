@@ -53,9 +53,31 @@ pub enum LoadError {
         stderr: String,
     },
 
+    /// The agent sent a message larger than the host accepts; the agent was stopped.
+    #[error(
+        "code location `{location}`: the agent sent a message of more than {} (at least \
+         {size_at_least} bytes); its agent was stopped",
+        size(*limit)
+    )]
+    MessageTooLarge {
+        location: String,
+        root: PathBuf,
+        /// The limit, in bytes.
+        limit: usize,
+        size_at_least: usize,
+    },
+
     /// The agent said something the host does not understand (a bug on our side or a mismatched agent).
     #[error("code location `{location}`: unexpected message from the agent: {detail}")]
     Protocol { location: String, detail: String },
+}
+
+/// `bytes` in MiB, or KiB when less than one MiB.
+fn size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{} MiB", b >> 20),
+        b => format!("{} KiB", b >> 10),
+    }
 }
 
 fn at(error: &UserError) -> String {
@@ -108,6 +130,12 @@ impl Diagnostic for LoadError {
                  project's interpreter to reproduce.",
                 root.display()
             )),
+            Self::MessageTooLarge { root, .. } => Some(format!(
+                "The definitions in `{}` describe themselves at great length: look for very large \
+                 metadata, descriptions or tags (a whole data file put into metadata), and keep such \
+                 data in the asset's output instead.",
+                root.display()
+            )),
             Self::Protocol { .. } => Some(
                 "This is a bug in dg; run again with `--verbose` and report the output.".into(),
             ),
@@ -118,7 +146,10 @@ impl Diagnostic for LoadError {
         match self {
             Self::Environment(e) => e.exit_code(),
             Self::Spawn { .. } | Self::Protocol { .. } => EXIT_USAGE,
-            Self::UserCode { .. } | Self::Timeout { .. } | Self::Crashed { .. } => EXIT_USER_CODE,
+            Self::UserCode { .. }
+            | Self::Timeout { .. }
+            | Self::Crashed { .. }
+            | Self::MessageTooLarge { .. } => EXIT_USER_CODE,
         }
     }
 }

@@ -9,7 +9,9 @@
 //!   agent started from a short-lived worker thread. A child with a private channel sees EOF on it
 //!   when the host dies, and the agent exits then.);
 //! - stdout and stderr are inherited, discarded, or captured line by line (kept in a bounded
-//!   buffer and, optionally, streamed to a callback as they arrive);
+//!   buffer and, optionally, streamed to a callback as they arrive); a line longer than
+//!   [`MAX_LINE_BYTES`] (a progress bar redrawn with `\r`, binary output) is cut into pieces of at
+//!   most that size, so a child that never writes a newline cannot grow the host's memory;
 //! - optionally, a private channel: one end of a Unix socket pair is passed to the child as an
 //!   inherited file descriptor ([`CHANNEL_FD`]), never its stdin/stdout.
 
@@ -28,6 +30,12 @@ pub const CHANNEL_FD: i32 = 3;
 
 /// How many captured lines per stream are kept (the oldest are dropped first).
 pub const MAX_CAPTURED_LINES: usize = 2000;
+
+/// The longest captured line, in bytes; longer lines arrive as several pieces of at most this size.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+
+/// How many bytes of captured lines per stream are kept (the oldest lines are dropped first).
+pub const MAX_CAPTURED_BYTES: usize = 4 * 1024 * 1024;
 
 /// Which output stream a captured line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,23 +84,28 @@ impl ChildSpec {
     }
 }
 
-/// Captured output of a child, newest lines last.
+/// Captured output of a child, newest lines last (at most [`MAX_CAPTURED_LINES`] and
+/// [`MAX_CAPTURED_BYTES`] per stream).
 #[derive(Debug, Default, Clone)]
 pub struct Captured {
     pub stdout: VecDeque<String>,
     pub stderr: VecDeque<String>,
+    bytes: [usize; 2],
 }
 
 impl Captured {
     fn push(&mut self, stream: Stream, line: String) {
-        let buf = match stream {
-            Stream::Stdout => &mut self.stdout,
-            Stream::Stderr => &mut self.stderr,
+        let (buf, bytes) = match stream {
+            Stream::Stdout => (&mut self.stdout, &mut self.bytes[0]),
+            Stream::Stderr => (&mut self.stderr, &mut self.bytes[1]),
         };
-        if buf.len() == MAX_CAPTURED_LINES {
-            buf.pop_front();
-        }
+        *bytes += line.len();
         buf.push_back(line);
+        while buf.len() > MAX_CAPTURED_LINES || (*bytes > MAX_CAPTURED_BYTES && buf.len() > 1) {
+            if let Some(old) = buf.pop_front() {
+                *bytes -= old.len();
+            }
+        }
     }
 
     /// The last `n` lines of stderr, joined.
@@ -371,26 +384,93 @@ fn reader<R: Read + Send + 'static>(
     sink: Option<LineSink>,
 ) -> JoinHandle<()> {
     std::thread::spawn(move || {
-        let mut reader = BufReader::new(source);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    let text = String::from_utf8_lossy(&buf);
-                    let line = text.trim_end_matches(['\n', '\r']);
-                    if let Some(sink) = &sink {
-                        sink(stream, line);
-                    }
-                    captured
-                        .lock()
-                        .expect("capture lock")
-                        .push(stream, line.to_owned());
-                }
+        let mut lines = LineReader::new(BufReader::new(source), MAX_LINE_BYTES);
+        while let Ok(Some(bytes)) = lines.next_line() {
+            let text = String::from_utf8_lossy(bytes);
+            let line = text.trim_end_matches(['\n', '\r']);
+            if let Some(sink) = &sink {
+                sink(stream, line);
             }
+            captured
+                .lock()
+                .expect("capture lock")
+                .push(stream, line.to_owned());
         }
     })
+}
+
+/// Reads lines of at most `max` bytes: a longer line is returned in pieces, each cut before a
+/// UTF-8 character rather than inside it, so memory stays bounded whatever the child writes.
+pub struct LineReader<R> {
+    source: R,
+    max: usize,
+    line: Vec<u8>,
+    /// The start of a character cut off the previous piece, carried to the next one.
+    carry: Vec<u8>,
+}
+
+impl<R: BufRead> LineReader<R> {
+    /// Reads from `source`, returning lines (or pieces) of at most `max` bytes (at least 4).
+    pub fn new(source: R, max: usize) -> Self {
+        Self {
+            source,
+            max: max.max(4),
+            line: Vec::new(),
+            carry: Vec::new(),
+        }
+    }
+
+    /// The next line with its newline (a piece of a long line has none); `None` at end of input.
+    pub fn next_line(&mut self) -> io::Result<Option<&[u8]>> {
+        self.line.clear();
+        self.line.append(&mut self.carry);
+        loop {
+            let available = match self.source.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                return Ok((!self.line.is_empty()).then_some(self.line.as_slice()));
+            }
+            let room = self.max - self.line.len();
+            let window = &available[..available.len().min(room)];
+            if let Some(at) = window.iter().position(|b| *b == b'\n') {
+                self.line.extend_from_slice(&window[..=at]);
+                self.source.consume(at + 1);
+                return Ok(Some(self.line.as_slice()));
+            }
+            let taken = window.len();
+            self.line.extend_from_slice(window);
+            self.source.consume(taken);
+            if self.line.len() == self.max {
+                let cut = utf8_cut(&self.line);
+                self.carry.extend_from_slice(&self.line[cut..]);
+                self.line.truncate(cut);
+                return Ok(Some(self.line.as_slice()));
+            }
+        }
+    }
+}
+
+/// Where to cut `bytes` so that no UTF-8 character is split: before a trailing incomplete
+/// character, else at the end.
+fn utf8_cut(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    for back in 1..=3.min(len) {
+        let byte = bytes[len - back];
+        if byte & 0xC0 == 0x80 {
+            continue; // a continuation byte: look further back for the lead byte
+        }
+        let width = match byte {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        return if width > back { len - back } else { len };
+    }
+    len
 }
 
 #[cfg(test)]
@@ -401,6 +481,50 @@ mod tests {
         let mut cmd = Command::new("sh");
         cmd.arg("-c").arg(script);
         cmd
+    }
+
+    fn pieces(input: &[u8], max: usize) -> Vec<Vec<u8>> {
+        let mut reader = LineReader::new(BufReader::with_capacity(7, input), max);
+        let mut out = Vec::new();
+        while let Some(line) = reader.next_line().unwrap() {
+            out.push(line.to_vec());
+        }
+        out
+    }
+
+    #[test]
+    fn long_lines_are_cut_into_pieces_without_splitting_characters() {
+        assert_eq!(pieces(b"ab\ncd", 8), [b"ab\n".to_vec(), b"cd".to_vec()]);
+        assert_eq!(
+            pieces(b"0123456789\n", 4),
+            [&b"0123"[..], b"4567", b"89\n"].map(<[u8]>::to_vec)
+        );
+        // `é` is two bytes: never cut between them.
+        let text = "aé\rbé\r".repeat(1000);
+        let out = pieces(text.as_bytes(), 16);
+        assert!(out
+            .iter()
+            .all(|p| p.len() <= 16 && std::str::from_utf8(p).is_ok()));
+        assert_eq!(out.concat(), text.as_bytes());
+        // Invalid UTF-8 still comes through, in bounded pieces.
+        let out = pieces(&[0xFF; 50], 16);
+        assert!(out.iter().all(|p| p.len() <= 16));
+        assert_eq!(out.concat().len(), 50);
+    }
+
+    #[test]
+    fn output_without_newlines_is_captured_in_bounded_pieces() {
+        // 8 MiB of a progress bar redrawn with `\r` and never a newline.
+        let script = "i=0; while [ $i -lt 128 ]; do head -c 65536 /dev/zero | tr '\\0' '#'; printf '\\r'; i=$((i+1)); done";
+        let (status, out) = run(ChildSpec::new(sh(script))).unwrap();
+        assert!(status.success());
+        assert!(out.stdout.iter().all(|l| l.len() <= MAX_LINE_BYTES));
+        let kept: usize = out.stdout.iter().map(String::len).sum();
+        assert!(kept <= MAX_CAPTURED_BYTES, "{kept} bytes kept");
+        assert!(
+            out.stdout.back().unwrap().ends_with('#'),
+            "the newest output is kept"
+        );
     }
 
     #[test]

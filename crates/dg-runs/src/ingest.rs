@@ -2,10 +2,21 @@
 //! to and writes its messages on. A reader task parses each line and hands it to the executor over
 //! a bounded channel, so a worker that writes faster than storage keeps up is slowed down rather
 //! than buffered without limit.
+//!
+//! What it guarantees, whatever the worker writes:
+//! - memory stays bounded: a line is read up to [`MAX_LINE_BYTES`] (the rest of a longer one is
+//!   skipped, never held) and at most [`QUEUE_BYTES`] of parsed messages wait for storage;
+//! - the run's events stay numbered 1, 2, 3, ... without a gap, so storage never refuses a batch:
+//!   an event line that cannot be read (invalid JSON, a shape this host does not know, bytes that
+//!   are not UTF-8, a line too long) becomes a stored `ENGINE_EVENT` in its place that names the
+//!   problem and shows the start of the line; a number the worker skipped is filled the same way.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use dg_storage::{now, Event, EventKind};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 use tokio::net::UnixListener;
 use tokio::sync::mpsc;
 
@@ -14,6 +25,17 @@ use crate::wire::WorkerMessage;
 
 /// How many parsed messages may wait for storage.
 const QUEUE: usize = 8192;
+/// How many bytes of parsed messages may wait for storage.
+pub const QUEUE_BYTES: usize = 2 * 1024 * 1024;
+/// The longest line read from a worker; a longer one becomes a replacement event.
+pub const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
+/// How much of an unreadable line is kept to find its number and to show in the replacement.
+const HEAD_BYTES: usize = 4096;
+/// How much of an unreadable line the replacement event shows.
+const SHOWN_CHARS: usize = 200;
+/// The most numbers one gap is filled with; a larger jump is passed on as written (and refused by
+/// storage, with its own error), never turned into millions of events.
+const MAX_GAP: i64 = 10_000;
 
 /// What the reader task reports.
 #[derive(Debug)]
@@ -22,7 +44,7 @@ pub(crate) enum Incoming {
     Connected,
     /// A message.
     Message(WorkerMessage),
-    /// A line that is not a message (a bug on one side): kept for the error.
+    /// A line that is not a message and not an event (a bug on one side): kept for the error.
     Garbled(String),
 }
 
@@ -63,24 +85,23 @@ impl RunSocket {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
-            if tx.send(Incoming::Connected).await.is_err() {
+            let mut queue = Queue::new(tx);
+            if !queue.send(Incoming::Connected, 0).await {
                 return;
             }
-            let mut lines = BufReader::with_capacity(1 << 16, stream).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                if line.trim().is_empty() {
-                    continue;
+            let mut reader = BufReader::with_capacity(1 << 16, stream);
+            let mut sequencer = Sequencer::default();
+            let mut line = Vec::new();
+            while let Ok(Some(read)) = read_line(&mut reader, &mut line, MAX_LINE_BYTES).await {
+                let size = line.len();
+                for item in sequencer.accept(read, &line) {
+                    if !queue.send(item, size).await {
+                        return;
+                    }
                 }
-                let item = match WorkerMessage::parse(&line) {
-                    Ok(message) => Incoming::Message(message),
-                    Err(e) => Incoming::Garbled(format!(
-                        "{e}: `{}`",
-                        line.chars().take(200).collect::<String>()
-                    )),
-                };
-                if tx.send(item).await.is_err() {
-                    return;
-                }
+            }
+            if let Some(problem) = sequencer.pending.take() {
+                queue.send(Incoming::Garbled(problem), 0).await;
             }
         });
         rx
@@ -90,5 +111,371 @@ impl RunSocket {
 impl Drop for RunSocket {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The sending side of the queue, keeping the bytes of messages not yet taken below
+/// [`QUEUE_BYTES`]. The receiver is the executor's; what it has taken is read off the channel's
+/// free capacity, so the executor needs to know nothing of this.
+struct Queue {
+    tx: mpsc::Sender<Incoming>,
+    /// Sizes of the messages sent, oldest first, as long as they may still be in the channel.
+    sizes: VecDeque<usize>,
+    bytes: usize,
+}
+
+impl Queue {
+    fn new(tx: mpsc::Sender<Incoming>) -> Self {
+        Self {
+            tx,
+            sizes: VecDeque::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Sends `item` (of about `size` bytes); false when the executor is gone.
+    async fn send(&mut self, item: Incoming, size: usize) -> bool {
+        loop {
+            let waiting = QUEUE - self.tx.capacity();
+            while self.sizes.len() > waiting {
+                if let Some(taken) = self.sizes.pop_front() {
+                    self.bytes -= taken;
+                }
+            }
+            if self.bytes == 0 || self.bytes + size <= QUEUE_BYTES || self.tx.is_closed() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        if self.tx.send(item).await.is_err() {
+            return false;
+        }
+        self.sizes.push_back(size);
+        self.bytes += size;
+        true
+    }
+}
+
+/// What [`read_line`] read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// A whole line (its newline removed).
+    Line,
+    /// The first [`HEAD_BYTES`] of a line of at least this many bytes, more than the limit; the
+    /// rest of the line was skipped.
+    TooLong(usize),
+}
+
+/// Reads the next line into `line` (at most `max` bytes of it); `None` at end of stream. A
+/// last line without its newline counts as a line.
+async fn read_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<Read>> {
+    line.clear();
+    // Once the line is over `max`: its whole size so far (`line` then keeps only its head).
+    let mut skipped = 0usize;
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(match (skipped, line.is_empty()) {
+                (0, true) => None,
+                (0, false) => Some(Read::Line),
+                (size, _) => Some(Read::TooLong(size)),
+            });
+        }
+        let newline = available.iter().position(|b| *b == b'\n');
+        let taken = newline.map_or(available.len(), |at| at + 1);
+        let data = &available[..newline.unwrap_or(available.len())];
+        if skipped > 0 {
+            skipped += data.len();
+        } else if line.len() + data.len() > max {
+            skipped = line.len() + data.len();
+            let head = HEAD_BYTES.min(max);
+            let room = head.saturating_sub(line.len()).min(data.len());
+            line.extend_from_slice(&data[..room]);
+            line.truncate(head);
+            line.shrink_to(head);
+        } else {
+            line.extend_from_slice(data);
+        }
+        reader.consume(taken);
+        if newline.is_some() {
+            return Ok(Some(match skipped {
+                0 => Read::Line,
+                size => Read::TooLong(size),
+            }));
+        }
+    }
+}
+
+/// Keeps the worker's event numbers gap-free (see the module header).
+#[derive(Default)]
+struct Sequencer {
+    /// The number of the last event passed on.
+    last: i64,
+    /// The problem of an unreadable line that named no event number, for the gap it leaves.
+    pending: Option<String>,
+}
+
+impl Sequencer {
+    /// The messages `line` (as `read`) stands for.
+    fn accept(&mut self, read: Read, line: &[u8]) -> Vec<Incoming> {
+        let problem = match read {
+            Read::TooLong(size) => format!(
+                "the line is {size} bytes or more, longer than the {} MiB a run worker may write",
+                MAX_LINE_BYTES / (1024 * 1024)
+            ),
+            Read::Line if line.iter().all(u8::is_ascii_whitespace) => return Vec::new(),
+            Read::Line => match std::str::from_utf8(line) {
+                Err(e) => format!("the line is not UTF-8 ({e})"),
+                Ok(text) => match WorkerMessage::parse(text) {
+                    Ok(WorkerMessage::Event { seq, event }) => {
+                        let mut out = self.fill_gap(seq);
+                        self.last = self.last.max(seq);
+                        out.push(Incoming::Message(WorkerMessage::Event { seq, event }));
+                        return out;
+                    }
+                    Ok(message) => return vec![Incoming::Message(message)],
+                    Err(e) => e.to_string(),
+                },
+            },
+        };
+        let shown = String::from_utf8_lossy(&line[..line.len().min(HEAD_BYTES)])
+            .chars()
+            .take(SHOWN_CHARS)
+            .collect::<String>();
+        let problem = format!("{problem}: `{shown}`");
+        let peek = Peek::of(line);
+        match peek.seq {
+            Some(seq) if seq > self.last && seq - self.last <= MAX_GAP => {
+                let mut out = self.fill_gap(seq);
+                self.last = seq;
+                out.push(replacement(seq, &peek, &problem));
+                out
+            }
+            _ => {
+                if let Some(earlier) = self.pending.replace(problem) {
+                    return vec![Incoming::Garbled(earlier)];
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Replacement events for the numbers between the last event and `seq`.
+    fn fill_gap(&mut self, seq: i64) -> Vec<Incoming> {
+        let missing = seq - self.last - 1;
+        if missing <= 0 || missing > MAX_GAP {
+            return Vec::new();
+        }
+        (self.last + 1..seq)
+            .map(|number| {
+                let problem = self.pending.take().unwrap_or_else(|| {
+                    "the run worker skipped it (nothing was received for this number)".to_owned()
+                });
+                replacement(number, &Peek::default(), &problem)
+            })
+            .collect()
+    }
+}
+
+/// What can be made out of an unreadable event line.
+#[derive(Debug, Default)]
+struct Peek {
+    seq: Option<i64>,
+    timestamp: Option<f64>,
+    step_key: Option<String>,
+    event_type: Option<String>,
+}
+
+impl Peek {
+    fn of(line: &[u8]) -> Self {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(line) {
+            if value["t"] != "event" {
+                return Self::default();
+            }
+            let event = &value["event"];
+            return Self {
+                seq: value["seq"].as_i64(),
+                timestamp: event["timestamp"].as_f64(),
+                step_key: event["step_key"].as_str().map(str::to_owned),
+                event_type: event["type"].as_str().map(str::to_owned),
+            };
+        }
+        // Not JSON at all (a `NaN`, a cut line): the worker writes `t` and `seq` first.
+        let prefix = br#"{"t":"event","seq":"#;
+        let seq = line.strip_prefix(prefix.as_slice()).and_then(|rest| {
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+        });
+        Self {
+            seq,
+            ..Self::default()
+        }
+    }
+}
+
+/// The event stored in place of event `seq`, which could not be read.
+fn replacement(seq: i64, peek: &Peek, problem: &str) -> Incoming {
+    let what = peek
+        .event_type
+        .as_ref()
+        .map(|t| format!(" (`{t}`)"))
+        .unwrap_or_default();
+    Incoming::Message(WorkerMessage::Event {
+        seq,
+        event: Event {
+            timestamp: peek.timestamp.filter(|t| t.is_finite()).unwrap_or_else(now),
+            step_key: peek.step_key.clone(),
+            kind: EventKind::EngineEvent {
+                message: format!(
+                    "dg could not read event {seq}{what} of the run worker and stores this one in \
+                     its place: {problem}"
+                ),
+            },
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seqs_and_messages(items: &[Incoming]) -> Vec<(i64, String)> {
+        items
+            .iter()
+            .filter_map(|item| match item {
+                Incoming::Message(WorkerMessage::Event { seq, event }) => Some((
+                    *seq,
+                    match &event.kind {
+                        EventKind::EngineEvent { message } => message.clone(),
+                        other => other.event_type().to_owned(),
+                    },
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn feed(lines: &[&[u8]]) -> (Vec<Incoming>, Sequencer) {
+        let mut sequencer = Sequencer::default();
+        let mut out = Vec::new();
+        for line in lines {
+            out.extend(sequencer.accept(Read::Line, line));
+        }
+        (out, sequencer)
+    }
+
+    const STDOUT: &str = r#""event":{"timestamp":1.5,"step_key":"a","type":"STDOUT","text":"x"}}"#;
+
+    fn event(seq: i64) -> Vec<u8> {
+        format!(r#"{{"t":"event","seq":{seq},{STDOUT}"#).into_bytes()
+    }
+
+    #[test]
+    fn an_unreadable_event_is_replaced_under_its_own_number() {
+        let nan = br#"{"t":"event","seq":2,"event":{"timestamp":2.5,"type":"ASSET_MATERIALIZATION","asset_key":["a"],"metadata":{"x":NaN}}}"#;
+        let unknown = br#"{"t":"event","seq":3,"event":{"timestamp":3.5,"step_key":"s","type":"NO_SUCH_TYPE"}}"#;
+        let (out, _) = feed(&[&event(1), nan, unknown, &event(4)]);
+        let got = seqs_and_messages(&out);
+        assert_eq!(
+            got.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
+        assert!(
+            got[1]
+                .1
+                .starts_with("dg could not read event 2 of the run worker"),
+            "{}",
+            got[1].1
+        );
+        assert!(got[1].1.contains("NaN"), "shows the line: {}", got[1].1);
+        assert!(
+            got[2].1.contains("event 3 (`NO_SUCH_TYPE`)"),
+            "{}",
+            got[2].1
+        );
+        let Incoming::Message(WorkerMessage::Event { event, .. }) = &out[2] else {
+            panic!()
+        };
+        assert_eq!(event.timestamp, 3.5);
+        assert_eq!(event.step_key.as_deref(), Some("s"));
+    }
+
+    #[test]
+    fn a_line_without_a_number_fills_the_gap_it_leaves() {
+        let (out, sequencer) = feed(&[&event(1), b"\xff\xfe garbage", &event(3)]);
+        let got = seqs_and_messages(&out);
+        assert_eq!(got.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 2, 3]);
+        assert!(got[1].1.contains("not UTF-8"), "{}", got[1].1);
+        assert!(sequencer.pending.is_none());
+        // A skipped number is filled too, and a garbled line at the end is reported once.
+        let (out, mut sequencer) = feed(&[&event(1), &event(3), b"{oops"]);
+        let got = seqs_and_messages(&out);
+        assert_eq!(got.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 2, 3]);
+        assert!(got[1].1.contains("skipped it"), "{}", got[1].1);
+        assert!(sequencer.pending.take().unwrap().contains("{oops"));
+    }
+
+    #[test]
+    fn other_messages_pass_and_absurd_jumps_are_not_filled() {
+        let (out, _) = feed(&[
+            br#"{"t":"hello","pid":3}"#,
+            b"",
+            &event(1),
+            &event(1_000_000),
+        ]);
+        assert!(matches!(
+            out[0],
+            Incoming::Message(WorkerMessage::Hello { pid: 3 })
+        ));
+        assert_eq!(
+            seqs_and_messages(&out)
+                .iter()
+                .map(|(s, _)| *s)
+                .collect::<Vec<_>>(),
+            [1, 1_000_000]
+        );
+    }
+
+    #[tokio::test]
+    async fn long_lines_are_skipped_not_held() {
+        let long = format!(
+            r#"{{"t":"event","seq":7,"event":{{"type":"STDOUT","text":"{}"}}}}"#,
+            "y".repeat(100_000)
+        );
+        let input = format!("{long}\nshort\nlast");
+        let mut reader = BufReader::with_capacity(1000, input.as_bytes());
+        let mut line = Vec::new();
+        let read = read_line(&mut reader, &mut line, 50_000).await.unwrap();
+        assert!(
+            matches!(read, Some(Read::TooLong(n)) if n > 50_000),
+            "{read:?}"
+        );
+        assert!(line.len() <= HEAD_BYTES);
+        assert_eq!(Peek::of(&line).seq, Some(7));
+        let mut sequencer = Sequencer {
+            last: 6,
+            pending: None,
+        };
+        let got = seqs_and_messages(&sequencer.accept(read.unwrap(), &line));
+        assert_eq!(got[0].0, 7);
+        assert!(got[0].1.contains("longer than the 64 MiB"), "{}", got[0].1);
+        assert_eq!(
+            read_line(&mut reader, &mut line, 50_000).await.unwrap(),
+            Some(Read::Line)
+        );
+        assert_eq!(line, b"short");
+        assert_eq!(
+            read_line(&mut reader, &mut line, 50_000).await.unwrap(),
+            Some(Read::Line)
+        );
+        assert_eq!(line, b"last");
+        assert_eq!(
+            read_line(&mut reader, &mut line, 50_000).await.unwrap(),
+            None
+        );
     }
 }
