@@ -6,14 +6,13 @@
 //!
 //! Every project uses the one shared test environment (`dg_test::python`), so nothing is built per
 //! test. With `DG_TEST_DAGSTER_VERSION` set (the compatibility pass of `scripts/test`), the tests
-//! run against that `dagster`; the parity test, which compares with the pinned real `dg`, is then
-//! skipped.
+//! run against that `dagster`, and the parity test compares with the real `dg` of that version.
 
 mod scaffold_common;
 
 use std::path::{Path, PathBuf};
 
-use dg_test::python::{copy_dir, is_compat_run, use_shared_python};
+use dg_test::python::{copy_dir, dagster_version, use_shared_python};
 use dg_test::{dg_snapshot, TestContext};
 use serde_json::Value;
 
@@ -492,13 +491,22 @@ fn list_defs_path_loads_part_of_the_defs_folder() {
 /// every asset (key, deps, group, kinds, owners, tags, automation condition, source), asset
 /// check, job, schedule (with cron), sensor and resource. Only the order of lists Dagster does not
 /// sort (checks, jobs, resources) may differ.
+///
+/// The real `dg` is the one of the `dagster` version the projects load with: the pinned one, or
+/// in the compatibility pass (`DG_TEST_DAGSTER_VERSION`) that older release, so the parity is
+/// checked against both and never skipped.
 #[test]
 fn list_defs_json_equals_real_dg() {
-    if is_compat_run() {
-        return; // The real `dg` is the pinned version; the compatibility pass loads another.
-    }
-    let real = scaffold_common::real_dagster_bin();
+    let version = dagster_version();
+    let real = scaffold_common::real_dagster_bin_at(&version);
     let ctx = context();
+    let reported = run(ctx.command(real.join("dg")).arg("--version"));
+    assert!(
+        reported.stdout.contains(&version),
+        "the real dg is not {version}: {}{}",
+        reported.stdout,
+        reported.stderr
+    );
     let ws = workspace(&ctx, &[], &[]);
     for project in ["shop", "reports", "plugins"] {
         let dir = ws.join("projects").join(project);
