@@ -67,7 +67,7 @@ pub fn run(global: &GlobalArgs, args: &ListDefsArgs) -> CliResult {
         .collect();
     let named = || ok.iter().map(|(o, s)| (o.name(), *s));
     for conflict in executable_conflicts(named()) {
-        printer.warn(format!("{}. {}", conflict.message(), conflict.hint()));
+        printer.warn(conflict.warning());
     }
     let selected = match &selection {
         Some(expr) => {
