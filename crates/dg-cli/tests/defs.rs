@@ -10,6 +10,7 @@
 
 mod scaffold_common;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use dg_test::python::{copy_dir, dagster_version, use_shared_python};
@@ -1041,4 +1042,121 @@ fn ctrl_c_during_sync_leaves_no_process(args: &[&str]) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The parity workspace of `dg-selection` (`tests/fixtures/parity_defs`: two locations with jobs,
+/// a schedule and a sensor), loaded by our agent: the selection graph built from the snapshots
+/// has, for every asset, the jobs, sensors and schedules Dagster's workspace graph has, and every
+/// selection `fixtures/parity.json` recorded from real Dagster (`job:`, `sensor:` and `schedule:`
+/// included) selects the same keys over it. `dg list defs --assets` at the root agrees.
+#[test]
+fn selection_attributes_from_snapshots_equal_dagsters() {
+    let ctx = context();
+    let ws = ctx.path("parity");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dg-selection/tests/fixtures");
+    let mut toml = "directory_type = \"workspace\"\n\n[workspace]\n".to_owned();
+    let mut specs = Vec::new();
+    for name in ["loc_a", "loc_b"] {
+        let root = ws.join("projects").join(name);
+        ctx.write(
+            root.join("pyproject.toml"),
+            format!(
+                "[project]\nname = \"{name}\"\nversion = \"0.1.0\"\n\n[tool.dg]\n\
+                 directory_type = \"project\"\n\n[tool.dg.project]\nroot_module = \"{name}\"\n"
+            ),
+        );
+        ctx.write(root.join(name).join("__init__.py"), "");
+        let source = std::fs::read_to_string(fixtures.join(format!("parity_defs/{name}.py")));
+        ctx.write(root.join(name).join("definitions.py"), source.unwrap());
+        use_shared_python(&root);
+        toml.push_str(&format!(
+            "\n[[workspace.projects]]\npath = \"projects/{name}\"\n"
+        ));
+        specs.push(dg_location::LocationSpec::new(name, &root, name));
+    }
+    ctx.write(ws.join("dg.toml"), toml);
+    let parity: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join("parity.json")).unwrap())
+            .unwrap();
+
+    let options = dg_location::LoadOptions {
+        cache_mode: dg_location::CacheMode::Off,
+        ..dg_location::LoadOptions::default()
+    };
+    let loaded: Vec<(String, dg_location::DefinitionsSnapshot)> =
+        dg_location::load_all(specs, options)
+            .map(|(spec, result)| (spec.name, result.expect("loads").snapshot))
+            .collect();
+    let graph = dg_runs::plan::asset_graph(loaded.iter().map(|(n, s)| (n.as_str(), s)));
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect()
+    };
+    for theirs in parity["nodes"].as_array().unwrap() {
+        let key = dg_selection::AssetKey(strings(&theirs["key"]));
+        let ours = graph.get(&key).unwrap_or_else(|| panic!("no node {key:?}"));
+        // Dagster lists a job for an asset only where the job materializes it.
+        let jobs: Vec<String> = match ours.is_materializable {
+            true => ours.jobs.iter().cloned().collect(),
+            false => Vec::new(),
+        };
+        let what = format!("{}", key.to_user_string());
+        assert_eq!(jobs, strings(&theirs["jobs"]), "jobs of {what}");
+        let sensors: Vec<String> = ours.sensors.iter().cloned().collect();
+        assert_eq!(sensors, strings(&theirs["sensors"]), "sensors of {what}");
+        let schedules: Vec<String> = ours.schedules.iter().cloned().collect();
+        assert_eq!(
+            schedules,
+            strings(&theirs["schedules"]),
+            "schedules of {what}"
+        );
+    }
+    let mut checked = 0;
+    for case in parity["cases"].as_array().unwrap() {
+        let text = case["text"].as_str().unwrap();
+        let exprs = if case["comma"] == true {
+            dg_selection::parse_comma_separated(text)
+        } else {
+            dg_selection::parse(text).map(|e| vec![e])
+        };
+        let Some(expected) = case["strict"]["keys"].as_array() else {
+            continue; // Dagster refuses it: the parser's parity test covers errors.
+        };
+        let expected: BTreeSet<String> = expected
+            .iter()
+            .map(|k| k.as_str().unwrap().to_owned())
+            .collect();
+        let selected = dg_selection::select_any(
+            &graph,
+            &exprs.expect("parses"),
+            dg_selection::SelectOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("`{text}`: {e}"));
+        let selected: BTreeSet<String> = selected.iter().map(|k| k.to_user_string()).collect();
+        assert_eq!(selected, expected, "`{text}`");
+        checked += 1;
+    }
+    assert!(checked > 150, "only {checked} cases");
+
+    for (selection, keys) in [
+        ("job:daily_job", vec!["orders_summary"]),
+        ("sensor:ingest_sensor", vec!["raw/customers", "raw/orders"]),
+        ("schedule:daily_schedule", vec!["orders_summary"]),
+    ] {
+        let out = run(ctx
+            .dg()
+            .args(["list", "defs", "--json", "--assets", selection])
+            .current_dir(&ws));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let listed: Vec<String> = serde_json::from_str::<Value>(&out.stdout).unwrap()["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["asset_key"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(listed, keys, "`{selection}`");
+    }
 }

@@ -121,6 +121,17 @@ fn good_and_bad_locations_load_side_by_side() {
     let watch = rich.sensors.iter().find(|s| s.name == "watch").unwrap();
     assert_eq!(watch.job_names, ["orders_job"]);
     assert_eq!(watch.minimum_interval_seconds, Some(60));
+    // What targets each asset, as Dagster's remote repository (its UI) has it.
+    assert_eq!(orders.job_names, ["__ASSET_JOB", "orders_job"]);
+    assert_eq!(orders.targeting_sensor_names, ["watch"]);
+    assert_eq!(orders.targeting_schedule_names, ["orders_job_schedule"]);
+    assert_eq!(
+        daily.targeting_sensor_names,
+        ["default_automation_condition_sensor"]
+    );
+    assert!(daily.targeting_schedule_names.is_empty());
+    let raw = assets["external/raw"];
+    assert!(raw.job_names.is_empty() && raw.targeting_sensor_names.is_empty());
     assert_eq!(rich.resources[0].name, "warehouse");
     assert_eq!(rich.resources[0].type_name, "rich.definitions.Warehouse");
 
