@@ -498,43 +498,119 @@ fn list_defs_path_loads_part_of_the_defs_folder() {
 /// checked against both and never skipped.
 #[test]
 fn list_defs_json_equals_real_dg() {
-    let version = dagster_version();
-    let real = scaffold_common::real_dagster_bin_at(&version);
+    let real = real_dg();
     let ctx = context();
-    let reported = run(ctx.command(real.join("dg")).arg("--version"));
+    let ws = workspace(&ctx, &[], &[]);
+    for project in ["shop", "reports", "plugins"] {
+        let dir = ws.join("projects").join(project);
+        let theirs = same_json_as_real_dg(&ctx, &real, &dir, &[]);
+        assert!(
+            theirs["assets"].as_array().unwrap().len() >= 3,
+            "{project} has assets"
+        );
+    }
+}
+
+/// `--path` on a file lists every kind of definition in it (sensors and schedules included, as
+/// Dagster's component tree builds it), on a folder what it autoloads; both equal the real `dg
+/// list defs --path --json`.
+#[test]
+fn list_defs_path_json_equals_real_dg() {
+    let real = real_dg();
+    let ctx = context();
+    let ws = workspace(&ctx, &[], &[]);
+    let dir = ws.join("projects/plugins");
+    ctx.write(
+        dir.join("plugins/defs/ingest/schedules.py"),
+        "import dagster as dg\n\n\n@dg.asset\ndef ingest_marker():\n    return 1\n\n\n\
+         nightly_ingest = dg.ScheduleDefinition(\n    name=\"nightly_ingest\", \
+         target=\"key:ingest_marker\", cron_schedule=\"0 2 * * *\"\n)\n\n\n\
+         @dg.sensor(target=\"key:ingest_marker\")\ndef marker_sensor(context):\n    return None\n",
+    );
+    let names = |doc: &Value, section: &str| -> Vec<String> {
+        doc[section]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let jobs = same_json_as_real_dg(
+        &ctx,
+        &real,
+        &dir,
+        &["--path", "plugins/defs/ingest/jobs.py"],
+    );
+    assert_eq!(names(&jobs, "sensors"), ["plugin_sensor"]);
+    assert_eq!(names(&jobs, "jobs"), ["ingest_job"]);
+    let schedules = same_json_as_real_dg(
+        &ctx,
+        &real,
+        &dir,
+        &["--path", "plugins/defs/ingest/schedules.py"],
+    );
+    assert_eq!(names(&schedules, "schedules"), ["nightly_ingest"]);
+    assert_eq!(names(&schedules, "sensors"), ["marker_sensor"]);
+    assert_eq!(schedules["assets"].as_array().unwrap().len(), 1);
+    let folder = same_json_as_real_dg(&ctx, &real, &dir, &["--path", "plugins/defs/ingest"]);
+    assert_eq!(
+        names(&folder, "sensors"),
+        ["marker_sensor", "plugin_sensor"]
+    );
+    same_json_as_real_dg(&ctx, &real, &dir, &["--path", "plugins/defs/assets.py"]);
+}
+
+/// The real `dg` of the `dagster` version the projects load with: the pinned one, or in the
+/// compatibility pass (`DG_TEST_DAGSTER_VERSION`) that older release, so parity is checked
+/// against both and never skipped.
+fn real_dg() -> PathBuf {
+    let version = dagster_version();
+    let dg = scaffold_common::real_dagster_bin_at(&version).join("dg");
+    let reported = run(std::process::Command::new(&dg).arg("--version"));
     assert!(
         reported.stdout.contains(&version),
         "the real dg is not {version}: {}{}",
         reported.stdout,
         reported.stderr
     );
-    let ws = workspace(&ctx, &[], &[]);
-    for project in ["shop", "reports", "plugins"] {
-        let dir = ws.join("projects").join(project);
-        let theirs = run(ctx
-            .command(real.join("dg"))
-            .args(["list", "defs", "--json"])
-            .current_dir(&dir));
-        assert_eq!(
-            theirs.code, 0,
-            "real dg failed in {project}: {}",
-            theirs.stderr
-        );
-        let ours = run(ctx.dg().args(["list", "defs", "--json"]).current_dir(&dir));
-        assert_eq!(ours.code, 0, "dg failed in {project}: {}", ours.stderr);
-        let (theirs, ours) = (sorted(&theirs.stdout), sorted(&ours.stdout));
-        assert!(
-            theirs["assets"].as_array().unwrap().len() >= 3,
-            "{project} has assets"
-        );
-        assert_eq!(
-            theirs,
-            ours,
-            "`dg list defs --json` differs in {project}:\nreal: {}\nours: {}",
-            serde_json::to_string_pretty(&theirs).unwrap(),
-            serde_json::to_string_pretty(&ours).unwrap()
-        );
-    }
+    dg
+}
+
+/// Runs `dg list defs --json <args>` in `dir` with the real `dg` and ours, asserts that both
+/// succeed with the same document (lists sorted), and returns it.
+fn same_json_as_real_dg(ctx: &TestContext, real: &Path, dir: &Path, args: &[&str]) -> Value {
+    // The real `dg` imports the project package for `--path`; the fixtures are not installed in
+    // the shared environment, so their folder goes on the path (what an editable install does).
+    let theirs = run(ctx
+        .command(real)
+        .args(["list", "defs", "--json"])
+        .args(args)
+        .env("PYTHONPATH", dir)
+        .current_dir(dir));
+    assert_eq!(
+        theirs.code, 0,
+        "real dg failed in {dir:?} {args:?}: {}",
+        theirs.stderr
+    );
+    let ours = run(ctx
+        .dg()
+        .args(["list", "defs", "--json"])
+        .args(args)
+        .current_dir(dir));
+    assert_eq!(
+        ours.code, 0,
+        "dg failed in {dir:?} {args:?}: {}",
+        ours.stderr
+    );
+    let (theirs, ours) = (sorted(&theirs.stdout), sorted(&ours.stdout));
+    assert_eq!(
+        theirs,
+        ours,
+        "`dg list defs --json {args:?}` differs in {dir:?}:\nreal: {}\nours: {}",
+        serde_json::to_string_pretty(&theirs).unwrap(),
+        serde_json::to_string_pretty(&ours).unwrap()
+    );
+    theirs
 }
 
 /// The document with every list of objects sorted by its key or name.

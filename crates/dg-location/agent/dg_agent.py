@@ -206,8 +206,22 @@ def load_definitions(dagster, target):
 
     module = importlib.import_module(defs_module_name)
     root = Path(target.get("root") or os.getcwd())
-    defs = load_defs(module, project_root=root)
+    if hasattr(module, "__path__"):
+        defs = load_defs(module, project_root=root)
+    else:
+        defs = _defs_of_file(dagster, module, root)
     return defs, {"kind": "defs_folder", "module": defs_module_name, "attribute": None}
+
+
+def _defs_of_file(dagster, module, root):
+    """One file of the defs folder (`dg list defs --path file.py`): what Dagster's component tree
+    builds for it, as the real `dg list defs --path` does (every kind of definition in the file:
+    assets, jobs, schedules, sensors...); older `dagster` without `ComponentTree`: every
+    definition at module level."""
+    tree = getattr(dagster, "ComponentTree", None)
+    if tree is not None and hasattr(tree, "for_project"):
+        return tree.for_project(root).build_defs(Path(module.__file__))
+    return dagster.load_definitions_from_module(module)
 
 
 def _module_exists(name):
