@@ -91,6 +91,10 @@ pub struct LaunchArgs {
     /// Job to target.
     #[arg(long, value_name = "NAME", conflicts_with = "assets")]
     pub job: Option<String>,
+    /// Code location to run in (at a workspace root: for a key or job that several locations
+    /// define, this chooses one; only the selected assets it defines are run).
+    #[arg(long, value_name = "NAME")]
+    pub location: Option<String>,
     /// Asset partition to target.
     #[arg(long, value_name = "KEY")]
     pub partition: Option<String>,

@@ -201,6 +201,90 @@ fn a_workspace_selection_runs_once_per_location_upstream_first() {
     assert!(ws.join(".dagster/storage/dg.db").is_file());
 }
 
+/// A key that two locations both define (as materializable) is ambiguous to launch: the command
+/// names both locations and asks for `--location`, which runs that location's definition; keys
+/// defined once run as before. (`dg check defs` only warns about the same workspace.)
+#[test]
+fn launching_a_key_defined_in_two_locations_asks_which() {
+    let ctx = TestContext::new();
+    let ws = ctx.path("ws");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/launch_fixtures/ws"),
+        &ws,
+    );
+    let dup = ws.join("projects/ws_dup");
+    ctx.write(
+        dup.join("pyproject.toml"),
+        "[project]\nname = \"ws_dup\"\nversion = \"0.1.0\"\n\n[tool.dg]\ndirectory_type = \"project\"\n\n[tool.dg.project]\nroot_module = \"ws_dup\"\n",
+    );
+    ctx.write(dup.join("ws_dup/__init__.py"), "");
+    ctx.write(
+        dup.join("ws_dup/definitions.py"),
+        "import dagster as dg\n\n\n@dg.asset\ndef up():\n    print(\"dup up ran\")\n    return 30\n\n\ndefs = dg.Definitions(assets=[up])\n",
+    );
+    let toml = std::fs::read_to_string(ws.join("dg.toml")).unwrap();
+    std::fs::write(
+        ws.join("dg.toml"),
+        format!("{toml}\n[[workspace.projects]]\npath = \"projects/ws_dup\"\n"),
+    )
+    .unwrap();
+    for project in ["ws_up", "ws_down", "ws_dup"] {
+        use_shared_python(&ws.join("projects").join(project));
+    }
+
+    let checked = ctx
+        .dg()
+        .args(["check", "defs"])
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    assert_eq!(checked.status.code(), Some(0), "{}", text(&checked).1);
+
+    for selection in ["up", "*down"] {
+        let out = launch(&ctx, &ws, &["--assets", selection]);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(
+                "error: asset `up` is defined as executable in 2 code locations: `ws_dup`, \
+                 `ws_up`; a run needs one\n\
+                 hint: Choose where it runs with `--location ws_dup` or `--location ws_up`."
+            ),
+            "{stderr}"
+        );
+        assert!(!stdout.contains("up ran"), "nothing ran: {stdout}");
+    }
+    let out = launch(&ctx, &ws, &["--assets", "up", "--location", "ws_dup"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("dup up ran\n") && !stdout.contains("\nup ran"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("code location `ws_dup`"), "{stderr}");
+    let out = launch(&ctx, &ws, &["--assets", "up", "--location", "ws_up"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.starts_with("up ran\n"), "{stdout}");
+    // Only `down` selected: nothing ambiguous (it reads what `ws_up` stored).
+    let out = launch(&ctx, &ws, &["--assets", "down"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("down got 20\n"), "{stdout}");
+
+    let out = launch(&ctx, &ws, &["--assets", "up", "--location", "nowhere"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: no code location named `nowhere` here"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: Code locations here: `ws_down`, `ws_dup`, `ws_up`."),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn ctrl_c_cancels_the_run_and_ends_its_processes() {
     let (ctx, root) = project();

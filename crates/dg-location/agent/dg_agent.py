@@ -24,7 +24,7 @@ import traceback
 from pathlib import Path
 
 PROTOCOL_VERSION = 1
-SNAPSHOT_SCHEMA_VERSION = 1
+SNAPSHOT_SCHEMA_VERSION = 2
 AGENT_FILENAME = "<dg-agent>"
 MAX_CAUSES = 5
 # The channel is moved to the lowest free descriptor at or above this (or half the descriptor
@@ -293,8 +293,22 @@ def load_definitions(dagster, target):
 
     module = importlib.import_module(defs_module_name)
     root = Path(target.get("root") or os.getcwd())
-    defs = load_defs(module, project_root=root)
+    if hasattr(module, "__path__"):
+        defs = load_defs(module, project_root=root)
+    else:
+        defs = _defs_of_file(dagster, module, root)
     return defs, {"kind": "defs_folder", "module": defs_module_name, "attribute": None}
+
+
+def _defs_of_file(dagster, module, root):
+    """One file of the defs folder (`dg list defs --path file.py`): what Dagster's component tree
+    builds for it, as the real `dg list defs --path` does (every kind of definition in the file:
+    assets, jobs, schedules, sensors...); older `dagster` without `ComponentTree`: every
+    definition at module level."""
+    tree = getattr(dagster, "ComponentTree", None)
+    if tree is not None and hasattr(tree, "for_project"):
+        return tree.for_project(root).build_defs(Path(module.__file__))
+    return dagster.load_definitions_from_module(module)
 
 
 def _module_exists(name):
@@ -374,9 +388,11 @@ def definitions_from_module(dagster, module):
 def build_snapshot(dagster, repo, target):
     root = Path(target.get("root") or os.getcwd())
     graph = repo.asset_graph
+    targets = asset_targets(repo)
     assets = []
     for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
         node = graph.get(key)
+        jobs, sensors, schedules = targets(key)
         assets.append(
             {
                 "key": list(key.path),
@@ -397,6 +413,9 @@ def build_snapshot(dagster, repo, target):
                     (node.metadata or {}).get("dagster/auto_created_stub_asset")
                 ),
                 "source": source_of(node.metadata, root),
+                "job_names": jobs,
+                "targeting_sensor_names": sensors,
+                "targeting_schedule_names": schedules,
             }
         )
     checks = []
@@ -466,6 +485,55 @@ def build_snapshot(dagster, repo, target):
         "sensors": sensors,
         "resources": resources,
     }
+
+
+IMPLICIT_ASSET_JOB = "__ASSET_JOB"
+
+
+def asset_targets(repo):
+    """What targets each asset, by the rules of Dagster's remote repository (what its UI and the
+    `job:`, `sensor:` and `schedule:` selections see): a function from an asset key to the sorted
+    names of the jobs that execute it (the implicit `__ASSET_JOB` included), of the sensors that
+    target it (through its asset selection, or through a job other than the implicit one that
+    executes it; an automation sensor only counts for assets with an automation condition), and
+    of the schedules that target it (through such a job)."""
+    graph = repo.asset_graph
+    jobs_of = {}
+    for job in repo.get_all_jobs():
+        layer = job.asset_layer
+        for key in set(getattr(layer, "selected_asset_keys", ())) | set(
+            getattr(layer, "external_job_asset_keys", ())
+        ):
+            jobs_of.setdefault(key, set()).add(job.name)
+    sensors_of_job, sensors_of_key = {}, {}
+    for sensor in repo.sensor_defs:
+        for target in _safe(lambda: sensor.targets, []) or []:
+            if getattr(target, "job_name", None):
+                sensors_of_job.setdefault(target.job_name, set()).add(sensor.name)
+        selection = _safe(lambda: sensor.asset_selection)
+        if selection is None:
+            continue
+        automation = str(sensor.sensor_type.value).lower() in ("auto_materialize", "automation")
+        for key in _safe(lambda: selection.resolve(graph), ()) or ():
+            if automation and not (graph.has(key) and graph.get(key).automation_condition):
+                continue
+            sensors_of_key.setdefault(key, set()).add(sensor.name)
+    schedules_of_job = {}
+    for schedule in repo.schedule_defs:
+        job_name = _safe(lambda: schedule.job_name)
+        if job_name:
+            schedules_of_job.setdefault(job_name, set()).add(schedule.name)
+
+    def targets(key):
+        jobs = jobs_of.get(key, set())
+        sensors = set(sensors_of_key.get(key, ()))
+        schedules = set()
+        for job in jobs - {IMPLICIT_ASSET_JOB}:
+            sensors |= sensors_of_job.get(job, set())
+            schedules |= schedules_of_job.get(job, set())
+        return sorted(jobs), sorted(sensors), sorted(schedules)
+
+    return targets
 
 
 def _safe(fn, default=None):

@@ -15,7 +15,7 @@ use dg_python::process::{Captured, LineSink, Stream};
 use dg_python::{EnvOptions, PythonEnvironment};
 
 use crate::agent::Agent;
-use crate::cache::{cache_key, SnapshotCache};
+use crate::cache::{cache_key, CacheMiss, Lookup, SnapshotCache};
 use crate::error::LoadError;
 use crate::location::LocationSpec;
 use crate::snapshot::DefinitionsSnapshot;
@@ -82,6 +82,8 @@ pub struct LoadedLocation {
     pub snapshot: DefinitionsSnapshot,
     /// True when the snapshot came from the cache (no Python process was started).
     pub from_cache: bool,
+    /// Why the cache could not be used, when it was consulted and missed.
+    pub cache_miss: Option<CacheMiss>,
     /// What user code printed while loading (empty for cached snapshots).
     pub logs: Captured,
     /// The environment the location loads in.
@@ -98,14 +100,19 @@ pub fn load_location(spec: &LocationSpec, opts: &LoadOptions) -> Result<LoadedLo
         .filter(|_| opts.cache_mode != CacheMode::Off);
     // A key we cannot compute (unreadable file) only means no caching for this load.
     let key = cache.and_then(|_| cache_key(spec, &env).ok());
+    let mut cache_miss = None;
     if let (Some(cache), Some(key), CacheMode::Use) = (cache, &key, opts.cache_mode) {
-        if let Some(snapshot) = cache.get(spec, key) {
-            return Ok(LoadedLocation {
-                snapshot,
-                from_cache: true,
-                logs: Captured::default(),
-                environment: env,
-            });
+        match cache.lookup(spec, key) {
+            Lookup::Hit(snapshot) => {
+                return Ok(LoadedLocation {
+                    snapshot,
+                    from_cache: true,
+                    cache_miss: None,
+                    logs: Captured::default(),
+                    environment: env,
+                })
+            }
+            Lookup::Miss(why) => cache_miss = Some(why),
         }
     }
     let sink: Option<LineSink> = opts.log_sink.clone().map(|sink| {
@@ -122,6 +129,7 @@ pub fn load_location(spec: &LocationSpec, opts: &LoadOptions) -> Result<LoadedLo
     Ok(LoadedLocation {
         snapshot,
         from_cache: false,
+        cache_miss,
         logs,
         environment: env,
     })

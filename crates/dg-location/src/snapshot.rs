@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Version of the snapshot format.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the snapshot format. 2: assets record the jobs, sensors and schedules that target
+/// them.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// An asset key: its path components (`["raw", "orders"]` is shown `raw/orders`).
 pub type AssetKey = Vec<String>;
@@ -78,6 +79,19 @@ pub struct AssetSnapshot {
     pub is_auto_created_stub: bool,
     /// `path:line` relative to the project root, from the `dagster/code_references` metadata.
     pub source: Option<String>,
+    /// Sorted names of the jobs that execute the asset, Dagster's implicit `__ASSET_JOB` and
+    /// anonymous jobs of schedules and sensors included (what `job:` selects on).
+    #[serde(default)]
+    pub job_names: Vec<String>,
+    /// Sorted names of the sensors that target the asset, by Dagster's rules: through the
+    /// sensor's asset selection, or a job (not the implicit one) that executes the asset; an
+    /// automation sensor only for assets with an automation condition (what `sensor:` selects on).
+    #[serde(default)]
+    pub targeting_sensor_names: Vec<String>,
+    /// Sorted names of the schedules that target the asset through a job (not the implicit one)
+    /// that executes it (what `schedule:` selects on).
+    #[serde(default)]
+    pub targeting_schedule_names: Vec<String>,
 }
 
 impl AssetSnapshot {

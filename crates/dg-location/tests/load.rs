@@ -121,6 +121,17 @@ fn good_and_bad_locations_load_side_by_side() {
     let watch = rich.sensors.iter().find(|s| s.name == "watch").unwrap();
     assert_eq!(watch.job_names, ["orders_job"]);
     assert_eq!(watch.minimum_interval_seconds, Some(60));
+    // What targets each asset, as Dagster's remote repository (its UI) has it.
+    assert_eq!(orders.job_names, ["__ASSET_JOB", "orders_job"]);
+    assert_eq!(orders.targeting_sensor_names, ["watch"]);
+    assert_eq!(orders.targeting_schedule_names, ["orders_job_schedule"]);
+    assert_eq!(
+        daily.targeting_sensor_names,
+        ["default_automation_condition_sensor"]
+    );
+    assert!(daily.targeting_schedule_names.is_empty());
+    let raw = assets["external/raw"];
+    assert!(raw.job_names.is_empty() && raw.targeting_sensor_names.is_empty());
     assert_eq!(rich.resources[0].name, "warehouse");
     assert_eq!(rich.resources[0].type_name, "rich.definitions.Warehouse");
 
@@ -305,4 +316,91 @@ fn a_missing_environment_names_the_project_and_the_fix() {
         "{hint}"
     );
     assert_eq!(err.exit_code(), 2);
+}
+
+/// What loading itself writes never makes the next load miss the cache: a fresh environment whose
+/// first import of a single-file module makes Python create `site-packages/__pycache__` (the cause
+/// of a cold reload in an otherwise warm benchmark), an instance home inside the project that user
+/// code opens at import (`DagsterInstance.get()` creates its databases there), and the
+/// `.tmp_dagster_home_*` folder a real `dagster dev` keeps in the project while it runs. A real
+/// change still misses, and the miss names it.
+#[test]
+fn what_loading_writes_does_not_invalidate_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = common::project(dir.path(), "defs_object");
+    let opts = options(&dir.path().join("cache"));
+
+    // An environment of the project's own, made now: `dagster` comes from the shared one
+    // through a `.pth` file; a single-file module sits at the top of its `site-packages`.
+    let venv = dir.path().join("venv");
+    let made = std::process::Command::new(dg_test::python::shared_python())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let site_of = |python: &std::path::Path| {
+        let out = std::process::Command::new(python)
+            .args([
+                "-c",
+                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+            ])
+            .output()
+            .unwrap();
+        std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    };
+    let site = site_of(&venv.join("bin/python"));
+    let shared_site = site_of(dg_test::python::shared_python());
+    std::fs::write(
+        site.join("shared.pth"),
+        format!("{}\n", shared_site.display()),
+    )
+    .unwrap();
+    std::fs::write(site.join("dg_probe_helper.py"), "VALUE = 1\n").unwrap();
+    let home = spec.root.join("dagster_home");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::write(
+        spec.root.join(".env"),
+        format!(
+            "DG_PROJECT_PYTHON_EXECUTABLE={}\nDAGSTER_HOME={}\n\
+             # Python writes bytecode here whatever the machine's default.\n\
+             PYTHONDONTWRITEBYTECODE=\n",
+            venv.join("bin/python").display(),
+            home.display()
+        ),
+    )
+    .unwrap();
+    let definitions = spec.root.join("defs_object/definitions.py");
+    let mut text = std::fs::read_to_string(&definitions).unwrap();
+    text.push_str("\nimport dg_probe_helper  # noqa: E402,F401\n\ndg.DagsterInstance.get()\n");
+    std::fs::write(&definitions, text).unwrap();
+
+    let first = load_location(&spec, &opts).unwrap();
+    assert!(!first.from_cache);
+    assert_eq!(first.cache_miss, Some(dg_location::cache::CacheMiss::Empty));
+    assert!(
+        site.join("__pycache__").is_dir(),
+        "the load wrote no bytecode: the test proves nothing"
+    );
+    assert!(
+        std::fs::read_dir(&home).unwrap().next().is_some(),
+        "the load wrote nothing to the instance home: the test proves nothing"
+    );
+    let second = load_location(&spec, &opts).unwrap();
+    assert!(second.from_cache, "missed: {:?}", second.cache_miss);
+
+    // A real `dagster dev` running in the project keeps its temporary instance there.
+    std::fs::create_dir_all(spec.root.join(".tmp_dagster_home_x1y2/history")).unwrap();
+    std::fs::write(
+        spec.root.join(".tmp_dagster_home_x1y2/history/runs.db"),
+        "x",
+    )
+    .unwrap();
+    let third = load_location(&spec, &opts).unwrap();
+    assert!(third.from_cache, "missed: {:?}", third.cache_miss);
+
+    std::fs::write(spec.root.join("notes.txt"), "new\n").unwrap();
+    let changed = load_location(&spec, &opts).unwrap();
+    assert!(!changed.from_cache);
+    assert_eq!(changed.cache_miss.unwrap().to_string(), "`notes.txt` added");
 }

@@ -147,7 +147,8 @@ pub fn asset_graph<'a>(
 }
 
 /// The selection graph's node for `asset` of `location`: the one place that maps an asset
-/// snapshot (group, tags, kinds, owners, deps, partitions) to what selections match on.
+/// snapshot (group, tags, kinds, owners, deps, partitions, and the jobs, sensors and schedules
+/// that target it) to what selections match on.
 pub fn asset_node(location: &str, asset: &AssetSnapshot) -> AssetNode {
     AssetNode {
         group: asset.group_name.clone(),
@@ -157,6 +158,9 @@ pub fn asset_node(location: &str, asset: &AssetSnapshot) -> AssetNode {
         code_location: location.to_owned(),
         deps: asset.deps.iter().map(|d| AssetKey(d.clone())).collect(),
         is_materializable: asset.is_materializable,
+        jobs: asset.job_names.iter().cloned().collect(),
+        sensors: asset.targeting_sensor_names.iter().cloned().collect(),
+        schedules: asset.targeting_schedule_names.iter().cloned().collect(),
         partitions: asset
             .partitions
             .as_ref()
@@ -189,7 +193,7 @@ mod tests {
 
     fn snapshot(assets: Vec<AssetSnapshot>) -> DefinitionsSnapshot {
         DefinitionsSnapshot {
-            schema_version: 1,
+            schema_version: dg_location::snapshot::SCHEMA_VERSION,
             assets,
             asset_checks: vec![],
             jobs: vec![],

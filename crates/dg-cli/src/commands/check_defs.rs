@@ -3,10 +3,13 @@
 //! result is printed as soon as it is ready (a progress bar shows while waiting); every failure is
 //! shown, never only the first; a location that hangs is stopped after `--timeout`.
 //!
-//! After loading, keys that two locations both define as executable are reported as errors naming
-//! both locations (Dagster lets one win silently); a non-executable spec or stub for another
-//! location's asset is fine. Exit 0 when everything loaded, 1 when user code failed or
-//! definitions conflict, 2 when only configuration or environments are at fault.
+//! After loading, keys that two locations both define as executable are reported as warnings
+//! naming both locations (Dagster's `dg check defs` passes; its workspace lets one win silently).
+//! They do not fail the check, so CI that passes with Dagster passes with us; launching such a
+//! key is where it becomes an error (`dg launch` and `POST /api/runs` ask which location). A
+//! non-executable spec or stub for another location's asset is no conflict at all. Exit 0 when
+//! everything loaded, 1 when user code failed, 2 when only configuration or environments are at
+//! fault.
 //!
 //! `DAGSTER_IS_DEFS_VALIDATION_CLI=1` is set for the loading code, as Dagster does.
 
@@ -20,7 +23,7 @@ use crate::commands::defs_listing::{is_reserved_job, to_json_4};
 use crate::commands::locations::{
     self, load_error, report_failure, seconds, LoadSettings, LocationOutcome,
 };
-use crate::commands::workspace_graph::executable_conflicts;
+use crate::commands::workspace_graph::{executable_conflicts, Conflict};
 use crate::error::{CliError, CliResult};
 use crate::printer::Printer;
 use crate::settings;
@@ -69,11 +72,7 @@ pub fn run(global: &GlobalArgs, args: &CheckDefsArgs) -> CliResult {
     };
     let conflicts = executable_conflicts(ok());
     for conflict in &conflicts {
-        log.error(
-            None,
-            &CliError::user_code(conflict.message()).with_hint(conflict.hint()),
-            "",
-        );
+        log.conflict(conflict);
     }
     let failed: Vec<&LocationOutcome> = outcomes.iter().filter(|o| o.result.is_err()).collect();
     if args.json {
@@ -84,17 +83,16 @@ pub fn run(global: &GlobalArgs, args: &CheckDefsArgs) -> CliResult {
             broken.len(),
         )));
     }
-    if failed.is_empty() && conflicts.is_empty() && broken.is_empty() {
+    if failed.is_empty() && broken.is_empty() {
         if !args.json {
             printer.out("All definitions loaded successfully.");
         }
         return Ok(());
     }
-    let user_code_failed = !conflicts.is_empty()
-        || failed
-            .iter()
-            .filter_map(|o| o.result.as_ref().err())
-            .any(|e| e.exit_code() == EXIT_USER_CODE);
+    let user_code_failed = failed
+        .iter()
+        .filter_map(|o| o.result.as_ref().err())
+        .any(|e| e.exit_code() == EXIT_USER_CODE);
     let mut problems = Vec::new();
     if let ([only], [_], 0) = (&failed[..], &outcomes[..], broken.len()) {
         problems.push(format!("code location `{}` did not load", only.name()));
@@ -110,12 +108,6 @@ pub fn run(global: &GlobalArgs, args: &CheckDefsArgs) -> CliResult {
             names.len(),
             outcomes.len() + broken.len(),
             names.join(", ")
-        ));
-    }
-    if !conflicts.is_empty() {
-        problems.push(format!(
-            "{} asset key(s) defined in more than one location",
-            conflicts.len()
         ));
     }
     let mut err = CliError::user_code(format!("Validation failed: {}", problems.join("; ")));
@@ -179,6 +171,17 @@ impl Log {
         }
     }
 
+    /// `warning: ...` then `hint: ...`, or a `WARNING` line in the JSON log format.
+    fn conflict(&self, conflict: &Conflict) {
+        match self.format {
+            LogFormat::Json => {
+                let err = CliError::user_code(conflict.message()).with_hint(conflict.hint());
+                self.json_line("WARNING", None, &err.message, Some((&err, "")))
+            }
+            _ => self.printer.warn(conflict.warning()),
+        }
+    }
+
     fn config_error(&self, err: dg_config::ConfigError) {
         self.error(None, &CliError::from_diagnostic(err), "");
     }
@@ -237,7 +240,8 @@ fn counts(s: &dg_location::DefinitionsSnapshot) -> String {
     }
 }
 
-/// `dg check defs --json`: one entry per location, then the conflicts.
+/// `dg check defs --json`: one entry per location, then the conflicts (warnings: they do not
+/// make `success` false).
 #[derive(Serialize)]
 struct CheckJson {
     success: bool,
@@ -278,7 +282,7 @@ struct ConflictJson {
 impl CheckJson {
     fn new(
         outcomes: &[LocationOutcome],
-        conflicts: &[crate::commands::workspace_graph::Conflict],
+        conflicts: &[Conflict],
         base: &std::path::Path,
         config_errors: usize,
     ) -> Self {
@@ -303,9 +307,7 @@ impl CheckJson {
             })
             .collect();
         Self {
-            success: config_errors == 0
-                && conflicts.is_empty()
-                && locations.iter().all(|l| l.status == "ok"),
+            success: config_errors == 0 && locations.iter().all(|l| l.status == "ok"),
             locations,
             conflicts: conflicts
                 .iter()

@@ -5,7 +5,9 @@
 //! In a project, one agent is started: its snapshot resolves the selection and the same process
 //! executes the run. At a workspace root, snapshots of every location (cached when unchanged)
 //! resolve the selection over the whole workspace; it runs as one run per location, upstream
-//! locations first, each in a fresh agent; a failed run stops the runs after it. Events are printed
+//! locations first, each in a fresh agent; a failed run stops the runs after it. A selected asset
+//! that two locations both define as materializable is ambiguous: the command names both and asks
+//! for `--location`, which runs only what that location defines. Events are printed
 //! as they are stored; Ctrl-C cancels the current run (a second Ctrl-C kills everything at once).
 //! Exit 0 when every run succeeded, 1 when one failed or was canceled, 2 for usage errors.
 
@@ -87,6 +89,7 @@ pub fn run(global: &GlobalArgs, args: &LaunchArgs) -> CliResult {
             ..RunRequest::new("", RunTarget::Job(String::new()))
         },
         job: args.job.clone(),
+        location: args.location.clone(),
         selection,
     };
     let planned = {
@@ -148,6 +151,8 @@ impl Drop for InterruptWhilePlanning {
 struct Base {
     request: RunRequest,
     job: Option<String>,
+    /// `--location`: run only there.
+    location: Option<String>,
     selection: Option<Vec<dg_selection::Expr>>,
 }
 
@@ -255,52 +260,73 @@ fn start_agent_for(
 }
 
 /// The target of each run, by location, upstream locations first.
+///
+/// A selected asset that several locations define as materializable is ambiguous: which
+/// definition runs is the user's choice, so without `--location` this names every location and
+/// asks for one (Dagster's workspace would silently take one of them).
 fn targets(base: &Base, snapshots: &Snapshots<'_>) -> CliResult<Vec<(String, RunTarget)>> {
+    if let Some(location) = &base.location {
+        if !snapshots.contains_key(location) {
+            return Err(
+                CliError::usage(format!("no code location named `{location}` here"))
+                    .with_hint(format!("Code locations here: {}.", names(snapshots.keys()))),
+            );
+        }
+    }
     if let Some(job) = &base.job {
-        let owners: Vec<&String> = snapshots
-            .iter()
-            .filter(|(_, s)| s.jobs.iter().any(|j| &j.name == job))
-            .map(|(name, _)| name)
-            .collect();
-        return match owners[..] {
-            [location] => Ok(vec![(location.clone(), RunTarget::Job(job.clone()))]),
-            [] => {
-                let known: BTreeSet<&str> = snapshots
-                    .values()
-                    .flat_map(|s| s.jobs.iter().map(|j| j.name.as_str()))
-                    .collect();
-                let list = if known.is_empty() {
-                    "none".to_owned()
-                } else {
-                    known
-                        .iter()
-                        .map(|j| format!("`{j}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                Err(CliError::usage(format!("no job named `{job}`"))
-                    .with_hint(format!("Jobs defined here: {list}.")))
-            }
-            _ => Err(CliError::usage(format!(
-                "job `{job}` is defined in several code locations: {}",
-                owners
-                    .iter()
-                    .map(|o| format!("`{o}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-            .with_hint("Run `dg launch` inside the project whose job you mean.")),
-        };
+        return job_target(base, job, snapshots);
     }
     let exprs = base.selection.as_deref().unwrap_or_default();
     let graph = WorkspaceGraph::new(snapshots);
     let selected = dg_selection::select_any(&graph.graph, exprs, SelectOptions::default())
         .map_err(selection_error)?;
+    let text = base.request.selection.as_deref().unwrap_or_default();
+    if let Some(location) = &base.location {
+        let keys: Vec<AssetKey> = selected
+            .iter()
+            .filter(|k| materializes(snapshots[location], &k.0))
+            .map(|k| AssetKey(k.0.clone()))
+            .collect();
+        if keys.is_empty() {
+            return Err(CliError::usage(format!(
+                "the selection `{text}` matches no asset that code location `{location}` can \
+                 materialize"
+            ))
+            .with_hint("List the assets with `dg list defs` and check the selection."));
+        }
+        return Ok(vec![(location.clone(), RunTarget::Assets(keys))]);
+    }
+    let ambiguous: Vec<(String, Vec<&String>)> = selected
+        .iter()
+        .filter_map(|key| {
+            let owners: Vec<&String> = snapshots
+                .iter()
+                .filter(|(_, s)| materializes(s, &key.0))
+                .map(|(name, _)| name)
+                .collect();
+            (owners.len() > 1).then(|| (key.to_user_string(), owners))
+        })
+        .collect();
+    if let Some((key, owners)) = ambiguous.first() {
+        let mut err = CliError::usage(format!(
+            "asset `{key}` is defined as executable in {} code locations: {}; a run needs one",
+            owners.len(),
+            names(owners.iter())
+        ));
+        err.causes = ambiguous[1..]
+            .iter()
+            .map(|(key, owners)| format!("so is `{key}`: {}", names(owners.iter())))
+            .collect();
+        let choices: Vec<String> = owners.iter().map(|o| format!("`--location {o}`")).collect();
+        return Err(err.with_hint(format!(
+            "Choose where it runs with {}.",
+            choices.join(" or ")
+        )));
+    }
     let split = graph.split(&selected);
     if split.is_empty() {
         return Err(CliError::usage(format!(
-            "the selection `{}` matches no asset that can be materialized",
-            base.request.selection.as_deref().unwrap_or_default()
+            "the selection `{text}` matches no asset that can be materialized"
         ))
         .with_hint("List the assets with `dg list defs` and check the selection."));
     }
@@ -311,6 +337,69 @@ fn targets(base: &Base, snapshots: &Snapshots<'_>) -> CliResult<Vec<(String, Run
             (location, RunTarget::Assets(keys))
         })
         .collect())
+}
+
+/// `--job`: the one location that defines it (or `--location`'s).
+fn job_target(
+    base: &Base,
+    job: &str,
+    snapshots: &Snapshots<'_>,
+) -> CliResult<Vec<(String, RunTarget)>> {
+    let owners: Vec<&String> = snapshots
+        .iter()
+        .filter(|(name, _)| base.location.as_ref().is_none_or(|l| l == *name))
+        .filter(|(_, s)| s.jobs.iter().any(|j| j.name == job))
+        .map(|(name, _)| name)
+        .collect();
+    match owners[..] {
+        [location] => Ok(vec![(location.clone(), RunTarget::Job(job.to_owned()))]),
+        [] => {
+            let known: BTreeSet<&str> = snapshots
+                .iter()
+                .filter(|(name, _)| base.location.as_ref().is_none_or(|l| l == *name))
+                .flat_map(|(_, s)| s.jobs.iter().map(|j| j.name.as_str()))
+                .collect();
+            let list = if known.is_empty() {
+                "none".to_owned()
+            } else {
+                names(known.iter())
+            };
+            let place = base
+                .location
+                .as_ref()
+                .map(|l| format!(" in code location `{l}`"))
+                .unwrap_or_default();
+            Err(CliError::usage(format!("no job named `{job}`{place}"))
+                .with_hint(format!("Jobs defined here: {list}.")))
+        }
+        _ => {
+            let choices: Vec<String> = owners.iter().map(|o| format!("`--location {o}`")).collect();
+            Err(CliError::usage(format!(
+                "job `{job}` is defined in several code locations: {}",
+                names(owners.iter())
+            ))
+            .with_hint(format!(
+                "Choose where it runs with {}.",
+                choices.join(" or ")
+            )))
+        }
+    }
+}
+
+/// Whether `snapshot` defines `key` as an asset it can materialize (not a spec or stub of it).
+fn materializes(snapshot: &DefinitionsSnapshot, key: &[String]) -> bool {
+    snapshot
+        .assets
+        .iter()
+        .any(|a| a.key == key && a.is_materializable && !a.is_auto_created_stub)
+}
+
+/// `` `a`, `b` `` for names.
+fn names(items: impl Iterator<Item = impl std::fmt::Display>) -> String {
+    items
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn request_for(base: &Base, location: String, target: RunTarget) -> RunRequest {

@@ -67,7 +67,7 @@ pub fn run(global: &GlobalArgs, args: &ListDefsArgs) -> CliResult {
         .collect();
     let named = || ok.iter().map(|(o, s)| (o.name(), *s));
     for conflict in executable_conflicts(named()) {
-        printer.warn(format!("{}. {}", conflict.message(), conflict.hint()));
+        printer.warn(conflict.warning());
     }
     let selected = match &selection {
         Some(expr) => {
@@ -186,14 +186,12 @@ fn spec_for_path(context: &dg_config::Context, path: &Path) -> CliResult<Locatio
             module.push_str(&part.as_os_str().to_string_lossy());
         }
         let mut spec = LocationSpec::from_project(&project, workspace_file);
-        if path.is_dir() {
-            // No module has this name, so the agent autoloads the folder as the defs module.
-            spec.target_module = Some(format!("{}.__dg_no_target_module__", project.root_module));
-            spec.defs_module = Some(module);
-        } else {
-            // One file: the agent imports it and takes what it defines, as for a target module.
-            spec.target_module = Some(module);
-        }
+        // No module has this name, so the agent takes the defs-folder path with `module` as the
+        // defs module: a folder is autoloaded; a file gets what Dagster's component tree builds
+        // for it (every kind of definition in it, sensors and schedules included), never the
+        // target module's search for one `Definitions` object.
+        spec.target_module = Some(format!("{}.__dg_no_target_module__", project.root_module));
+        spec.defs_module = Some(module);
         return Ok(spec);
     }
     Err(CliError::usage(format!(

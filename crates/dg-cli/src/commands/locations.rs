@@ -162,10 +162,13 @@ pub fn load_locations(
         };
         bar.inc(1);
         if let Ok(loaded) = &outcome.result {
-            let how = if loaded.from_cache {
-                "snapshot from the cache, no Python started".to_string()
-            } else {
-                format!("loaded in {}", seconds(outcome.elapsed))
+            let how = match (&loaded.from_cache, &loaded.cache_miss) {
+                (true, _) => "snapshot from the cache, no Python started".to_string(),
+                (false, Some(why)) => format!(
+                    "loaded in {} (the cached snapshot was not used: {why})",
+                    seconds(outcome.elapsed)
+                ),
+                (false, None) => format!("loaded in {}", seconds(outcome.elapsed)),
             };
             bar.suspend(|| printer.debug(format!("code location `{}`: {how}", outcome.name())));
         }

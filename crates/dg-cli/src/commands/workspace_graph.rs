@@ -4,7 +4,8 @@
 //! Dependencies across locations connect by asset key (`dg_selection::AssetGraph` merges a key
 //! defined in one location with the non-executable stub or spec another location has for it).
 //! Two locations that both define the same key as *executable* are a conflict: Dagster's
-//! workspace quietly keeps one of them, we report both ([`executable_conflicts`]).
+//! workspace quietly keeps one of them, we warn naming both ([`executable_conflicts`]); launching
+//! such a key asks which location to run in.
 
 use std::collections::BTreeMap;
 
@@ -34,11 +35,17 @@ impl Conflict {
         )
     }
 
+    /// The warning `dg check defs` and `dg list defs` print: the message, then `hint: ...`.
+    pub fn warning(&self) -> String {
+        format!("{}\nhint: {}", self.message(), self.hint())
+    }
+
     /// What to do about it.
     pub fn hint(&self) -> String {
         format!(
-            "Keep the definition of `{}` in one location; in the others, depend on it by key \
-             (`deps=[\"{}\"]`) or declare it with `dg.AssetSpec`, which is not executable.",
+            "`dg launch` of `{}` needs `--location`. To make it unambiguous, keep its definition \
+             in one location; in the others, depend on it by key (`deps=[\"{}\"]`) or declare it \
+             with `dg.AssetSpec`, which is not executable.",
             self.key, self.key
         )
     }

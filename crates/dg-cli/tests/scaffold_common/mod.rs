@@ -1,6 +1,7 @@
 //! Helpers shared by the scaffolding tests: listing a folder, and the real Dagster tools
-//! (`dg`, `create-dagster`, pinned to `.dagster-version`) installed once into the shared test
-//! cache and reused.
+//! (`dg`, `create-dagster`, `dagster`: the version pinned in `.dagster-version`, or another one
+//! such as the compatibility pass's) installed once per version into the shared test cache and
+//! reused.
 
 #![allow(dead_code)]
 
@@ -63,10 +64,15 @@ pub fn test_cache_dir() -> PathBuf {
 }
 
 /// The `bin` folder of a virtual environment holding the real `dagster-dg-cli`, `create-dagster`
-/// and `dagster` at the pinned version, installed with uv on first use. A lock file makes
-/// concurrent tests (and test binaries) wait for one install instead of racing.
+/// and `dagster` at the pinned version, installed with uv on first use.
 pub fn real_dagster_bin() -> PathBuf {
-    let version = dg_config::DAGSTER_VERSION;
+    real_dagster_bin_at(dg_config::DAGSTER_VERSION)
+}
+
+/// The `bin` folder of a virtual environment holding the real `dagster-dg-cli`, `create-dagster`
+/// and `dagster` at `version`, installed with uv on first use. A lock file makes concurrent tests
+/// (and test binaries) wait for one install instead of racing.
+pub fn real_dagster_bin_at(version: &str) -> PathBuf {
     let root = test_cache_dir().join(format!("real-dagster-{version}"));
     let venv = root.join(".venv");
     let bin = venv.join("bin");

@@ -190,16 +190,33 @@ fn resolve(state: &AppState, body: LaunchBody) -> Result<RunRequest, ApiError> {
         (Some(text), None) => {
             let view = state.host.view();
             let keys = selected_keys(&view, Some(text))?.unwrap_or_default();
+            let owners_of = materializing_locations(state);
             let mut by_location: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
+            let mut ambiguous = Vec::new();
             for key in keys {
-                if let Some(asset) = view.get(&key) {
-                    if asset.asset.is_materializable && !asset.asset.is_auto_created_stub {
-                        by_location
-                            .entry(asset.location.clone())
-                            .or_default()
-                            .push(key);
+                let owners = owners_of(&key);
+                match (&body.location, &owners[..]) {
+                    (Some(l), _) if owners.contains(l) => {
+                        by_location.entry(l.clone()).or_default().push(key)
                     }
+                    (Some(_), _) | (None, []) => {}
+                    (None, [one]) => by_location.entry(one.clone()).or_default().push(key),
+                    (None, _) => ambiguous.push((key.join("/"), owners)),
                 }
+            }
+            // A key several locations materialize: which definition runs is the caller's choice.
+            if let Some((key, owners)) = ambiguous.first() {
+                let names: Vec<String> = owners.iter().map(|o| format!("`{o}`")).collect();
+                return Err(ApiError::bad_request(format!(
+                    "asset `{key}` is defined as executable in {} code locations: {}; a run \
+                     needs one",
+                    owners.len(),
+                    names.join(", ")
+                ))
+                .with_hint(Some(format!(
+                    "Name one with `location` ({}).",
+                    names.join(" or ")
+                ))));
             }
             let location = match (&body.location, by_location.len()) {
                 (Some(l), _) => l.clone(),
@@ -265,6 +282,28 @@ fn resolve(state: &AppState, body: LaunchBody) -> Result<RunRequest, ApiError> {
     request.partition = body.partition.filter(|p| !p.is_empty());
     request.tags = body.tags;
     Ok(request)
+}
+
+/// For an asset key, the loaded locations that define it as materializable (not a spec or stub
+/// of it), in workspace order.
+fn materializing_locations(state: &AppState) -> impl Fn(&[String]) -> Vec<String> {
+    let snapshots: Vec<(String, std::sync::Arc<dg_location::DefinitionsSnapshot>)> = state
+        .host
+        .names()
+        .iter()
+        .filter_map(|n| state.host.snapshot(n).map(|s| (n.clone(), s)))
+        .collect();
+    move |key| {
+        snapshots
+            .iter()
+            .filter(|(_, s)| {
+                s.assets
+                    .iter()
+                    .any(|a| a.key == key && a.is_materializable && !a.is_auto_created_stub)
+            })
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
 }
 
 /// The answer of `POST /api/runs/{id}/cancel`.

@@ -293,3 +293,50 @@ pub async fn the_materialize_form_starts_a_run() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("not valid JSON"));
 }
+
+/// `alpha` and `beta` both define `alpha_raw` as materializable: launching it is ambiguous, so the
+/// API answers 400 naming both locations; with `location` it runs there. A key only one location
+/// materializes still launches without `location`.
+pub async fn launching_a_key_two_locations_define_names_both() {
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::write_project(dir.path(), "alpha", crate::common::ALPHA);
+    let beta = format!(
+        "{}\n\n@dg.asset\ndef alpha_raw():\n    print(\"beta's alpha_raw\")\n    return 1\n\n\n\
+         defs = dg.Definitions(assets=[beta_report, alpha_raw])\n",
+        crate::common::BETA
+    );
+    crate::common::write_project(dir.path(), "beta", &beta);
+    let f = Fixture::serve(dir).await;
+
+    for selection in ["alpha_raw", "alpha_raw+"] {
+        let (status, bad) = launch(&f, json!({ "selection": selection })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(
+            bad["error"]["message"],
+            "asset `alpha_raw` is defined as executable in 2 code locations: `alpha`, `beta`; a \
+             run needs one",
+            "{bad}"
+        );
+        assert_eq!(
+            bad["error"]["hint"], "Name one with `location` (`alpha` or `beta`).",
+            "{bad}"
+        );
+    }
+    let (_, runs) = get_json(&f, "/api/runs").await;
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 0, "{runs}");
+
+    let (status, run) = launch(&f, json!({"selection": "alpha_raw", "location": "beta"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    assert_eq!(run["location"], "beta");
+    let id = run["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(f.wait_run(&id).await, dg_storage::RunStatus::Success);
+    let (status, run) = launch(&f, json!({"selection": "alpha_raw", "location": "alpha"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    assert_eq!(run["location"], "alpha");
+    let id = run["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(f.wait_run(&id).await, dg_storage::RunStatus::Success);
+
+    let (status, run) = launch(&f, json!({"selection": "alpha_clean"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    assert_eq!(run["location"], "alpha");
+}

@@ -28,6 +28,11 @@ async fn a_launched_run_succeeds_and_records_its_events() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launching_a_key_two_locations_define_names_both() {
+    api::launching_a_key_two_locations_define_names_both().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_materialize_form_starts_a_run() {
     api::the_materialize_form_starts_a_run().await;
 }
