@@ -1179,7 +1179,7 @@ fn selection_attributes_from_snapshots_equal_dagsters() {
             true => ours.jobs.iter().cloned().collect(),
             false => Vec::new(),
         };
-        let what = format!("{}", key.to_user_string());
+        let what = key.to_user_string();
         assert_eq!(jobs, strings(&theirs["jobs"]), "jobs of {what}");
         let sensors: Vec<String> = ours.sensors.iter().cloned().collect();
         assert_eq!(sensors, strings(&theirs["sensors"]), "sensors of {what}");

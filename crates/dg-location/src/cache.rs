@@ -96,7 +96,7 @@ pub struct CacheKey {
 #[derive(Debug, Clone)]
 pub enum Lookup {
     /// The cached snapshot: nothing it depends on changed.
-    Hit(DefinitionsSnapshot),
+    Hit(Box<DefinitionsSnapshot>),
     /// Why the cached snapshot (if any) cannot be used.
     Miss(CacheMiss),
 }
@@ -166,7 +166,7 @@ impl SnapshotCache {
         match self.read(spec) {
             Err(()) => Lookup::Miss(CacheMiss::Unreadable),
             Ok(None) => Lookup::Miss(CacheMiss::Empty),
-            Ok(Some(entry)) if entry.key == key.key => Lookup::Hit(entry.snapshot),
+            Ok(Some(entry)) if entry.key == key.key => Lookup::Hit(Box::new(entry.snapshot)),
             // An entry of a dg that did not record its inputs.
             Ok(Some(entry)) if entry.inputs.is_empty() => Lookup::Miss(CacheMiss::Changed(vec![])),
             Ok(Some(entry)) => Lookup::Miss(CacheMiss::Changed(key.changes_since(&entry.inputs))),

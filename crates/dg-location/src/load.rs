@@ -105,7 +105,7 @@ pub fn load_location(spec: &LocationSpec, opts: &LoadOptions) -> Result<LoadedLo
         match cache.lookup(spec, key) {
             Lookup::Hit(snapshot) => {
                 return Ok(LoadedLocation {
-                    snapshot,
+                    snapshot: *snapshot,
                     from_cache: true,
                     cache_miss: None,
                     logs: Captured::default(),
