@@ -12,7 +12,7 @@
 //! either is a failure at the token that went too far.
 
 use crate::ast::{Attr, Depth, Expr, Function, IsValue};
-use crate::lexer::{Tok, Token, KEYWORDS};
+use crate::lexer::{shorten, Tok, Token, KEYWORDS};
 
 /// Why the grammar rejected the text: a position and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -308,7 +308,10 @@ impl Parser {
                         .find(|k| word.eq_ignore_ascii_case(k))
                         .map(|k| format!("; names are lowercase: `{k}`"))
                         .unwrap_or_else(|| {
-                            format!("; a bare key works only as the whole selection, here write `key:{word}`")
+                            format!(
+                                "; a bare key works only as the whole selection, here write `key:{}`",
+                                shorten(word)
+                            )
                         }),
                     _ => String::new(),
                 };
@@ -458,7 +461,7 @@ fn quote_advice(tok: &Tok) -> String {
         Tok::And | Tok::Or | Tok::Not => return "; quote it to use it as a value".into(),
         _ => return String::new(),
     };
-    format!("; quote it: `\"{text}\"`")
+    format!("; quote it: `\"{}\"`", shorten(&text))
 }
 
 /// Depths beyond `u64::MAX` mean the same as `u64::MAX` in any real graph.

@@ -133,3 +133,19 @@ fn text_longer_than_the_limit_is_refused_at_the_first_character_past_it() {
     let wide = format!("key:\"{}\"", "é".repeat(65_536 - 7));
     assert!(on_small_stack(move || parse(&wide).is_ok()));
 }
+
+#[test]
+fn a_long_token_is_quoted_shortened_in_the_message() {
+    // Found by fuzzing: the message quoted a 1,000-character word twice.
+    let word = "w".repeat(5_000);
+    for text in [
+        format!("sinks({word}"),
+        format!("key:a or {word}"),
+        format!("group:{word}*"),
+    ] {
+        let (_, message) = syntax(&text);
+        assert!(message.contains("wwwww...`"), "{message}");
+    }
+    let (_, message) = syntax(&format!("key:a or group:{}", "9".repeat(5_000)));
+    assert!(message.contains("99999...`"), "{message}");
+}
