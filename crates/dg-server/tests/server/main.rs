@@ -7,6 +7,7 @@ mod common;
 mod live;
 mod pages;
 mod reload;
+mod selection;
 mod warm;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -22,6 +23,11 @@ async fn cross_site_requests_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_launched_run_succeeds_and_records_its_events() {
     api::a_launched_run_succeeds_and_records_its_events().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_and_deep_selections_are_answered_not_fatal() {
+    selection::long_and_deep_selections_are_answered_not_fatal().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
