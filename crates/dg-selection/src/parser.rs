@@ -1,4 +1,5 @@
-//! Recursive-descent parser for Dagster's selection grammar.
+//! Parser for Dagster's selection grammar: one loop with its own stack of open groups, so that
+//! no text makes it recurse.
 //!
 //! Precedence, loosest first: `or`, `and`, `not`, then the primaries (`*`, traversals, attributes,
 //! calls, parentheses). A chain of `and` (or of `or`) is one node with every operand, so its length
@@ -7,9 +8,9 @@
 //! not final: [`crate::parse`] then tries the older whole-string forms before reporting it.
 //!
 //! Bounds, so that no text can exhaust the stack or make evaluation unreasonably long: at most
-//! [`MAX_NESTING`] levels of parentheses, calls and `not` (the parser recurses once per level, and
-//! every other tree walk is bounded by the same depth), and at most [`MAX_TERMS`] terms. Going past
-//! either is a failure at the token that went too far.
+//! [`MAX_NESTING`] levels of parentheses, calls and `not` (the tree's derived `Clone`, `Eq`,
+//! `Drop` and its `Display` recurse a few calls per level), and at most [`MAX_TERMS`] terms. Going
+//! past either is a failure at the token that went too far, and is final.
 
 use crate::ast::{Attr, Depth, Expr, Function, IsValue};
 use crate::lexer::{shorten, Tok, Token, KEYWORDS};
