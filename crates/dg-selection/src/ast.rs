@@ -130,10 +130,12 @@ pub enum Expr {
     Attr(Attr),
     /// `not X`: every materializable asset that is not in X.
     Not(Box<Expr>),
-    /// `X and Y`.
-    And(Box<Expr>, Box<Expr>),
-    /// `X or Y`.
-    Or(Box<Expr>, Box<Expr>),
+    /// `X and Y and ...`: one node for a whole chain, so a long chain is wide, not deep. The
+    /// parser gives two or more operands; a parenthesized `and` inside is an operand of its own.
+    /// No operands selects nothing.
+    And(Vec<Expr>),
+    /// `X or Y or ...`, one node per chain like [`Expr::And`]. No operands selects nothing.
+    Or(Vec<Expr>),
     /// `N+X`, `X+N`, `N+X+M`: X with its ancestors and/or descendants. At least one side is set.
     Traverse {
         /// Upstream depth (`+X`), if any.
@@ -192,16 +194,10 @@ impl Expr {
                 f.write_str("not ")?;
                 inner.write_at(f, Prec::Not)
             }
-            Expr::And(left, right) => {
-                left.write_at(f, Prec::And)?;
-                f.write_str(" and ")?;
-                right.write_at(f, Prec::Not)
-            }
-            Expr::Or(left, right) => {
-                left.write_at(f, Prec::Or)?;
-                f.write_str(" or ")?;
-                right.write_at(f, Prec::And)
-            }
+            // An operand that is itself a chain of the same operator is parenthesized, so the
+            // text parses back to the same tree (the parser makes one node per chain).
+            Expr::And(operands) => write_chain(f, operands, " and ", Prec::Not),
+            Expr::Or(operands) => write_chain(f, operands, " or ", Prec::And),
             Expr::Traverse { up, expr, down } => {
                 match up {
                     Some(Depth::Unlimited) => f.write_str("+")?,
@@ -227,6 +223,21 @@ impl Expr {
             }
         }
     }
+}
+
+fn write_chain(
+    f: &mut fmt::Formatter<'_>,
+    operands: &[Expr],
+    separator: &str,
+    min: Prec,
+) -> fmt::Result {
+    for (i, operand) in operands.iter().enumerate() {
+        if i > 0 {
+            f.write_str(separator)?;
+        }
+        operand.write_at(f, min)?;
+    }
+    Ok(())
 }
 
 fn write_clause_marks(f: &mut fmt::Formatter<'_>, depth: Option<Depth>) -> fmt::Result {
@@ -305,18 +316,20 @@ impl fmt::Display for Attr {
 mod tests {
     use super::*;
 
-    fn key(pattern: &str) -> Box<Expr> {
-        Box::new(Expr::Attr(Attr::Key(pattern.into())))
+    fn key(pattern: &str) -> Expr {
+        Expr::Attr(Attr::Key(pattern.into()))
     }
 
     #[test]
     fn prints_parentheses_only_where_precedence_needs_them() {
-        let or = Expr::Or(key("a"), key("b"));
-        let and = Expr::And(Box::new(or.clone()), key("c"));
+        let or = Expr::Or(vec![key("a"), key("b")]);
+        let and = Expr::And(vec![or.clone(), key("c")]);
         assert_eq!(and.to_string(), r#"(key:"a" or key:"b") and key:"c""#);
-        let not = Expr::Not(Box::new(Expr::And(key("a"), key("b"))));
-        assert_eq!(not.to_string(), r#"not (key:"a" and key:"b")"#);
-        let right = Expr::Or(key("a"), Box::new(Expr::Or(key("b"), key("c"))));
+        let not = Expr::Not(Box::new(Expr::And(vec![key("a"), key("b"), key("c")])));
+        assert_eq!(not.to_string(), r#"not (key:"a" and key:"b" and key:"c")"#);
+        let nested = Expr::Or(vec![or.clone(), key("c")]);
+        assert_eq!(nested.to_string(), r#"(key:"a" or key:"b") or key:"c""#);
+        let right = Expr::Or(vec![key("a"), Expr::Or(vec![key("b"), key("c")])]);
         assert_eq!(right.to_string(), r#"key:"a" or (key:"b" or key:"c")"#);
         let up = Expr::Traverse {
             up: Some(Depth::Limited(2)),

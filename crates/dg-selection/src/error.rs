@@ -51,16 +51,35 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+/// Characters of a long selection that a snippet shows on each side of the column.
+const SNIPPET_CONTEXT: usize = 40;
+
 impl SyntaxError {
     /// The selection on one line (line breaks and tabs shown as spaces) and a caret under the
-    /// column, each line indented by two spaces.
+    /// column, each line indented by two spaces. A long selection is cut to the
+    /// [`SNIPPET_CONTEXT`] characters on each side of the column, with `...` where it was cut.
     pub fn snippet(&self) -> String {
+        let total = self.text.chars().count();
+        let at = self.column.saturating_sub(1);
+        let (start, end) = if total <= 2 * SNIPPET_CONTEXT {
+            (0, total)
+        } else {
+            let start = at
+                .saturating_sub(SNIPPET_CONTEXT)
+                .min(total - 2 * SNIPPET_CONTEXT);
+            (start, start + 2 * SNIPPET_CONTEXT)
+        };
+        let before = if start > 0 { "..." } else { "" };
+        let after = if end < total { "..." } else { "" };
         let line: String = self
             .text
             .chars()
+            .skip(start)
+            .take(end - start)
             .map(|c| if c.is_whitespace() { ' ' } else { c })
             .collect();
-        format!("  {line}\n  {}^", " ".repeat(self.column.saturating_sub(1)))
+        let caret = " ".repeat(before.len() + at - start);
+        format!("  {before}{line}{after}\n  {caret}^")
     }
 }
 
@@ -142,6 +161,31 @@ mod tests {
             "invalid asset selection at column 10: expected an expression\n  (key:a or\n           ^"
         );
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn long_selections_show_a_window_around_the_column() {
+        let text = format!("{}(x{}", "a ".repeat(100), " b".repeat(100));
+        let err = SelectionError::syntax(&text, 200, "unexpected `(`");
+        let SelectionError::Syntax(syntax) = &err else {
+            unreachable!()
+        };
+        let snippet = syntax.snippet();
+        let lines: Vec<&str> = snippet.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!("  ...{}(x{}...", "a ".repeat(20), " b".repeat(19))
+        );
+        assert_eq!(lines[1].find('^'), lines[0].find('('));
+        // At the end: the caret one past the last character, nothing cut after it.
+        let end = SelectionError::syntax(&text, text.chars().count(), "expected `)`");
+        let SelectionError::Syntax(syntax) = &end else {
+            unreachable!()
+        };
+        let snippet = syntax.snippet();
+        let lines: Vec<&str> = snippet.lines().collect();
+        assert!(lines[0].starts_with("  ...") && lines[0].ends_with(" b b"));
+        assert_eq!(lines[1].len(), lines[0].len() + 1, "{snippet}");
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //!   keeps everything. Traversals pass through external assets and count them as steps.
 //! * `sinks(X)`: assets of X with no descendant in X; `roots(X)`: assets of X with no ancestor in X.
 //! * A bare key (the clause form) must exist unless missing keys are allowed.
+//!
+//! Evaluation keeps its own stack of pending steps instead of recursing, so a tree of any depth
+//! evaluates on any thread; operands are evaluated left to right and the first error wins, and an
+//! `and`/`or` chain holds one partial result at a time, however many operands it has.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -48,38 +52,68 @@ impl<'g> Evaluator<'g> {
         self.all_where(|n| n.is_materializable && keep(n))
     }
 
+    /// The set `expr` selects. Post-order over the tree with an explicit stack: `Eval` pushes a
+    /// node's result onto `results`, `Finish` turns its operand's result into the node's, `Join`
+    /// merges the last two results of a chain.
     pub(crate) fn eval(&self, expr: &Expr) -> Result<Set, SelectionError> {
-        Ok(match expr {
-            Expr::All => self.materializable_where(|_| true),
-            Expr::Attr(attr) => self.attribute(attr)?,
-            Expr::Not(inner) => {
-                let inner = self.eval(inner)?;
-                self.materializable_where(|_| true)
-                    .difference(&inner)
-                    .copied()
-                    .collect()
+        enum Step<'e> {
+            Eval(&'e Expr),
+            Finish(&'e Expr),
+            Join(&'e Expr),
+        }
+        let mut steps = vec![Step::Eval(expr)];
+        let mut results: Vec<Set> = Vec::new();
+        while let Some(step) = steps.pop() {
+            match step {
+                Step::Eval(expr) => match expr {
+                    Expr::All => results.push(self.materializable_where(|_| true)),
+                    Expr::Attr(attr) => results.push(self.attribute(attr)?),
+                    Expr::Clause { up, key, down } => {
+                        let base = self.exact_key(key)?;
+                        results.push(self.traverse(&base, *up, *down));
+                    }
+                    Expr::Not(inner)
+                    | Expr::Traverse { expr: inner, .. }
+                    | Expr::Call(_, inner) => {
+                        steps.push(Step::Finish(expr));
+                        steps.push(Step::Eval(inner));
+                    }
+                    Expr::And(operands) | Expr::Or(operands) => match operands.split_first() {
+                        None => results.push(Set::new()),
+                        Some((first, rest)) => {
+                            for operand in rest.iter().rev() {
+                                steps.push(Step::Join(expr));
+                                steps.push(Step::Eval(operand));
+                            }
+                            steps.push(Step::Eval(first));
+                        }
+                    },
+                },
+                Step::Finish(expr) => {
+                    let inner = results.pop().expect("an operand's result");
+                    results.push(match expr {
+                        Expr::Not(_) => self
+                            .materializable_where(|_| true)
+                            .difference(&inner)
+                            .copied()
+                            .collect(),
+                        Expr::Traverse { up, down, .. } => self.traverse(&inner, *up, *down),
+                        Expr::Call(Function::Sinks, _) => self.sinks(&inner),
+                        Expr::Call(Function::Roots, _) => self.roots(&inner),
+                        _ => unreachable!("only unary nodes finish"),
+                    });
+                }
+                Step::Join(expr) => {
+                    let right = results.pop().expect("a right operand's result");
+                    let left = results.last_mut().expect("a left operand's result");
+                    match expr {
+                        Expr::And(_) => left.retain(|i| right.contains(i)),
+                        _ => left.extend(right),
+                    }
+                }
             }
-            Expr::And(left, right) => {
-                let left = self.eval(left)?;
-                let right = self.eval(right)?;
-                left.intersection(&right).copied().collect()
-            }
-            Expr::Or(left, right) => {
-                let mut left = self.eval(left)?;
-                left.extend(self.eval(right)?);
-                left
-            }
-            Expr::Traverse { up, expr, down } => {
-                let base = self.eval(expr)?;
-                self.traverse(&base, *up, *down)
-            }
-            Expr::Call(Function::Sinks, inner) => self.sinks(&self.eval(inner)?),
-            Expr::Call(Function::Roots, inner) => self.roots(&self.eval(inner)?),
-            Expr::Clause { up, key, down } => {
-                let base = self.exact_key(key)?;
-                self.traverse(&base, *up, *down)
-            }
-        })
+        }
+        Ok(results.pop().expect("the selection's result"))
     }
 
     fn exact_key(&self, key: &AssetKey) -> Result<Set, SelectionError> {

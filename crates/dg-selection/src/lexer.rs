@@ -5,6 +5,7 @@
 //! all-assets star and `*x` or `a*` a wildcard word. Quoted strings have no escapes and cannot
 //! hold `"`, `\` or line breaks. Spaces, tabs and line breaks separate tokens.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A token kind.
@@ -62,18 +63,29 @@ impl fmt::Display for Tok {
             Tok::Not => f.write_str("`not`"),
             Tok::Star => f.write_str("`*`"),
             Tok::Plus => f.write_str("`+`"),
-            Tok::Digits(d) => write!(f, "number `{d}`"),
+            Tok::Digits(d) => write!(f, "number `{}`", shorten(d)),
             Tok::Colon => f.write_str("`:`"),
             Tok::LParen => f.write_str("`(`"),
             Tok::RParen => f.write_str("`)`"),
             Tok::Comma => f.write_str("`,`"),
             Tok::Keyword(k) => write!(f, "keyword `{k}`"),
-            Tok::Quoted(s) => write!(f, "string `\"{s}\"`"),
-            Tok::Word(w) => write!(f, "`{w}`"),
-            Tok::Wildcard(w) => write!(f, "`{w}`"),
+            Tok::Quoted(s) => write!(f, "string `\"{}\"`", shorten(s)),
+            Tok::Word(w) | Tok::Wildcard(w) => write!(f, "`{}`", shorten(w)),
             Tok::Null => f.write_str("`<null>`"),
             Tok::Eof => f.write_str("end of input"),
         }
+    }
+}
+
+/// Characters of a token's text that a message quotes.
+const QUOTED_CHARS: usize = 40;
+
+/// `text` as a message quotes it: at most [`QUOTED_CHARS`] characters, then `...`, so that a
+/// long token does not make a long message.
+pub(crate) fn shorten(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!("{}...", &text[..cut])),
     }
 }
 

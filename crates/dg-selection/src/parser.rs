@@ -1,19 +1,27 @@
-//! Recursive-descent parser for Dagster's selection grammar.
+//! Parser for Dagster's selection grammar: one loop with its own stack of open groups, so that
+//! no text makes it recurse.
 //!
 //! Precedence, loosest first: `or`, `and`, `not`, then the primaries (`*`, traversals, attributes,
-//! calls, parentheses). `and` and `or` associate to the left. Traversal marks (`N+`, `+N`) apply
-//! only to an attribute, a call or a parenthesized selection, so `+not key:a` and `+*` are errors,
-//! as in Dagster. A failure here is not final: [`crate::parse`] then tries the older whole-string
-//! forms before reporting it.
+//! calls, parentheses). A chain of `and` (or of `or`) is one node with every operand, so its length
+//! costs no depth. Traversal marks (`N+`, `+N`) apply only to an attribute, a call or a
+//! parenthesized selection, so `+not key:a` and `+*` are errors, as in Dagster. A failure here is
+//! not final: [`crate::parse`] then tries the older whole-string forms before reporting it.
+//!
+//! Bounds, so that no text can exhaust the stack or make evaluation unreasonably long: at most
+//! [`MAX_NESTING`] levels of parentheses, calls and `not` (the tree's derived `Clone`, `Eq`,
+//! `Drop` and its `Display` recurse a few calls per level), and at most [`MAX_TERMS`] terms. Going
+//! past either is a failure at the token that went too far, and is final.
 
 use crate::ast::{Attr, Depth, Expr, Function, IsValue};
-use crate::lexer::{Tok, Token, KEYWORDS};
+use crate::lexer::{shorten, Tok, Token, KEYWORDS};
 
 /// Why the grammar rejected the text: a position and a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Failure {
     pub at: usize,
     pub message: String,
+    /// The text went past a limit: final, the whole-string forms are not tried.
+    pub over_limit: bool,
 }
 
 type PResult<T> = Result<T, Failure>;
@@ -24,11 +32,18 @@ const EXPECTED_SELECTION: &str =
 pub(crate) struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    /// Levels of parentheses, calls and `not` open at `pos`.
     depth: usize,
+    /// Primaries (`*`, attributes, calls, parentheses) parsed so far.
+    terms: usize,
 }
 
-/// Deeper nesting than this is refused instead of risking the stack.
-const MAX_NESTING: usize = 200;
+/// Levels of parentheses, calls and `not` allowed inside each other (Dagster itself gives up
+/// after about 160 parentheses).
+pub const MAX_NESTING: usize = 200;
+
+/// Terms (`*`, attributes, calls, parenthesized selections) allowed in one selection.
+pub const MAX_TERMS: usize = 4096;
 
 impl Parser {
     pub(crate) fn new(tokens: Vec<Token>) -> Self {
@@ -36,12 +51,29 @@ impl Parser {
             tokens,
             pos: 0,
             depth: 0,
+            terms: 0,
         }
+    }
+
+    /// Opens one level of nesting at the current token (a `(`, `not` or function name).
+    fn enter(&mut self) -> PResult<()> {
+        if self.depth == MAX_NESTING {
+            return Err(self.over_limit(format!(
+                "the selection nests deeper than {MAX_NESTING} levels of parentheses, \
+                 functions and `not`"
+            )));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
     }
 
     /// `start: expr EOF`.
     pub(crate) fn parse_all(mut self) -> PResult<Expr> {
-        let expr = self.or()?;
+        let expr = self.expr()?;
         match self.peek() {
             Tok::Eof => Ok(expr),
             Tok::RParen => Err(self.fail("unmatched `)`".into())),
@@ -83,6 +115,14 @@ impl Parser {
         Failure {
             at: self.here(),
             message,
+            over_limit: false,
+        }
+    }
+
+    fn over_limit(&self, message: String) -> Failure {
+        Failure {
+            over_limit: true,
+            ..self.fail(message)
         }
     }
 
@@ -95,113 +135,164 @@ impl Parser {
         }
     }
 
-    fn or(&mut self) -> PResult<Expr> {
-        self.depth += 1;
-        if self.depth > MAX_NESTING {
-            return Err(self.fail(format!("selection nests deeper than {MAX_NESTING} levels")));
-        }
-        let mut left = self.and()?;
-        while self.peek() == &Tok::Or {
-            self.bump();
-            let right = self.and()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
-        }
-        self.depth -= 1;
-        Ok(left)
-    }
-
-    fn and(&mut self) -> PResult<Expr> {
-        let mut left = self.unary()?;
-        while self.peek() == &Tok::And {
-            self.bump();
-            let right = self.unary()?;
-            left = Expr::And(Box::new(left), Box::new(right));
-        }
-        Ok(left)
-    }
-
-    fn unary(&mut self) -> PResult<Expr> {
-        if self.peek() == &Tok::Not {
-            self.bump();
-            self.depth += 1;
-            if self.depth > MAX_NESTING {
-                return Err(self.fail(format!("selection nests deeper than {MAX_NESTING} levels")));
-            }
-            let inner = self.unary()?;
-            self.depth -= 1;
-            return Ok(Expr::Not(Box::new(inner)));
-        }
-        self.primary()
-    }
-
-    fn primary(&mut self) -> PResult<Expr> {
-        let up = match (self.peek().clone(), self.peek_at(1)) {
-            (Tok::Star, _) => {
+    /// `expr: andChain ('or' andChain)*`, `andChain: unary ('and' unary)*`,
+    /// `unary: 'not'* primary`, `primary: '*' | (N? '+')? traversable ('+' N?)?`,
+    /// `traversable: attribute | function '(' expr ')' | '(' expr ')'`.
+    ///
+    /// One loop with its own stack instead of one call per rule, so nesting costs no native
+    /// stack: a `(` (or a function's name) saves the enclosing expression's partial state on
+    /// `open` and starts a fresh one; the matching `)` restores it with the finished group as its
+    /// next operand. One [`Expr::Or`] holds a whole `or` chain, one [`Expr::And`] each `and` chain.
+    /// Stops at the first token that cannot continue the outermost expression.
+    fn expr(&mut self) -> PResult<Expr> {
+        let mut open: Vec<Group> = Vec::new();
+        let mut chains = Chains::default();
+        'operand: loop {
+            let mut nots = 0;
+            while self.peek() == &Tok::Not {
+                self.enter()?;
                 self.bump();
-                return Ok(Expr::All);
+                nots += 1;
             }
-            (Tok::Digits(digits), Tok::Plus) => {
+            self.count_term()?;
+            let mut operand = if self.peek() == &Tok::Star {
                 self.bump();
-                self.bump();
-                Some(Depth::Limited(depth_of(&digits)))
-            }
-            (Tok::Digits(_), _) => {
-                self.bump();
-                return Err(self.fail(format!(
-                    "expected `+` after an upstream depth, found {}",
-                    self.peek()
-                )));
-            }
-            (Tok::Plus, _) => {
-                self.bump();
-                Some(Depth::Unlimited)
-            }
-            _ => None,
-        };
-        let expr = self.traversable(up.is_some())?;
-        let down = if self.peek() == &Tok::Plus {
-            self.bump();
-            match self.peek().clone() {
-                Tok::Digits(digits) => {
-                    self.bump();
-                    Some(Depth::Limited(depth_of(&digits)))
+                Expr::All
+            } else {
+                let up = self.upstream_marks()?;
+                if matches!(self.peek(), Tok::LParen | Tok::Keyword("sinks" | "roots")) {
+                    let function = self.open_group()?;
+                    open.push(Group {
+                        outer: std::mem::take(&mut chains),
+                        nots,
+                        up,
+                        function,
+                    });
+                    continue 'operand;
                 }
-                _ => Some(Depth::Unlimited),
+                let attribute = self.attribute_term(up.is_some())?;
+                self.finish_primary(up, attribute)
+            };
+            operand = self.negate(operand, nots);
+            loop {
+                chains.ands.push(operand);
+                match self.peek() {
+                    Tok::And => {
+                        self.bump();
+                        continue 'operand;
+                    }
+                    Tok::Or => {
+                        self.bump();
+                        chains.end_and();
+                        continue 'operand;
+                    }
+                    _ => {}
+                }
+                let expr = chains.finish();
+                let Some(group) = open.pop() else {
+                    return Ok(expr);
+                };
+                self.expect(&Tok::RParen, "`)`")?;
+                self.leave();
+                let inner = match group.function {
+                    Some(function) => Expr::Call(function, Box::new(expr)),
+                    None => expr,
+                };
+                chains = group.outer;
+                operand = self.finish_primary(group.up, inner);
+                operand = self.negate(operand, group.nots);
             }
-        } else {
-            None
-        };
-        if up.is_none() && down.is_none() {
-            return Ok(expr);
         }
-        Ok(Expr::Traverse {
+    }
+
+    /// Downstream marks after a traversable expression, and the traversal if there are marks.
+    fn finish_primary(&mut self, up: Option<Depth>, expr: Expr) -> Expr {
+        let down = self.downstream_marks();
+        if up.is_none() && down.is_none() {
+            return expr;
+        }
+        Expr::Traverse {
             up,
             expr: Box::new(expr),
             down,
-        })
+        }
     }
 
-    /// `traversalAllowedExpr`: an attribute, `sinks(...)`/`roots(...)`, or `( expr )`.
-    fn traversable(&mut self, after_plus: bool) -> PResult<Expr> {
+    /// `expr` under `nots` levels of `not`, which close here.
+    fn negate(&mut self, mut expr: Expr, nots: usize) -> Expr {
+        for _ in 0..nots {
+            expr = Expr::Not(Box::new(expr));
+            self.leave();
+        }
+        expr
+    }
+
+    fn count_term(&mut self) -> PResult<()> {
+        if self.terms == MAX_TERMS {
+            return Err(self.over_limit(format!(
+                "the selection has more than {MAX_TERMS} terms; select by group, tag, kind or \
+                 owner, or launch several runs"
+            )));
+        }
+        self.terms += 1;
+        Ok(())
+    }
+
+    /// `N+` or `+` before a traversable expression.
+    fn upstream_marks(&mut self) -> PResult<Option<Depth>> {
+        match (self.peek().clone(), self.peek_at(1)) {
+            (Tok::Digits(digits), Tok::Plus) => {
+                self.bump();
+                self.bump();
+                Ok(Some(Depth::Limited(depth_of(&digits))))
+            }
+            (Tok::Digits(_), _) => {
+                self.bump();
+                Err(self.fail(format!(
+                    "expected `+` after an upstream depth, found {}",
+                    self.peek()
+                )))
+            }
+            (Tok::Plus, _) => {
+                self.bump();
+                Ok(Some(Depth::Unlimited))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// `+N` or `+` after a traversable expression.
+    fn downstream_marks(&mut self) -> Option<Depth> {
+        if self.peek() != &Tok::Plus {
+            return None;
+        }
+        self.bump();
         match self.peek().clone() {
-            Tok::LParen => {
+            Tok::Digits(digits) => {
                 self.bump();
-                let inner = self.or()?;
-                self.expect(&Tok::RParen, "`)`")?;
-                Ok(inner)
+                Some(Depth::Limited(depth_of(&digits)))
             }
-            Tok::Keyword(name @ ("sinks" | "roots")) => {
-                self.bump();
-                let function = if name == "sinks" {
-                    Function::Sinks
-                } else {
-                    Function::Roots
-                };
-                self.expect(&Tok::LParen, &format!("`(` after `{name}`"))?;
-                let inner = self.or()?;
-                self.expect(&Tok::RParen, "`)`")?;
-                Ok(Expr::Call(function, Box::new(inner)))
-            }
+            _ => Some(Depth::Unlimited),
+        }
+    }
+
+    /// Consumes `(`, `sinks(` or `roots(`, a level of nesting; the function, if any.
+    fn open_group(&mut self) -> PResult<Option<Function>> {
+        self.enter()?;
+        let function = match self.bump() {
+            Tok::Keyword("sinks") => Some(Function::Sinks),
+            Tok::Keyword("roots") => Some(Function::Roots),
+            _ => None,
+        };
+        if let Some(function) = function {
+            self.expect(&Tok::LParen, &format!("`(` after `{}`", function.name()))?;
+        }
+        Ok(function)
+    }
+
+    /// A traversable expression that does not nest: `name:value`, or an error.
+    fn attribute_term(&mut self, after_plus: bool) -> PResult<Expr> {
+        match self.peek().clone() {
             Tok::Keyword(name) => {
                 self.bump();
                 self.expect(&Tok::Colon, &format!("`:` after `{name}`"))?;
@@ -218,7 +309,10 @@ impl Parser {
                         .find(|k| word.eq_ignore_ascii_case(k))
                         .map(|k| format!("; names are lowercase: `{k}`"))
                         .unwrap_or_else(|| {
-                            format!("; a bare key works only as the whole selection, here write `key:{word}`")
+                            format!(
+                                "; a bare key works only as the whole selection, here write `key:{}`",
+                                shorten(word)
+                            )
                         }),
                     _ => String::new(),
                 };
@@ -235,6 +329,7 @@ impl Parser {
                 let key = self.value()?.ok_or_else(|| Failure {
                     at: value_at,
                     message: format!("`{name}:` needs a tag key, not `<null>`"),
+                    over_limit: false,
                 })?;
                 let value = if self.peek() == &Tok::Equal {
                     self.bump();
@@ -255,6 +350,7 @@ impl Parser {
                     return Err(Failure {
                         at: value_at,
                         message: "`is:` takes `external` or `materializable`".into(),
+                        over_limit: false,
                     })
                 }
             },
@@ -315,6 +411,49 @@ impl Parser {
     }
 }
 
+/// The operands of an expression being parsed: the finished `and` chains of its `or` chain, and
+/// the operands of the `and` chain being read.
+#[derive(Default)]
+struct Chains {
+    ors: Vec<Expr>,
+    ands: Vec<Expr>,
+}
+
+impl Chains {
+    /// An `or` ends the current `and` chain.
+    fn end_and(&mut self) {
+        let ands = std::mem::take(&mut self.ands);
+        self.ors.push(chain(Expr::And, ands));
+    }
+
+    /// The whole expression.
+    fn finish(mut self) -> Expr {
+        self.end_and();
+        chain(Expr::Or, self.ors)
+    }
+}
+
+/// A `(` or a function call whose selection is being parsed.
+struct Group {
+    /// The enclosing expression's operands so far.
+    outer: Chains,
+    /// `not`s before the group.
+    nots: usize,
+    /// Upstream marks before the group.
+    up: Option<Depth>,
+    /// `Some` for `sinks(`/`roots(`, `None` for a plain `(`.
+    function: Option<Function>,
+}
+
+/// The only operand of a one-operand chain, else the chain.
+fn chain(make: fn(Vec<Expr>) -> Expr, mut operands: Vec<Expr>) -> Expr {
+    if operands.len() == 1 {
+        operands.pop().expect("one operand")
+    } else {
+        make(operands)
+    }
+}
+
 /// A suggestion to quote a token that is valid inside quotes.
 fn quote_advice(tok: &Tok) -> String {
     let text = match tok {
@@ -323,7 +462,7 @@ fn quote_advice(tok: &Tok) -> String {
         Tok::And | Tok::Or | Tok::Not => return "; quote it to use it as a value".into(),
         _ => return String::new(),
     };
-    format!("; quote it: `\"{text}\"`")
+    format!("; quote it: `\"{}\"`", shorten(&text))
 }
 
 /// Depths beyond `u64::MAX` mean the same as `u64::MAX` in any real graph.

@@ -23,11 +23,11 @@ fn syntax(text: &str) -> (usize, String) {
 fn or_binds_loosest_then_and_then_not() {
     assert_eq!(
         parse("key:a or key:b and key:c").unwrap(),
-        Expr::Or(b(key("a")), b(Expr::And(b(key("b")), b(key("c")))))
+        Expr::Or(vec![key("a"), Expr::And(vec![key("b"), key("c")])])
     );
     assert_eq!(
         parse("not key:a and key:b").unwrap(),
-        Expr::And(b(Expr::Not(b(key("a")))), b(key("b")))
+        Expr::And(vec![Expr::Not(b(key("a"))), key("b")])
     );
     assert_eq!(
         parse("not not key:a").unwrap(),
@@ -36,22 +36,44 @@ fn or_binds_loosest_then_and_then_not() {
 }
 
 #[test]
-fn binary_operators_associate_to_the_left() {
+fn a_chain_of_one_operator_is_one_node() {
     assert_eq!(
         parse("key:a and key:b and key:c").unwrap(),
-        Expr::And(b(Expr::And(b(key("a")), b(key("b")))), b(key("c")))
+        Expr::And(vec![key("a"), key("b"), key("c")])
     );
     assert_eq!(
         parse("key:a or key:b OR key:c").unwrap(),
-        Expr::Or(b(Expr::Or(b(key("a")), b(key("b")))), b(key("c")))
+        Expr::Or(vec![key("a"), key("b"), key("c")])
     );
+    assert_eq!(
+        parse("key:a or key:b and key:c and key:d or key:e").unwrap(),
+        Expr::Or(vec![
+            key("a"),
+            Expr::And(vec![key("b"), key("c"), key("d")]),
+            key("e")
+        ])
+    );
+    // Parentheses keep their own node, so the tree prints back as written.
+    assert_eq!(
+        parse("(key:a or key:b) or key:c").unwrap(),
+        Expr::Or(vec![Expr::Or(vec![key("a"), key("b")]), key("c")])
+    );
+    // 20,000 terms would be too many (`tests/limits.rs`); 4,000 are one node of 4,000 operands.
+    let long = vec!["*"; 4_000].join(" or ");
+    match parse(&long).unwrap() {
+        Expr::Or(operands) => {
+            assert_eq!(operands.len(), 4_000);
+            assert!(operands.iter().all(|o| o == &Expr::All));
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
 fn parentheses_group_and_vanish_from_the_tree() {
     assert_eq!(
         parse("(key:a or key:b) and key:c").unwrap(),
-        Expr::And(b(Expr::Or(b(key("a")), b(key("b")))), b(key("c")))
+        Expr::And(vec![Expr::Or(vec![key("a"), key("b")]), key("c")])
     );
     assert_eq!(parse("((key:a))").unwrap(), key("a"));
 }
@@ -87,7 +109,7 @@ fn traversals_take_optional_depths() {
         parse("+(key:a or key:b)").unwrap(),
         Expr::Traverse {
             up: Some(Depth::Unlimited),
-            expr: b(Expr::Or(b(key("a")), b(key("b")))),
+            expr: b(Expr::Or(vec![key("a"), key("b")])),
             down: None
         }
     );

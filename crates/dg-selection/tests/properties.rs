@@ -58,8 +58,8 @@ fn expr() -> impl Strategy<Value = Expr> {
     leaf.prop_recursive(6, 48, 2, |inner| {
         prop_oneof![
             inner.clone().prop_map(|e| Expr::Not(Box::new(e))),
-            (inner.clone(), inner.clone()).prop_map(|(l, r)| Expr::And(Box::new(l), Box::new(r))),
-            (inner.clone(), inner.clone()).prop_map(|(l, r)| Expr::Or(Box::new(l), Box::new(r))),
+            proptest::collection::vec(inner.clone(), 2..5).prop_map(Expr::And),
+            proptest::collection::vec(inner.clone(), 2..5).prop_map(Expr::Or),
             (
                 proptest::option::of(depth()),
                 inner.clone(),
@@ -151,6 +151,46 @@ proptest! {
         let text = e.to_string();
         let back = parse(&text);
         prop_assert_eq!(back.as_ref().ok(), Some(&e), "printed as {:?}: {:?}", text, back);
+    }
+
+    #[test]
+    fn a_chain_selects_the_union_or_intersection_of_its_operands(
+        operands in proptest::collection::vec(expr(), 2..5),
+    ) {
+        let graph = small_graph();
+        let options = SelectOptions { allow_missing: true };
+        let each: Vec<_> = operands
+            .iter()
+            .map(|e| select_with(&graph, e, options))
+            .collect();
+        let union = select_with(&graph, &Expr::Or(operands.clone()), options);
+        let intersection = select_with(&graph, &Expr::And(operands.clone()), options);
+        // The first error wins, evaluated left to right, as in Dagster.
+        match each.iter().find_map(|r| r.as_ref().err()) {
+            Some(first) => {
+                prop_assert_eq!(union.as_ref().err(), Some(first));
+                prop_assert_eq!(intersection.as_ref().err(), Some(first));
+            }
+            None => {
+                let sets: Vec<_> = each.into_iter().map(Result::unwrap).collect();
+                let all: std::collections::BTreeSet<_> = sets.iter().flatten().cloned().collect();
+                let common: std::collections::BTreeSet<_> = all
+                    .iter()
+                    .filter(|k| sets.iter().all(|s| s.contains(*k)))
+                    .cloned()
+                    .collect();
+                prop_assert_eq!(union.unwrap(), all);
+                prop_assert_eq!(intersection.unwrap(), common);
+            }
+        }
+        // Grouping the first two operands selects the same.
+        let mut nested = operands.clone();
+        let first_two: Vec<Expr> = nested.drain(..2).collect();
+        nested.insert(0, Expr::Or(first_two));
+        prop_assert_eq!(
+            select_with(&graph, &Expr::Or(nested), options).ok(),
+            select_with(&graph, &Expr::Or(operands), options).ok()
+        );
     }
 
     #[test]

@@ -116,9 +116,15 @@ pub fn selected_keys(
     Ok(Some(keys.into_iter().map(|k| k.0).collect()))
 }
 
+/// 400 with the error; a syntax error (also one past a limit: too long, too many terms, too
+/// deep) already says "invalid asset selection at column N" and shows a window of the text there.
 fn selection_error(err: dg_selection::SelectionError) -> ApiError {
     let hint = err.hint();
-    ApiError::bad_request(format!("invalid asset selection: {err}")).with_hint(hint)
+    let message = match &err {
+        dg_selection::SelectionError::Syntax(_) => err.to_string(),
+        _ => format!("invalid asset selection: {err}"),
+    };
+    ApiError::bad_request(message).with_hint(hint)
 }
 
 /// Assets, optionally filtered by `?selection=`.

@@ -12,7 +12,7 @@ use maud::html;
 
 use super::status::asset_statuses;
 use crate::api::assets::{selected_keys, AssetQuery};
-use crate::render::catalog::selection_form;
+use crate::render::catalog::{selection_error, selection_form};
 use crate::render::fmt::page_assets;
 use crate::render::graph::lineage_view;
 use crate::render::page::{page as shell, Nav};
@@ -24,7 +24,13 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<AssetQuery>
     let view = state.host.view();
     let (keys, error) = match selected_keys(&view, Some(&selection)) {
         Ok(keys) => (keys, None),
-        Err(e) => (Some(BTreeSet::new()), Some(e.message)),
+        Err(e) => {
+            let text = match &e.hint {
+                Some(hint) => format!("{}\n{hint}", e.message),
+                None => e.message,
+            };
+            (Some(BTreeSet::new()), Some(text))
+        }
     };
     let statuses = match asset_statuses(state.storage.as_ref(), &view, None).await {
         Ok(statuses) => statuses,
@@ -68,7 +74,7 @@ pub async fn page(State(state): State<AppState>, Query(query): Query<AssetQuery>
     let body = html! {
         (page_assets())
         (selection_form("/lineage", &selection))
-        @if let Some(e) = &error { p.error-message role="alert" { (e) } }
+        @if let Some(e) = &error { (selection_error(e)) }
         (lineage_view(&graph, &placed, &options))
     };
     let status = if error.is_some() {

@@ -91,7 +91,7 @@ async fn catalog_page(State(state): State<AppState>, Query(query): Query<AssetQu
         Ok(assets) => html(catalog::catalog(&selection, &assets, &statuses, None)),
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
             let text = match &e.hint {
-                Some(h) => format!("{} ({h})", e.message),
+                Some(h) => format!("{}\n{h}", e.message),
                 None => e.message.clone(),
             };
             (

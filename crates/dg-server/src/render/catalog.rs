@@ -27,7 +27,7 @@ pub fn catalog(
         div.page {
             h1 { "Assets" }
             (selection_form("/assets", selection))
-            @if let Some(error) = error { p.error-message role="alert" { (error) } }
+            @if let Some(error) = error { (selection_error(error)) }
             p.muted { (assets.len()) " assets" }
             table.grid.assets {
                 thead { tr { th { "Asset" } th { "Status" } th { "Location" } th { "Group" } th { "Kinds" } th { "Last materialized" } } }
@@ -51,6 +51,22 @@ pub fn catalog(
         }
     };
     page("Assets", Nav::Assets, body)
+}
+
+/// A selection error, shared with the lineage page: its first line, the lines that show the
+/// selection with a caret under the column (indented by two spaces) in monospace so the caret
+/// lines up, and any other line (the hint) as a hint.
+pub fn selection_error(error: &str) -> Markup {
+    let mut lines = error.lines();
+    let first = lines.next().unwrap_or_default();
+    let (snippet, rest): (Vec<&str>, Vec<&str>) = lines.partition(|l| l.starts_with("  "));
+    html! {
+        div.error-message role="alert" {
+            p { (first) }
+            @if !snippet.is_empty() { pre.selection-snippet { (snippet.join("\n")) } }
+            @for line in rest { p.hint { (line) } }
+        }
+    }
 }
 
 /// The selection box (a GET form), shared with the lineage page.

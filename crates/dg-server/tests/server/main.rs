@@ -10,6 +10,7 @@ mod hosts;
 mod live;
 mod pages;
 mod reload;
+mod selection;
 mod warm;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,6 +31,11 @@ async fn a_launched_run_succeeds_and_records_its_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launching_a_key_two_locations_define_names_both() {
     api::launching_a_key_two_locations_define_names_both().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_and_deep_selections_are_answered_not_fatal() {
+    selection::long_and_deep_selections_are_answered_not_fatal().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
