@@ -22,6 +22,8 @@ pub struct AppState {
     pub runs: RunManager,
     /// Flips to `true` when the server stops: live streams end so connections can close.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// One permit per open live stream ([`crate::sse::MAX_STREAMS`]).
+    pub streams: Arc<tokio::sync::Semaphore>,
     stop: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
@@ -36,6 +38,7 @@ impl AppState {
             instance_home,
             runs,
             stopping,
+            streams: crate::sse::stream_slots(),
             stop: Arc::new(stop),
         }
     }
