@@ -1,6 +1,8 @@
 //! `dg dev` as a real process on a free port, serving a two-project workspace with real `dagster`:
 //! it prints its address, loads both locations, serves a run, and on SIGTERM or SIGINT stops,
-//! cancels the run still going and leaves no child process behind (agents and run workers).
+//! cancels the run still going and leaves no child process behind (agents and run workers). Ctrl-C
+//! also ends what is still starting: a `uv sync` waiting on the network, an agent importing code.
+//! Runs an earlier host left running are marked failed when `dg dev` starts.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -9,7 +11,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use dg_test::procs::{alive, descendants};
+use dg_test::procs::{alive, descendants, interrupt_group, SilentIndex};
 use dg_test::python::use_shared_python;
 use dg_test::TestContext;
 
@@ -49,14 +51,26 @@ struct Dev {
 
 impl Dev {
     fn start(ctx: &TestContext, dir: &Path) -> Self {
-        let mut child = ctx
-            .dg()
+        let mut dev = Self::spawn(ctx, dir, &[]);
+        dev.wait_line("All 2 code locations ready");
+        dev
+    }
+
+    /// Starts `dg dev` in `dir` (its own process group, as a terminal's foreground job) with
+    /// `envs`, and waits until it serves.
+    fn spawn(ctx: &TestContext, dir: &Path, envs: &[(&str, &std::ffi::OsStr)]) -> Self {
+        use std::os::unix::process::CommandExt;
+        let mut command = ctx.dg();
+        command
             .args(["dev", "--port", "0"])
             .current_dir(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
-            .spawn()
-            .expect("dg runs");
+            .process_group(0);
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("dg runs");
         let stderr = child.stderr.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -83,8 +97,26 @@ impl Dev {
             dev.addr.starts_with("127.0.0.1:"),
             "binds 127.0.0.1 by default: {serving}"
         );
-        dev.wait_line("All 2 code locations ready");
         dev
+    }
+
+    /// Presses Ctrl-C (on the whole group, as a terminal does) and checks that `dg dev` stops
+    /// cleanly (exit 0, as `dagster dev` once it serves) and that no process in `seen` is left.
+    fn interrupt_and_check(mut self, seen: &Seen) {
+        interrupt_group(self.child.id());
+        self.wait_line("Stopped.");
+        let exit = self.child.wait().unwrap();
+        assert_eq!(exit.code(), Some(0), "{}", self.seen.join("\n"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !seen.survivors().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let left = seen.survivors();
+        assert!(
+            left.is_empty(),
+            "processes left after Ctrl-C: {left:?}\n{}",
+            self.seen.join("\n")
+        );
     }
 
     fn wait_line(&mut self, needle: &str) -> String {
@@ -205,4 +237,167 @@ fn sigterm_stops_dg_dev_and_leaves_no_process() {
 #[test]
 fn ctrl_c_stops_dg_dev_and_leaves_no_process() {
     stop_and_check("-INT");
+}
+
+/// Processes seen under `dg dev`, each with its start time: a pid reused by an unrelated process
+/// later is not taken for a survivor.
+#[derive(Default)]
+struct Seen(std::collections::BTreeMap<u32, String>);
+
+impl Seen {
+    /// Adds every current descendant of `root`.
+    fn record(&mut self, root: u32) {
+        for pid in descendants(root) {
+            if let Some(start) = start_time(pid) {
+                self.0.entry(pid).or_insert(start);
+            }
+        }
+    }
+
+    /// Those still running.
+    fn survivors(&self) -> Vec<u32> {
+        self.0
+            .iter()
+            .filter(|(pid, start)| alive(**pid) && start_time(**pid).as_ref() == Some(start))
+            .map(|(pid, _)| *pid)
+            .collect()
+    }
+}
+
+/// Field 22 of `/proc/<pid>/stat` (start time), counted after the command name.
+fn start_time(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(19).map(str::to_owned)
+}
+
+/// A project that needs `uv sync` (no `.env` pointing at the shared environment), against an index
+/// that never answers: uv waits until the test presses Ctrl-C.
+#[test]
+fn ctrl_c_while_uv_syncs_leaves_no_process() {
+    use dg_config::env;
+    let ctx = TestContext::new();
+    let root = ctx.mkdir("needs_sync");
+    std::fs::create_dir_all(root.join("needs_sync")).unwrap();
+    std::fs::write(root.join("needs_sync/__init__.py"), "").unwrap();
+    std::fs::write(
+        root.join("needs_sync/definitions.py"),
+        "import dagster as dg\n\ndefs = dg.Definitions()\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("pyproject.toml"),
+        "[project]\nname = \"needs_sync\"\nversion = \"0.1.0\"\nrequires-python = \">=3.10\"\n\
+         dependencies = [\"dagster\"]\n\n[tool.dg]\ndirectory_type = \"project\"\n\n\
+         [tool.dg.project]\nroot_module = \"needs_sync\"\n",
+    )
+    .unwrap();
+    let index = SilentIndex::new();
+    let cache = ctx.cache_dir.join("empty-uv-cache");
+    let dev = Dev::spawn(
+        &ctx,
+        &root,
+        &[
+            (env::UV_DEFAULT_INDEX, index.url.as_ref()),
+            (env::UV_CACHE_DIR, cache.as_os_str()),
+        ],
+    );
+    // uv is waiting on the index now.
+    let _held = index.accept();
+    let mut seen = Seen::default();
+    seen.record(dev.child.id());
+    assert!(!seen.0.is_empty(), "uv runs under dg dev");
+    dev.interrupt_and_check(&seen);
+}
+
+/// Ctrl-C while a location's agent imports code that takes minutes (the first load): the agent is
+/// ended too, not left to finish on its own. Also: a run an earlier host left `STARTED` (its
+/// worker is gone) is marked failed as soon as `dg dev` starts.
+#[test]
+fn ctrl_c_while_code_imports_leaves_no_process_and_orphans_are_failed() {
+    let ctx = TestContext::new();
+    let root = ctx.mkdir("hangs");
+    std::fs::create_dir_all(root.join("hangs")).unwrap();
+    std::fs::write(root.join("hangs/__init__.py"), "").unwrap();
+    let marker = root.join("importing");
+    std::fs::write(
+        root.join("hangs/definitions.py"),
+        format!(
+            "import time\n\nimport dagster as dg\n\nopen({:?}, 'w').close()\ntime.sleep(300)\n\
+             defs = dg.Definitions()\n",
+            marker.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("pyproject.toml"),
+        "[project]\nname = \"hangs\"\nversion = \"0.1.0\"\ndependencies = [\"dagster\"]\n\n\
+         [tool.dg]\ndirectory_type = \"project\"\n\n[tool.dg.project]\nroot_module = \"hangs\"\n",
+    )
+    .unwrap();
+    use_shared_python(&root);
+    let orphan = left_running(&root.join(".dagster"));
+
+    let dev = Dev::spawn(&ctx, &root, &[]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while dev.run_status(&orphan) != "FAILURE" {
+        assert!(
+            Instant::now() < deadline,
+            "the orphaned run is {}",
+            dev.run_status(&orphan)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while !marker.exists() {
+        assert!(Instant::now() < deadline, "the import never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut seen = Seen::default();
+    seen.record(dev.child.id());
+    assert!(!seen.0.is_empty(), "the agent runs under dg dev");
+    let (_, body) = dev.http("GET", "/api/locations", "");
+    assert!(body.contains("\"status\":\"loading\""), "{body}");
+    dev.interrupt_and_check(&seen);
+}
+
+/// Stores a run in `STARTED` whose worker (on this host) is gone, as a host killed hard leaves it.
+fn left_running(home: &Path) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = dg_storage::InstanceConfig::load(home).unwrap();
+        let storage = dg_storage::open(&config).await.unwrap();
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        let pid = gone.id();
+        gone.wait().unwrap();
+        let run_id = dg_storage::new_run_id();
+        let now = dg_storage::now();
+        storage
+            .create_run(&dg_storage::NewRun {
+                run_id: run_id.clone(),
+                location: "hangs".into(),
+                job_name: "__ASSET_JOB".into(),
+                selection: None,
+                partition: None,
+                config: serde_json::json!({}),
+                tags: Default::default(),
+                status: dg_storage::RunStatus::NotStarted,
+                created_at: now,
+            })
+            .await
+            .unwrap();
+        storage
+            .set_run_status(&run_id, dg_storage::RunStatus::Started, now)
+            .await
+            .unwrap();
+        let worker = dg_storage::Worker {
+            pid,
+            hostname: dg_storage::this_host(),
+        };
+        storage
+            .record_heartbeat(&run_id, &worker, now)
+            .await
+            .unwrap();
+        run_id
+    })
 }

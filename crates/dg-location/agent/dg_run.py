@@ -72,6 +72,12 @@ def handle(kind, request, state, channel):
                 code = execute(spec, state)
             finally:
                 os._exit(code)
+        # The child makes itself a group leader too, but maybe not yet: set it from here as well,
+        # so that the host, which signals the worker's group, never reaches the agent's instead.
+        try:
+            os.setpgid(pid, pid)
+        except OSError:  # the child already exited (and was reaped), or set it itself
+            pass
         return {"type": "run_forked", "pid": pid}
     code = execute(spec, state)
     return {"type": "run_finished", "pid": os.getpid(), "success": code == 0}

@@ -13,8 +13,15 @@
 //!   [`MAX_LINE_BYTES`] (a progress bar redrawn with `\r`, binary output) is cut into pieces of at
 //!   most that size, so a child that never writes a newline cannot grow the host's memory;
 //! - optionally, a private channel: one end of a Unix socket pair is passed to the child as an
-//!   inherited file descriptor ([`CHANNEL_FD`]), never its stdin/stdout.
+//!   inherited file descriptor ([`CHANNEL_FD`]), never its stdin/stdout;
+//! - it is tracked from the moment it is spawned: [`end_all`] (a host that exits) reaches every
+//!   child still running, and refuses children spawned after it; a [`Scope`] (one load of a code
+//!   location) reaches every child spawned on its thread, so a superseded load can be cancelled;
+//! - waiting for it is bounded: once the child has exited, its output is read for at most
+//!   [`OUTPUT_DRAIN`] more (a process it left behind in another group, such as a run worker forked
+//!   by an agent or a daemon that called `setsid`, may hold the pipe for ever).
 
+use std::cell::RefCell;
 use std::collections::{HashSet, VecDeque};
 use std::io::{self, BufRead, BufReader, Read};
 use std::os::fd::AsRawFd;
@@ -36,6 +43,9 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024;
 
 /// How many bytes of captured lines per stream are kept (the oldest lines are dropped first).
 pub const MAX_CAPTURED_BYTES: usize = 4 * 1024 * 1024;
+/// How long [`ManagedChild::wait`] keeps reading a child's output after the child has exited. The
+/// readers of a pipe that another process still holds are left to finish on their own.
+pub const OUTPUT_DRAIN: Duration = Duration::from_secs(2);
 
 /// Which output stream a captured line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +138,8 @@ pub struct ManagedChild {
     readers: Vec<JoinHandle<()>>,
     channel: Option<UnixStream>,
     status: Option<ExitStatus>,
+    /// The scope it was spawned in, if any (it leaves it when it ends).
+    scope: Option<Scope>,
 }
 
 impl ManagedChild {
@@ -157,7 +169,13 @@ impl ManagedChild {
         }
         let mut child = command.spawn()?;
         let pgid = child.id() as i32;
-        registry().lock().expect("registry lock").insert(pgid);
+        let scope = Scope::current();
+        if let Err(refused) = track(pgid, scope.as_ref()) {
+            // The host is exiting, or this child's load was cancelled while it was being spawned.
+            signal_group(pgid, libc::SIGKILL);
+            let _ = child.wait();
+            return Err(refused);
+        }
         let captured = Arc::new(Mutex::new(Captured::default()));
         let mut readers = Vec::new();
         if let Some(out) = child.stdout.take() {
@@ -178,6 +196,7 @@ impl ManagedChild {
             readers,
             channel,
             status: None,
+            scope,
         })
     }
 
@@ -223,7 +242,9 @@ impl ManagedChild {
         }
     }
 
-    /// Waits for the child to exit and for its output to be fully read.
+    /// Waits for the child to exit and for its output to be read: fully, unless a process in
+    /// another group still holds the pipe [`OUTPUT_DRAIN`] after the child exited (then what was
+    /// read so far is what [`ManagedChild::captured`] has, and the readers finish on their own).
     pub fn wait(&mut self) -> io::Result<ExitStatus> {
         let status = match self.status {
             Some(status) => status,
@@ -234,8 +255,14 @@ impl ManagedChild {
                 status
             }
         };
+        let deadline = Instant::now() + OUTPUT_DRAIN;
         for reader in self.readers.drain(..) {
-            let _ = reader.join();
+            while !reader.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if reader.is_finished() {
+                let _ = reader.join();
+            }
         }
         Ok(status)
     }
@@ -265,7 +292,7 @@ impl ManagedChild {
     fn finished(&mut self) {
         // The leader is gone but members of its group may live on: end them too.
         signal_group(self.pgid, libc::SIGKILL);
-        registry().lock().expect("registry lock").remove(&self.pgid);
+        untrack(self.pgid, self.scope.as_ref());
     }
 }
 
@@ -275,7 +302,7 @@ impl Drop for ManagedChild {
             signal_group(self.pgid, libc::SIGKILL);
             let _ = self.child.wait();
             self.status = self.child.try_wait().ok().flatten();
-            registry().lock().expect("registry lock").remove(&self.pgid);
+            untrack(self.pgid, self.scope.as_ref());
         }
     }
 }
@@ -289,14 +316,162 @@ pub fn run(spec: ChildSpec) -> io::Result<(ExitStatus, Captured)> {
 
 /// Sends `signal` to the process group of every live child of this process.
 pub fn signal_all(signal: i32) {
-    let groups: Vec<i32> = registry()
-        .lock()
-        .expect("registry lock")
-        .iter()
-        .copied()
-        .collect();
-    for pgid in groups {
+    for pgid in live_groups() {
         signal_group(pgid, signal);
+    }
+}
+
+/// Ends every child of this process for good, for a host that is about to exit: from now on no
+/// child can be spawned (spawning fails, and a child whose spawn was under way is killed), every
+/// tracked group (see [`adopt_group`]) gets `SIGTERM`, and those not reaped within `grace` get
+/// `SIGKILL`. Returns how many groups had to be killed.
+pub fn end_all(grace: Duration) -> usize {
+    let groups = {
+        let mut registry = registry().lock().expect("registry lock");
+        registry.closed = true;
+        registry.groups.clone()
+    };
+    for &pgid in &groups {
+        signal_group(pgid, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + grace;
+    loop {
+        let left: Vec<i32> = live_groups()
+            .into_iter()
+            .filter(|g| groups.contains(g) && group_exists(*g))
+            .collect();
+        if left.is_empty() {
+            return 0;
+        }
+        if Instant::now() >= deadline {
+            for &pgid in &left {
+                signal_group(pgid, libc::SIGKILL);
+            }
+            return left.len();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Kills every tracked group at once and refuses new children (a second Ctrl-C).
+pub fn kill_all() {
+    let groups = {
+        let mut registry = registry().lock().expect("registry lock");
+        registry.closed = true;
+        registry.groups.clone()
+    };
+    for pgid in groups {
+        signal_group(pgid, libc::SIGKILL);
+    }
+}
+
+/// Tracks a process group this process did not spawn itself but must end with its children (a
+/// run worker forked by an agent, leading its own group) until the returned guard is dropped.
+/// After [`end_all`] the group is killed at once instead.
+pub fn adopt_group(pgid: u32) -> AdoptedGroup {
+    let pgid = i32::try_from(pgid).unwrap_or(0);
+    if pgid <= 1 {
+        return AdoptedGroup { pgid: 0 };
+    }
+    if track(pgid, None).is_err() {
+        signal_group(pgid, libc::SIGKILL);
+        return AdoptedGroup { pgid: 0 };
+    }
+    AdoptedGroup { pgid }
+}
+
+/// A group tracked by [`adopt_group`]; dropping it stops tracking (the group is not signalled).
+#[derive(Debug)]
+pub struct AdoptedGroup {
+    pgid: i32,
+}
+
+impl Drop for AdoptedGroup {
+    fn drop(&mut self) {
+        if self.pgid > 0 {
+            untrack(self.pgid, None);
+        }
+    }
+}
+
+/// The children of one piece of work (one load of a code location): every child spawned on a
+/// thread that has [entered](Scope::enter) the scope belongs to it until it ends, and
+/// [`Scope::cancel`] kills them all and refuses new ones. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Scope {
+    inner: Arc<Mutex<ScopeState>>,
+}
+
+#[derive(Default)]
+struct ScopeState {
+    groups: HashSet<i32>,
+    canceled: bool,
+    released: bool,
+}
+
+thread_local! {
+    static CURRENT_SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
+}
+
+impl Scope {
+    /// A scope with no children.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes this the scope of children spawned on the current thread until the guard is dropped.
+    pub fn enter(&self) -> ScopeGuard {
+        let previous = CURRENT_SCOPE.with(|c| c.replace(Some(self.clone())));
+        ScopeGuard { previous }
+    }
+
+    /// Kills every child of the scope now (whole groups) and makes spawning in it fail, unless the
+    /// scope was [released](Scope::release).
+    pub fn cancel(&self) {
+        let groups = {
+            let mut state = self.inner.lock().expect("scope lock");
+            if state.released {
+                return;
+            }
+            state.canceled = true;
+            std::mem::take(&mut state.groups)
+        };
+        for pgid in groups {
+            signal_group(pgid, libc::SIGKILL);
+        }
+    }
+
+    /// Whether [`Scope::cancel`] was called (and took effect).
+    pub fn is_canceled(&self) -> bool {
+        self.inner.lock().expect("scope lock").canceled
+    }
+
+    /// Hands the children over to whoever holds them: a later [`Scope::cancel`] does nothing.
+    /// Returns false when the scope had already been cancelled.
+    pub fn release(&self) -> bool {
+        let mut state = self.inner.lock().expect("scope lock");
+        if state.canceled {
+            return false;
+        }
+        state.released = true;
+        state.groups.clear();
+        true
+    }
+
+    fn current() -> Option<Scope> {
+        CURRENT_SCOPE.with(|c| c.borrow().clone())
+    }
+}
+
+/// Restores the previous scope of the thread when dropped.
+pub struct ScopeGuard {
+    previous: Option<Scope>,
+}
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CURRENT_SCOPE.with(|c| *c.borrow_mut() = previous);
     }
 }
 
@@ -326,7 +501,7 @@ pub fn install_signal_forwarding(grace: Duration) -> io::Result<()> {
             if let Some(signal) = signals.forever().next() {
                 signal_all(signal);
                 let deadline = Instant::now() + grace;
-                while Instant::now() < deadline && !registry().lock().expect("lock").is_empty() {
+                while Instant::now() < deadline && !live_groups().is_empty() {
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 signal_all(libc::SIGKILL);
@@ -336,9 +511,69 @@ pub fn install_signal_forwarding(grace: Duration) -> io::Result<()> {
     Ok(())
 }
 
-fn registry() -> &'static Mutex<HashSet<i32>> {
-    static GROUPS: OnceLock<Mutex<HashSet<i32>>> = OnceLock::new();
-    GROUPS.get_or_init(Default::default)
+/// Every live child group of this process, and whether new children are refused.
+#[derive(Default)]
+struct Registry {
+    groups: HashSet<i32>,
+    closed: bool,
+}
+
+fn registry() -> &'static Mutex<Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
+    REGISTRY.get_or_init(Default::default)
+}
+
+/// Records a new child group (and in its scope); refused once [`end_all`] ran or the scope was
+/// cancelled. One lock order: registry, then scope.
+fn track(pgid: i32, scope: Option<&Scope>) -> io::Result<()> {
+    let mut registry = registry().lock().expect("registry lock");
+    if registry.closed {
+        return Err(io::Error::other(
+            "dg is shutting down: no new process is started",
+        ));
+    }
+    if let Some(scope) = scope {
+        let mut state = scope.inner.lock().expect("scope lock");
+        if state.canceled {
+            return Err(io::Error::other(
+                "this load was superseded by a newer one and cancelled",
+            ));
+        }
+        if !state.released {
+            state.groups.insert(pgid);
+        }
+    }
+    registry.groups.insert(pgid);
+    Ok(())
+}
+
+fn untrack(pgid: i32, scope: Option<&Scope>) {
+    registry()
+        .lock()
+        .expect("registry lock")
+        .groups
+        .remove(&pgid);
+    if let Some(scope) = scope {
+        scope.inner.lock().expect("scope lock").groups.remove(&pgid);
+    }
+}
+
+fn live_groups() -> Vec<i32> {
+    registry()
+        .lock()
+        .expect("registry lock")
+        .groups
+        .iter()
+        .copied()
+        .collect()
+}
+
+/// Whether any process is left in group `pgid` (a zombie leader still counts until reaped).
+fn group_exists(pgid: i32) -> bool {
+    // SAFETY: killpg with signal 0 only checks for existence and permission.
+    #[allow(unsafe_code)]
+    let found = unsafe { libc::killpg(pgid, 0) } == 0;
+    found || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 fn signal_group(pgid: i32, signal: i32) {
@@ -580,6 +815,89 @@ mod tests {
         std::fs::read_to_string(format!("/proc/{pid}/stat"))
             .map(|s| s.split(") ").nth(1).is_some_and(|r| r.starts_with('Z')))
             .unwrap_or(true)
+    }
+
+    /// Waits (bounded) until `file` holds a pid.
+    fn read_pid(file: &std::path::Path) -> i32 {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(pid) = std::fs::read_to_string(file)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+            {
+                return pid;
+            }
+            assert!(Instant::now() < deadline, "no pid in {}", file.display());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn a_detached_grandchild_holding_the_output_does_not_hang_the_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("detached.pid");
+        // The grandchild leads a session of its own (out of reach of the group kill) and keeps the
+        // child's stdout and stderr open for five minutes.
+        let script = format!(
+            "setsid sleep 300 & echo $! > {}; echo done",
+            pid_file.display()
+        );
+        let mut child = ManagedChild::spawn(ChildSpec::new(sh(&script))).unwrap();
+        let detached = read_pid(&pid_file);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let status = child.terminate(Duration::from_secs(5));
+            let _ = tx.send((status.map(|s| s.code()), child.captured()));
+        });
+        let outcome = rx.recv_timeout(Duration::from_secs(120));
+        // SAFETY: plain kill of a pid this test started.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::kill(detached, libc::SIGKILL);
+        }
+        let (status, captured) = outcome.expect("the wait returned while the pipe is still held");
+        assert_eq!(status.unwrap(), Some(0));
+        assert_eq!(captured.stdout, ["done"], "output before the exit is kept");
+    }
+
+    #[test]
+    fn a_cancelled_scope_kills_its_children_and_refuses_new_ones() {
+        let scope = Scope::new();
+        let spawned = {
+            let _in = scope.enter();
+            ManagedChild::spawn(ChildSpec::new(sh("sleep 300"))).unwrap()
+        };
+        // Outside the scope: not its child.
+        let mut outside = ManagedChild::spawn(ChildSpec::new(sh("sleep 300"))).unwrap();
+        let mut spawned = spawned;
+        scope.cancel();
+        let status = spawned.wait_timeout(Duration::from_secs(60)).unwrap();
+        assert!(
+            status.is_some_and(|s| !s.success()),
+            "the scope's child ended"
+        );
+        assert!(
+            outside.try_wait().unwrap().is_none(),
+            "others are untouched"
+        );
+        outside.kill();
+        let _in = scope.enter();
+        let refused = ManagedChild::spawn(ChildSpec::new(sh("sleep 300")));
+        assert!(refused.is_err(), "a cancelled scope spawns nothing");
+    }
+
+    #[test]
+    fn a_released_scope_leaves_its_children_alone() {
+        let scope = Scope::new();
+        let mut child = {
+            let _in = scope.enter();
+            ManagedChild::spawn(ChildSpec::new(sh("sleep 300"))).unwrap()
+        };
+        assert!(scope.release());
+        scope.cancel();
+        assert!(!scope.is_canceled());
+        assert!(child.try_wait().unwrap().is_none(), "still running");
+        child.kill();
     }
 
     #[test]

@@ -6,7 +6,11 @@
 //!   forks a worker per run in milliseconds and keeps serving. What `dg dev` keeps per location.
 //!
 //! Either way the worker is the leader of its own process group, so signalling the group reaches
-//! everything user code started.
+//! everything user code started. A forked worker gets its group from the agent before the agent
+//! reports its pid, and [`signal_worker`] signals a group only when the worker leads it: a worker
+//! caught before its `setpgid` is still in the agent's group, which must never be signalled.
+//! Forked workers are tracked like the host's own children ([`dg_python::process::adopt_group`]),
+//! so a host that exits ends them too.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -71,8 +75,10 @@ impl Launcher {
             Launcher::Fresh(agent) => Ok(launch_fresh(*agent, run)),
             Launcher::Warm(warm) => {
                 let pid = warm.fork(location, run)?;
+                let tracked = dg_python::process::adopt_group(pid);
                 let (tx, rx) = oneshot::channel();
                 std::thread::spawn(move || {
+                    let _tracked = tracked;
                     while dg_storage::pid_alive(pid) {
                         std::thread::sleep(Duration::from_millis(50));
                     }
@@ -220,18 +226,66 @@ impl WarmAgent {
     }
 }
 
-/// Sends `signal` to the process group of `pid` (the worker leads its own group).
+/// Sends `signal` to the process group of `pid` when `pid` leads it (a worker, a fresh agent), and
+/// to `pid` alone otherwise: a process still in its parent's group (a worker forked a moment ago,
+/// before its `setpgid`) must not take the warm agent and its other runs with it.
 pub(crate) fn signal_worker(pid: u32, signal: i32) {
     let Ok(pid) = i32::try_from(pid) else { return };
-    // SAFETY: getpgid/killpg have no memory-safety preconditions; stale ids yield ESRCH.
+    if pid <= 1 {
+        return;
+    }
+    // SAFETY: getpgid/killpg/kill have no memory-safety preconditions; stale ids yield ESRCH.
     #[allow(unsafe_code)]
     unsafe {
-        let pgid = libc::getpgid(pid);
-        // Never signal our own group (a worker that did not get its own would take us with it).
-        if pgid > 0 && pgid != libc::getpgrp() {
-            libc::killpg(pgid, signal);
+        if libc::getpgid(pid) == pid && pid != libc::getpgrp() {
+            libc::killpg(pid, signal);
         } else {
             libc::kill(pid, signal);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+
+    use dg_python::process::{ChildSpec, ManagedChild};
+
+    use super::signal_worker;
+
+    #[test]
+    fn a_worker_still_in_its_parents_group_is_signalled_alone() {
+        // `sh` stands for the agent (leading its group); its `sleep` for a worker forked a moment
+        // ago that has not called `setpgid` yet.
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg("sleep 300 & echo $!; wait");
+        let mut agent = ManagedChild::spawn(ChildSpec::new(cmd)).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let worker: u32 = loop {
+            if let Some(line) = agent.captured().stdout.front() {
+                break line.trim().parse().unwrap();
+            }
+            assert!(Instant::now() < deadline, "the worker never started");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        signal_worker(worker, libc::SIGKILL);
+        // The agent's `wait` returns once the worker is gone; the agent itself lives on.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while dg_storage::pid_alive(worker) && !is_zombie(worker) {
+            assert!(Instant::now() < deadline, "the worker survived");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let status = agent.wait_timeout(Duration::from_secs(30)).unwrap();
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "the agent outlived its worker and exited by itself: {status:?}"
+        );
+    }
+
+    fn is_zombie(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| s.rsplit_once(") ").is_some_and(|(_, r)| r.starts_with('Z')))
+            .unwrap_or(true)
     }
 }

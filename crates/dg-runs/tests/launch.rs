@@ -223,3 +223,42 @@ async fn a_warm_agent_forks_runs_and_keeps_serving() {
     assert!(dg_storage::pid_alive(agent_pid));
     std::sync::Arc::into_inner(warm).unwrap().shutdown();
 }
+
+/// A run canceled the moment its worker is forked signals the worker, never the warm agent it was
+/// forked from (before the worker's `setpgid`, both are in the agent's process group).
+#[tokio::test(flavor = "multi_thread")]
+async fn canceling_right_after_a_warm_launch_leaves_the_agent_alive() {
+    let fx = Fixture::new(Backend::Sqlite).await;
+    let (spec, env) = (fx.spec.clone(), fx.env.clone());
+    let warm = tokio::task::spawn_blocking(move || {
+        WarmAgent::start(&spec, &env, None, std::time::Duration::from_secs(300))
+    })
+    .await
+    .unwrap()
+    .expect("warm agent starts");
+    let warm = std::sync::Arc::new(warm);
+    let agent_pid = warm.pid();
+    for attempt in 0..25 {
+        let (mut ctx, _) = fx.context();
+        // Canceled before launch: the signal goes out as soon as the worker's pid is known.
+        ctx.cancel = dg_runs::CancelToken::new();
+        ctx.cancel.cancel();
+        let outcome = execute_run(&ctx, Launcher::Warm(warm.clone()), &assets(&["first"]))
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome.status, RunStatus::Canceled | RunStatus::Success),
+            "attempt {attempt}: {outcome:?}"
+        );
+        assert!(
+            dg_storage::pid_alive(agent_pid),
+            "attempt {attempt} killed the warm agent"
+        );
+    }
+    let (ctx, _) = fx.context();
+    let outcome = execute_run(&ctx, Launcher::Warm(warm.clone()), &assets(&["first"]))
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, RunStatus::Success, "the agent still serves");
+    std::sync::Arc::into_inner(warm).unwrap().shutdown();
+}

@@ -3,11 +3,18 @@
 //! run uses the code on disk. Every stored event wakes the live streams.
 //!
 //! Guarantees: [`RunManager::launch`] returns once the run is stored (its id is known) and never
-//! waits for the run itself; [`RunManager::shutdown`] cancels every run still going and waits
-//! (bounded) until each recorded its final status, so no worker outlives the host.
+//! waits for the run itself; at most [`RunManager::max_active_runs`] runs go at once (one more is
+//! refused with [`LaunchError::TooManyRuns`]); [`RunManager::shutdown`] cancels every run still
+//! going and waits (bounded) until each recorded its final status, so no worker outlives the host.
+//!
+//! Monitoring ([`RunManager::monitor_orphans`]): runs whose worker is gone are marked failed, those
+//! left by an earlier host at once, and later ones (a `dg launch` killed hard, another host that
+//! died) by a periodic pass. The periodic pass judges by heartbeats only: a worker of this host
+//! that has just exited is not yet recorded as finished, and checking pids would race with it.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,6 +38,9 @@ pub enum LaunchError {
     /// The host is stopping.
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// As many runs as allowed are going already.
+    #[error("this server already executes {0} runs at once, its limit")]
+    TooManyRuns(usize),
     /// dg-runs could not start or record the run.
     #[error(transparent)]
     Run(#[from] RunError),
@@ -40,10 +50,19 @@ impl Diagnostic for LaunchError {
     fn hint(&self) -> Option<String> {
         match self {
             Self::Run(e) => e.hint(),
+            Self::TooManyRuns(_) => {
+                Some("Wait for a run to finish (or cancel one) and launch again.".into())
+            }
             _ => None,
         }
     }
 }
+
+/// Runs one host executes at once by default.
+pub const MAX_ACTIVE_RUNS: usize = 32;
+
+/// Seconds without a heartbeat after which monitoring marks a run failed (as `dg launch` does).
+pub const HEARTBEAT_TIMEOUT: f64 = 120.0;
 
 /// Where the observer of a new run sends its id (once, from the first stored event).
 type IdSender = Arc<Mutex<Option<oneshot::Sender<Result<String, RunError>>>>>;
@@ -58,8 +77,32 @@ pub struct RunManager {
     /// The run id of every event stored by a run of this host.
     stored: broadcast::Sender<String>,
     closed: Arc<std::sync::atomic::AtomicBool>,
+    /// Runs launching or going now.
+    running: Arc<AtomicUsize>,
     /// Time between `SIGTERM` and `SIGKILL` when a run is canceled.
     pub cancel_grace: Duration,
+    /// Most runs going at once ([`MAX_ACTIVE_RUNS`] by default).
+    pub max_active_runs: usize,
+}
+
+/// One of the [`RunManager::max_active_runs`] places, held from launch until the run has ended.
+struct RunSlot(Arc<AtomicUsize>);
+
+impl RunSlot {
+    fn take(running: &Arc<AtomicUsize>, limit: usize) -> Option<Self> {
+        running
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(running.clone()))
+    }
+}
+
+impl Drop for RunSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl RunManager {
@@ -73,7 +116,58 @@ impl RunManager {
             tasks: Arc::default(),
             stored,
             closed: Arc::default(),
+            running: Arc::default(),
             cancel_grace: Duration::from_secs(5),
+            max_active_runs: MAX_ACTIVE_RUNS,
+        }
+    }
+
+    /// How many runs this host is launching or executing now.
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    /// Marks runs whose worker is gone as failed: at once those an earlier host or command left
+    /// (worker process gone, or silent for [`HEARTBEAT_TIMEOUT`]), then every `every` those silent
+    /// for that long. Ends when the manager shuts down. Returns the task.
+    pub fn monitor_orphans(&self, host: &Host, every: Duration) -> tokio::task::JoinHandle<()> {
+        let manager = self.clone();
+        let host = host.clone();
+        tokio::spawn(async move {
+            // No run of this host exists yet: the full check (pids too) cannot race with one.
+            let policy = dg_storage::OrphanPolicy::new(HEARTBEAT_TIMEOUT);
+            manager.mark_orphans(&host, &policy).await;
+            let mut ticks = tokio::time::interval(every);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                if manager.closed.load(Ordering::SeqCst) {
+                    return;
+                }
+                let policy = dg_storage::OrphanPolicy {
+                    // A host name no worker has: only heartbeats are judged (see the module).
+                    hostname: String::new(),
+                    ..dg_storage::OrphanPolicy::new(HEARTBEAT_TIMEOUT)
+                };
+                manager.mark_orphans(&host, &policy).await;
+            }
+        })
+    }
+
+    async fn mark_orphans(&self, host: &Host, policy: &dg_storage::OrphanPolicy) {
+        match self.storage.mark_orphaned_runs_failed(policy).await {
+            Ok(marked) => {
+                for run_id in marked {
+                    tracing::warn!(run_id, "run marked failed: its worker is gone");
+                    // Streams of the run end, pages update.
+                    let _ = self.stored.send(run_id.clone());
+                    host.publish(HostEvent::Run {
+                        run_id,
+                        status: "FAILURE".into(),
+                    });
+                }
+            }
+            Err(e) => tracing::warn!("run monitoring failed: {e}"),
         }
     }
 
@@ -93,6 +187,8 @@ impl RunManager {
         if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(LaunchError::ShuttingDown);
         }
+        let slot = RunSlot::take(&self.running, self.max_active_runs)
+            .ok_or(LaunchError::TooManyRuns(self.max_active_runs))?;
         let info = host
             .location(&request.location)
             .ok_or_else(|| LaunchError::UnknownLocation(request.location.clone()))?;
@@ -117,6 +213,7 @@ impl RunManager {
         let manager = self.clone();
         let host = host.clone();
         self.tasks.lock().await.spawn(async move {
+            let _slot = slot;
             let result = execute_run(&ctx, launcher, &request).await;
             let run_id = result.as_ref().ok().map(|o| o.run_id.clone());
             if let Some(tx) = id_tx.lock().expect("id lock").take() {

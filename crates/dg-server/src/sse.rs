@@ -2,12 +2,17 @@
 //! location and run status changes (`/api/stream`).
 //!
 //! A run stream reads the instance's storage (so runs started by `dg launch` in another process
-//! stream too): it wakes when this host stores an event of the run, and polls otherwise. Each event
-//! carries its storage id as the SSE `id`, so a reconnecting `EventSource` resumes after the last
-//! event it saw (`Last-Event-ID`); the stream sends `end` once the run has finished and every event
-//! was sent. All streams end when the server stops.
+//! stream too): it wakes when this host stores an event of the run, and polls otherwise (every
+//! 500 ms, slowing down to every [`MAX_POLL`] while nothing new comes). Each event carries its
+//! storage id as the SSE `id`, so a reconnecting `EventSource` resumes after the last event it saw
+//! (`Last-Event-ID`); the stream sends `end` once the run has finished and every event was sent.
+//!
+//! Bounds: a stream ends as soon as its client goes away (not at its next event), when the server
+//! stops, and for a run when the run ends (a run whose worker died is ended by the orphan monitor).
+//! At most [`MAX_STREAMS`] streams are open at once; one more is answered 429 with `Retry-After`.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
@@ -15,7 +20,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::Deserialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::api::runs::get_run;
@@ -23,8 +28,32 @@ use crate::api::ApiError;
 use crate::host::HostEvent;
 use crate::state::AppState;
 
-/// How often a run stream looks at storage when nothing woke it.
+/// How often a run stream looks at storage when nothing woke it, at first.
 const POLL: Duration = Duration::from_millis(500);
+/// The longest wait between two looks while the run stays quiet.
+pub const MAX_POLL: Duration = Duration::from_secs(4);
+/// Live streams (run streams and host streams together) one server keeps open at once.
+pub const MAX_STREAMS: usize = 64;
+/// What a client over the limit is told to wait.
+const STREAMS_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// The permits of open streams (one per stream, held by its task).
+pub fn stream_slots() -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(MAX_STREAMS))
+}
+
+fn open_stream(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
+    state.streams.clone().try_acquire_owned().map_err(|_| {
+        ApiError::too_many(
+            format!("this server already has {MAX_STREAMS} live streams open, its limit"),
+            STREAMS_RETRY_AFTER,
+        )
+        .with_hint(Some(
+            "Close other pages of this server, or poll `GET /api/runs/{id}/events?after=<cursor>` instead."
+                .into(),
+        ))
+    })
+}
 
 /// Query of a run stream.
 #[derive(Debug, Default, Deserialize)]
@@ -41,6 +70,7 @@ pub async fn run_stream(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     get_run(&state, &id).await?;
+    let permit = open_stream(&state)?;
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -50,6 +80,8 @@ pub async fn run_stream(
     let mut wake = state.runs.subscribe();
     let mut stopping = state.stopping.clone();
     tokio::spawn(async move {
+        let _permit = permit;
+        let mut poll = POLL;
         loop {
             // Read the status first: events stored before a terminal status are all visible after.
             let finished =
@@ -58,6 +90,11 @@ pub async fn run_stream(
                 break;
             };
             let full_page = events.len() == 500;
+            poll = if events.is_empty() {
+                (poll * 2).min(MAX_POLL)
+            } else {
+                POLL
+            };
             for record in events {
                 cursor = Some(record.storage_id);
                 let event = Event::default()
@@ -80,12 +117,14 @@ pub async fn run_stream(
             if full_page {
                 continue;
             }
-            let deadline = tokio::time::sleep(POLL);
+            let deadline = tokio::time::sleep(poll);
             tokio::pin!(deadline);
             loop {
                 tokio::select! {
                     _ = &mut deadline => break,
                     _ = stopping.changed() => return,
+                    // The client went away: stop now, not at the run's next event.
+                    _ = tx.closed() => return,
                     got = wake.recv() => match got {
                         Ok(run) if run == id => break,
                         Ok(_) => continue,
@@ -103,7 +142,8 @@ pub async fn run_stream(
 /// for each change.
 pub async fn host_stream(
     State(state): State<AppState>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let permit = open_stream(&state)?;
     let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(256);
     let mut events = state.host.subscribe();
     let mut stopping = state.stopping.clone();
@@ -112,12 +152,14 @@ pub async fn host_stream(
         .json_data(state.host.locations())
         .unwrap_or_default();
     tokio::spawn(async move {
+        let _permit = permit;
         if tx.send(Ok(initial)).await.is_err() {
             return;
         }
         loop {
             let event = tokio::select! {
                 _ = stopping.changed() => return,
+                _ = tx.closed() => return,
                 got = events.recv() => match got {
                     Ok(event) => event,
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
@@ -137,5 +179,5 @@ pub async fn host_stream(
             }
         }
     });
-    Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default())
+    Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
 }

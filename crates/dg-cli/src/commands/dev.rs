@@ -3,10 +3,15 @@
 //! (default `127.0.0.1:3000`).
 //!
 //! Lifecycle: the address is printed as soon as the server listens (locations keep loading in the
-//! background and are reported as each finishes). Ctrl-C or SIGTERM stops accepting connections,
-//! ends the live streams, cancels the runs this host executes (waiting for them to record their
-//! end), and stops every agent; every child runs in a process group the host kills, so nothing is
-//! left behind.
+//! background and are reported as each finishes). Runs left running by an earlier host are marked
+//! failed at start, and runs that lose their worker later by a periodic check.
+//!
+//! Ctrl-C or SIGTERM, at any moment (the handlers are installed before the first child exists):
+//! stops accepting connections, ends the live streams, cancels the runs this host executes
+//! (waiting for them to record their end), stops every agent, loaded or still importing, then ends
+//! every child process still tracked (a `uv sync`, a fresh agent, a run worker; see
+//! `dg_python::process::end_all`), and exits 0, as `dagster dev` does once it serves. A second
+//! Ctrl-C while stopping kills every child at once and exits 1.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,6 +31,12 @@ use crate::settings;
 
 /// How long runs get to record their end after Ctrl-C.
 const RUN_SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
+/// How long children still running once the host has stopped get between `SIGTERM` and `SIGKILL`.
+const CHILD_GRACE: Duration = Duration::from_secs(3);
+/// How long in-flight requests get to finish once the host has stopped.
+const REQUEST_GRACE: Duration = Duration::from_secs(5);
+/// How often runs are checked for a lost worker.
+const MONITOR_EVERY: Duration = Duration::from_secs(30);
 /// Quiet time after the last file change before a location reloads.
 const RELOAD_DEBOUNCE: Duration = Duration::from_millis(400);
 
@@ -119,6 +130,9 @@ impl LogLevel {
 
 async fn serve(setup: ServeSetup) -> CliResult {
     let printer = setup.printer;
+    // Ours before any child exists: a Ctrl-C during the first `uv sync` must reach our shutdown.
+    let mut signals = Signals::install()
+        .map_err(|e| CliError::usage(format!("cannot handle Ctrl-C and SIGTERM: {e}")))?;
     let storage = dg_storage::open(&setup.config)
         .await
         .map_err(CliError::from_diagnostic)?;
@@ -147,6 +161,7 @@ async fn serve(setup: ServeSetup) -> CliResult {
     };
     let state = AppState::new(host.clone(), storage, setup.home.clone())
         .with_allowed_hosts(setup.allowed_hosts);
+    let monitor = state.runs.monitor_orphans(&host, MONITOR_EVERY);
     let shown = match local {
         SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
         SocketAddr::V4(v4) => v4.to_string(),
@@ -157,12 +172,52 @@ async fn serve(setup: ServeSetup) -> CliResult {
     ));
     printer.debug(format!("instance: `{}`", setup.home.display()));
 
-    let result = dg_server::serve(listener, state.clone(), shutdown_signal(printer)).await;
+    let (stop_server, server_stops) = tokio::sync::oneshot::channel::<()>();
+    let mut server = tokio::spawn(dg_server::serve(listener, state.clone(), async move {
+        let _ = server_stops.await;
+    }));
+    let ended = tokio::select! {
+        name = signals.next() => {
+            printer.status(format!("Received {name}: stopping runs and code locations"));
+            None
+        }
+        ended = &mut server => Some(ended),
+    };
+    let _ = stop_server.send(());
     drop(watcher);
-    state.runs.shutdown(RUN_SHUTDOWN_GRACE).await;
-    host.shutdown();
+    monitor.abort();
+    let stopping = stop_everything(&state, &host);
+    tokio::pin!(stopping);
+    tokio::select! {
+        () = &mut stopping => {}
+        name = signals.next() => {
+            printer.warn(format!("Received {name} again: killing every child process now"));
+            dg_python::process::kill_all();
+            return Err(CliError::user_code("interrupted while stopping"));
+        }
+    }
+    let ended = match ended {
+        Some(ended) => Some(ended),
+        None => tokio::time::timeout(REQUEST_GRACE, &mut server).await.ok(),
+    };
+    server.abort();
     printer.status("Stopped.");
-    result.map_err(|e| CliError::usage(format!("the server failed: {e}")))
+    match ended {
+        Some(Ok(Err(e))) => Err(CliError::usage(format!("the server failed: {e}"))),
+        _ => Ok(()),
+    }
+}
+
+/// Cancels the runs (they record their end), stops every agent and load, then ends whatever
+/// child is left.
+async fn stop_everything(state: &AppState, host: &Host) {
+    state.runs.shutdown(RUN_SHUTDOWN_GRACE).await;
+    let host = host.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        host.shutdown();
+        dg_python::process::end_all(CHILD_GRACE);
+    })
+    .await;
 }
 
 /// Prints each location as it finishes loading (and reloading), and once all are in.
@@ -231,14 +286,27 @@ fn report_progress(host: &Host, printer: Printer, level: LogLevel, started: Inst
     });
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn shutdown_signal(printer: Printer) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).ok();
-    let mut int = signal(SignalKind::interrupt()).ok();
-    let name = tokio::select! {
-        _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => "SIGTERM",
-        _ = async { match int.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => "SIGINT",
-    };
-    printer.status(format!("Received {name}: stopping runs and code locations"));
+/// Ctrl-C (`SIGINT`) and `SIGTERM`, handled by us from [`Signals::install`] on.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers (needs the runtime).
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// The name of the next signal received.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
 }

@@ -6,7 +6,7 @@ use axum::Json;
 use serde::Serialize;
 
 use super::{ApiError, ApiResult};
-use crate::host::LocationInfo;
+use crate::host::{LocationInfo, ReloadRefused};
 use crate::state::AppState;
 
 /// The answer of `GET /api/locations`.
@@ -34,16 +34,30 @@ pub async fn one(
         .ok_or_else(|| unknown(&name))
 }
 
-/// Starts reloading a location; answers `202 Accepted` with its (loading) status.
+/// Starts reloading a location; answers `202 Accepted` with its (loading) status, or 429 when a
+/// reload of it was requested a moment ago and is still loading.
 pub async fn reload(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<LocationInfo>), ApiError> {
-    if !state.host.reload(&name) {
-        return Err(unknown(&name));
-    }
+    state.host.request_reload(&name).map_err(reload_error)?;
     let info = state.host.location(&name).ok_or_else(|| unknown(&name))?;
     Ok((StatusCode::ACCEPTED, Json(info)))
+}
+
+/// The API's answer to a refused reload.
+pub fn reload_error(refused: ReloadRefused) -> ApiError {
+    match refused {
+        ReloadRefused::Unknown(name) => unknown(&name),
+        ReloadRefused::ShuttingDown => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, refused.to_string())
+        }
+        ReloadRefused::TooSoon { retry_after, .. } => {
+            ApiError::too_many(refused.to_string(), retry_after).with_hint(Some(
+                "The load in flight already reads the files as they are; wait for it (`GET /api/locations`).".into(),
+            ))
+        }
+    }
 }
 
 fn unknown(name: &str) -> ApiError {

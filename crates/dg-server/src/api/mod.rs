@@ -1,7 +1,8 @@
 //! The JSON API under `/api`, described by the OpenAPI document at `/api/openapi.json`.
 //!
 //! Errors are JSON objects `{"error": {"message", "hint"}}` with a 4xx/5xx status; every handler
-//! returns [`ApiResult`].
+//! returns [`ApiResult`]. A request over one of the server's limits (live streams, runs at once,
+//! reloads) gets 429 with a `Retry-After` header (seconds).
 
 pub mod assets;
 pub mod locations;
@@ -22,6 +23,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub hint: Option<String>,
+    /// Seconds after which the request may succeed (sent as `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 /// What API handlers return.
@@ -34,7 +37,16 @@ impl ApiError {
             status,
             message: message.into(),
             hint: None,
+            retry_after: None,
         }
+    }
+
+    /// 429: the request is over one of the server's limits; it may succeed after `retry_after`
+    /// (rounded up to whole seconds, at least one).
+    pub fn too_many(message: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        let mut err = Self::new(StatusCode::TOO_MANY_REQUESTS, message);
+        err.retry_after = Some(retry_after.as_secs_f64().ceil().max(1.0) as u64);
+        err
     }
 
     /// 404 with `message`.
@@ -82,7 +94,13 @@ impl IntoResponse for ApiError {
                 hint: self.hint.as_deref(),
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

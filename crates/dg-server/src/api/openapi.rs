@@ -20,6 +20,14 @@ fn error(description: &str) -> Value {
     ok(description, json!({ "$ref": "#/components/schemas/Error" }))
 }
 
+/// 429: over one of the server's limits, with `Retry-After`.
+fn limited(description: &str) -> Value {
+    let mut answer = error(description);
+    answer["headers"] = json!({ "Retry-After": {
+        "description": "Seconds to wait before asking again.", "schema": { "type": "integer", "minimum": 1 } } });
+    answer
+}
+
 fn param(name: &str, location: &str, description: &str, schema: Value) -> Value {
     json!({ "name": name, "in": location, "required": location == "path", "description": description, "schema": schema })
 }
@@ -112,7 +120,9 @@ fn paths() -> Value {
             "/api/locations/{name}/reload": { "post": {
                 "operationId": "reloadLocation", "summary": "Reload a location's code (keeps the last good snapshot until the new one loads)",
                 "parameters": [name],
-                "responses": { "202": ok("Reloading.", json!({ "$ref": "#/components/schemas/Location" })), "403": error("A request for another host name (see `--allowed-host`) or from another site."), "404": error("No such location.") }
+                "responses": { "202": ok("Reloading.", json!({ "$ref": "#/components/schemas/Location" })), "403": error("A request for another host name (see `--allowed-host`) or from another site."), "404": error("No such location."),
+                    "429": limited("A reload of this location was requested less than a second ago and is still loading."),
+                    "503": error("The server is shutting down.") }
             } },
             "/api/assets": { "get": {
                 "operationId": "listAssets", "summary": "Assets of every loaded location",
@@ -156,7 +166,9 @@ fn paths() -> Value {
                             ("streamRunEvents", "id", "$response.body#/run_id"), ("cancelRun", "id", "$response.body#/run_id")]),
                         "400": error("Invalid request or selection."), "403": error("A request for another host name (see `--allowed-host`) or from another site."),
                         "404": error("Unknown location or job."), "409": error("The location failed to load."),
-                        "415": error("The body is not JSON.") }
+                        "415": error("The body is not JSON."),
+                        "429": limited("As many runs as the server allows at once are going."),
+                        "503": error("The server is shutting down.") }
                 }
             },
             "/api/runs/{id}": { "get": {
@@ -182,11 +194,11 @@ fn paths() -> Value {
                 "operationId": "streamRunEvents", "summary": "Server-sent events: `event` (an EventRecord, id = storage id) for each event, then `end`",
                 "parameters": [id, param("after", "query", "Start after this storage id (`Last-Event-ID` wins).", int64()),
                     param("Last-Event-ID", "header", "Resume after this storage id (what a reconnecting `EventSource` sends; ignored unless an integer).", string())],
-                "responses": { "200": run_stream, "400": error("Invalid query."), "404": error("No such run.") }
+                "responses": { "200": run_stream, "400": error("Invalid query."), "404": error("No such run."), "429": limited("Too many live streams are open.") }
             } },
             "/api/stream": { "get": {
                 "operationId": "streamHost", "summary": "Server-sent events: `locations` at once, then `location` and `run` status changes",
-                "responses": { "200": host_stream }
+                "responses": { "200": host_stream, "429": limited("Too many live streams are open.") }
             } }
         },
         "components": { "schemas": schemas() }

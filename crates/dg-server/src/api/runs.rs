@@ -148,6 +148,9 @@ pub async fn events(
     Ok(Json(EventList { events, cursor }))
 }
 
+/// What a client over the limit of runs at once is told to wait.
+const RUNS_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Launches a run; answers `201 Created` with the stored run.
 pub async fn launch(
     State(state): State<AppState>,
@@ -162,13 +165,16 @@ pub async fn launch_run(state: &AppState, body: LaunchBody) -> Result<Run, ApiEr
     let request = resolve(state, body)?;
     let run_id = state.runs.launch(&state.host, request).await.map_err(|e| {
         use dg_config::Diagnostic;
+        let hint = e.hint();
         let status = match &e {
             LaunchError::UnknownLocation(_) => StatusCode::NOT_FOUND,
             LaunchError::LocationFailed(_) => StatusCode::CONFLICT,
             LaunchError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            LaunchError::TooManyRuns(_) => {
+                return ApiError::too_many(e.to_string(), RUNS_RETRY_AFTER).with_hint(hint)
+            }
             LaunchError::Run(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        let hint = e.hint();
         ApiError::new(status, e.to_string()).with_hint(hint)
     })?;
     get_run(state, &run_id).await

@@ -5,8 +5,12 @@
 //!
 //! Guarantees: a location that fails, hangs or crashes never affects another; while a location
 //! reloads, and after a reload fails, the last good snapshot stays visible (marked as such); a
-//! reload result that is older than a newer request is thrown away, so the latest code wins.
-//! Every change is broadcast as a [`HostEvent`] for the live streams.
+//! newer reload request cancels the load in flight (its agent is killed), so the latest code wins
+//! and a location has at most one agent importing code; a new snapshot is shown as soon as it is
+//! loaded, whatever the agent it replaces is still doing (it is retired in the background, and its
+//! runs go on); [`Host::shutdown`] ends every agent, loading or loaded. A client may ask for a
+//! reload of a location at most once per [`RELOAD_COOLDOWN`] while that load is in flight
+//! ([`Host::request_reload`]). Every change is broadcast as a [`HostEvent`] for the live streams.
 
 mod load;
 pub mod watch;
@@ -15,9 +19,10 @@ mod workspace;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dg_location::{DefinitionsSnapshot, LocationSpec};
+use dg_python::process::Scope;
 use dg_python::EnvOptions;
 use dg_runs::WarmAgent;
 use serde::Serialize;
@@ -25,6 +30,28 @@ use tokio::sync::broadcast;
 
 pub use dg_location::LocationSpec as Spec;
 pub use workspace::{WorkspaceAsset, WorkspaceView};
+
+/// How soon after a reload request a client may ask for another one of the same location while
+/// the first is still loading ([`Host::request_reload`]); file changes are never refused.
+pub const RELOAD_COOLDOWN: Duration = Duration::from_secs(1);
+
+/// Why [`Host::request_reload`] started nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReloadRefused {
+    /// No location has this name.
+    #[error("there is no code location `{0}`")]
+    Unknown(String),
+    /// The host is stopping.
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    /// A reload of this location was requested a moment ago and is still loading.
+    #[error("code location `{name}` is already reloading (requested less than a second ago)")]
+    TooSoon {
+        name: String,
+        /// When asking again may succeed.
+        retry_after: Duration,
+    },
+}
 
 /// Where a location is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -128,6 +155,9 @@ struct Entry {
     generation: u64,
     /// The newest load request; results of older ones are dropped.
     requested: u64,
+    /// The children of the load in flight (cancelled when a newer load is requested) and when it
+    /// was requested.
+    loading: Option<(Scope, Instant)>,
     agent: Option<Arc<WarmAgent>>,
     agent_pid: Option<u32>,
     warm: bool,
@@ -194,6 +224,7 @@ impl Host {
                     python_version: None,
                     generation: 0,
                     requested: 0,
+                    loading: None,
                     agent: None,
                     agent_pid: None,
                     warm: false,
@@ -221,28 +252,55 @@ impl Host {
         }
     }
 
-    /// Starts (re)loading `name`; false when there is no such location. The last good snapshot
-    /// stays visible until the new one is ready.
+    /// Starts (re)loading `name`; false when there is no such location (or the host stopped).
+    /// The last good snapshot stays visible until the new one is ready; a load still in flight is
+    /// cancelled. For file changes and the first load: never refused.
     pub fn reload(&self, name: &str) -> bool {
+        self.start_load(name, None).is_ok()
+    }
+
+    /// [`Host::reload`] for a client (the API, the UI): refused while a reload of the same
+    /// location requested less than [`RELOAD_COOLDOWN`] ago is still loading, so that a client
+    /// repeating the request cannot keep starting agents.
+    pub fn request_reload(&self, name: &str) -> Result<(), ReloadRefused> {
+        self.start_load(name, Some(RELOAD_COOLDOWN))
+    }
+
+    fn start_load(&self, name: &str, cooldown: Option<Duration>) -> Result<(), ReloadRefused> {
         if self.is_closed() {
-            return false;
+            return Err(ReloadRefused::ShuttingDown);
         }
-        let (spec, request) = {
+        let scope = Scope::new();
+        let (spec, request, superseded) = {
             let mut entries = self.inner.entries.write().expect("host lock");
             let Some(entry) = entries.get_mut(name) else {
-                return false;
+                return Err(ReloadRefused::Unknown(name.to_owned()));
             };
+            if let (Some(cooldown), Some((_, at))) = (cooldown, &entry.loading) {
+                let since = at.elapsed();
+                if since < cooldown {
+                    return Err(ReloadRefused::TooSoon {
+                        name: name.to_owned(),
+                        retry_after: cooldown - since,
+                    });
+                }
+            }
             entry.requested += 1;
             entry.status = LocationStatus::Loading;
-            (entry.spec.clone(), entry.requested)
+            let superseded = entry.loading.replace((scope.clone(), Instant::now()));
+            (entry.spec.clone(), entry.requested, superseded)
         };
+        if let Some((previous, _)) = superseded {
+            // Its agent is importing code that is no longer the newest: stop it now.
+            previous.cancel();
+        }
         self.notify_location(name);
         let host = self.clone();
         std::thread::Builder::new()
             .name(format!("load-{name}"))
-            .spawn(move || load::run(&host, spec, request))
+            .spawn(move || load::run(&host, spec, request, scope))
             .expect("spawn a load thread");
-        true
+        Ok(())
     }
 
     /// How locations are loaded.
@@ -363,32 +421,37 @@ impl Host {
         let _ = self.inner.events.send(event);
     }
 
-    /// Stops every agent (their process groups are killed) and refuses new loads. Loads still in
-    /// flight drop their agents when they finish.
+    /// Stops every agent, loaded or still loading (their process groups are killed), and refuses
+    /// new loads. Agents stop in parallel; each gets a short grace to exit by itself.
     pub fn shutdown(&self) {
         self.inner
             .closed
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        let agents: Vec<_> = {
+        let (agents, loads): (Vec<_>, Vec<_>) = {
             let mut entries = self.inner.entries.write().expect("host lock");
             entries
                 .values_mut()
-                .filter_map(|e| {
+                .map(|e| {
                     e.agent_pid = None;
                     e.warm = false;
                     e.warming = false;
-                    e.agent.take()
+                    (e.agent.take(), e.loading.take())
                 })
-                .collect()
+                .unzip()
         };
-        for agent in agents {
-            match Arc::try_unwrap(agent) {
-                Ok(agent) => agent.shutdown(),
-                // Another thread holds it (a warm-up, a run being forked): end it now rather than
-                // when that thread lets go, which may be after this process is gone.
-                Err(agent) => agent.kill(),
-            }
+        for (scope, _) in loads.into_iter().flatten() {
+            scope.cancel();
         }
+        std::thread::scope(|threads| {
+            for agent in agents.into_iter().flatten() {
+                threads.spawn(move || match Arc::try_unwrap(agent) {
+                    Ok(agent) => agent.shutdown(),
+                    // Another thread holds it (a warm-up, a run being forked): end it now rather
+                    // than when that thread lets go, which may be after this process is gone.
+                    Err(agent) => agent.kill(),
+                });
+            }
+        });
     }
 
     fn is_closed(&self) -> bool {

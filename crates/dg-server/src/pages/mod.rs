@@ -71,12 +71,12 @@ async fn overview_page(State(state): State<AppState>) -> Response {
 }
 
 async fn reload(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    if state.host.reload(&name) {
-        Redirect::to("/").into_response()
-    } else {
-        error_page(ApiError::not_found(format!(
-            "there is no code location `{name}`"
-        )))
+    match state.host.request_reload(&name) {
+        // Already reloading since a moment ago: the overview shows that load.
+        Ok(()) | Err(crate::host::ReloadRefused::TooSoon { .. }) => {
+            Redirect::to("/").into_response()
+        }
+        Err(refused) => error_page(crate::api::locations::reload_error(refused)),
     }
 }
 

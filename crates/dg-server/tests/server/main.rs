@@ -7,6 +7,7 @@ mod api;
 mod api_errors;
 mod common;
 mod hosts;
+mod limits;
 mod live;
 mod pages;
 mod reload;
@@ -66,6 +67,26 @@ async fn a_location_reloads_when_its_files_change() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agents_start_cold_and_warm_up_after_their_first_run() {
     warm::agents_start_cold_and_warm_up_after_their_first_run().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_asset_appears_while_a_run_of_the_old_code_goes_on() {
+    reload::a_new_asset_appears_while_a_run_of_the_old_code_goes_on().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_superseded_load_is_cancelled() {
+    reload::a_superseded_load_is_cancelled().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_over_a_limit_get_429() {
+    limits::requests_over_a_limit_get_429().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orphaned_runs_are_marked_failed() {
+    limits::orphaned_runs_are_marked_failed().await;
 }
 
 #[test]
