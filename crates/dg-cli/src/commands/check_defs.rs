@@ -18,7 +18,7 @@ use dg_config::{env as vars, Needs};
 use dg_location::LoadError;
 use serde::Serialize;
 
-use crate::args::{CheckDefsArgs, GlobalArgs, LogFormat, LogLevel};
+use crate::args::{CheckDefsArgs, LogFormat, LogLevel};
 use crate::commands::defs_listing::{is_reserved_job, to_json_4};
 use crate::commands::locations::{
     self, load_error, report_failure, seconds, LoadSettings, LocationOutcome,
@@ -26,11 +26,11 @@ use crate::commands::locations::{
 use crate::commands::workspace_graph::{executable_conflicts, Conflict};
 use crate::error::{CliError, CliResult};
 use crate::printer::Printer;
-use crate::settings;
+use crate::settings::Session;
 
 /// Runs `dg check defs`.
-pub fn run(global: &GlobalArgs, args: &CheckDefsArgs) -> CliResult {
-    let loaded = settings::load(global, Some(Needs::ProjectOrWorkspace))?;
+pub fn run(session: Session, args: &CheckDefsArgs) -> CliResult {
+    let loaded = session.load(Some(Needs::ProjectOrWorkspace))?;
     let printer = loaded.printer;
     let workspace_scope = locations::is_workspace_scope(&loaded.context);
     if args.check_yaml && workspace_scope {

@@ -24,10 +24,10 @@ use dg_server::host::Spec as LocationSpec;
 use dg_server::host::{watch, HostEvent, LocationStatus};
 use dg_server::{AppState, Host, HostOptions};
 
-use crate::args::{DevArgs, GlobalArgs};
+use crate::args::DevArgs;
 use crate::error::{CliError, CliResult};
 use crate::printer::Printer;
-use crate::settings;
+use crate::settings::Session;
 
 /// How long runs get to record their end after Ctrl-C.
 const RUN_SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
@@ -41,8 +41,8 @@ const MONITOR_EVERY: Duration = Duration::from_secs(30);
 const RELOAD_DEBOUNCE: Duration = Duration::from_millis(400);
 
 /// Runs `dg dev`.
-pub fn run(global: &GlobalArgs, args: &DevArgs) -> CliResult {
-    let loaded = settings::load(global, Some(Needs::ProjectOrWorkspace))?;
+pub fn run(session: Session, args: &DevArgs) -> CliResult {
+    let loaded = session.load(Some(Needs::ProjectOrWorkspace))?;
     let printer = loaded.printer;
     let context = loaded.context;
     let workspace_file = context.workspace.as_ref().map(|w| w.file.clone());

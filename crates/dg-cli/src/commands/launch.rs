@@ -28,14 +28,14 @@ use dg_runs::{
 use dg_selection::SelectOptions;
 use dg_storage::{AssetKey, EventRecord, RunStatus};
 
-use crate::args::{GlobalArgs, LaunchArgs};
+use crate::args::LaunchArgs;
 use crate::commands::locations::{
     context_locations, is_workspace_scope, load_error, load_locations, report_failure, LoadSettings,
 };
 use crate::commands::workspace_graph::selection_error;
 use crate::error::{CliError, CliResult};
 use crate::printer::{styles, Printer};
-use crate::settings;
+use crate::settings::Session;
 
 /// Seconds between a run's worker getting `SIGTERM` on Ctrl-C and being killed.
 const CANCEL_GRACE: Duration = Duration::from_secs(10);
@@ -47,8 +47,8 @@ struct Planned {
 }
 
 /// Runs `dg launch`.
-pub fn run(global: &GlobalArgs, args: &LaunchArgs) -> CliResult {
-    let loaded = settings::load(global, Some(Needs::ProjectOrWorkspace))?;
+pub fn run(session: Session, args: &LaunchArgs) -> CliResult {
+    let loaded = session.load(Some(Needs::ProjectOrWorkspace))?;
     let printer = loaded.printer;
     let context = loaded.context;
     let run_config = dg_runs::load_run_config(&args.config, args.config_json.as_deref())

@@ -16,17 +16,17 @@ use dg_location::snapshot::DefinitionsSnapshot;
 use dg_location::{CacheMode, LocationSpec};
 use dg_selection::AssetKey;
 
-use crate::args::{GlobalArgs, ListDefsArgs};
+use crate::args::ListDefsArgs;
 use crate::commands::defs_listing::{is_reserved_job, Listing, Located};
 use crate::commands::locations::{self, LoadSettings, LocationOutcome};
 use crate::commands::workspace_graph::{asset_graph, executable_conflicts, selection_error};
 use crate::commands::{defs_table, locations::report_failure};
 use crate::error::{CliError, CliResult};
-use crate::settings;
+use crate::settings::Session;
 
 /// Runs `dg list defs`.
-pub fn run(global: &GlobalArgs, args: &ListDefsArgs) -> CliResult {
-    let loaded = settings::load(global, Some(Needs::ProjectOrWorkspace))?;
+pub fn run(session: Session, args: &ListDefsArgs) -> CliResult {
+    let loaded = session.load(Some(Needs::ProjectOrWorkspace))?;
     let printer = loaded.printer;
     if args.json && !args.columns.is_empty() {
         return Err(CliError::usage("Cannot use `--columns` with `--json`")
