@@ -23,6 +23,7 @@ use dg_server::allowed_hosts::AllowedHosts;
 use dg_server::host::Spec as LocationSpec;
 use dg_server::host::{watch, HostEvent, LocationStatus};
 use dg_server::{AppState, Host, HostOptions};
+use dg_storage::LogLevel;
 
 use crate::args::DevArgs;
 use crate::error::{CliError, CliResult};
@@ -91,7 +92,7 @@ pub fn run(session: Session, args: &DevArgs) -> CliResult {
         port: args.port,
         allowed_hosts: AllowedHosts::for_bind(&args.host, args.allowed_host.clone()),
         printer,
-        level: LogLevel::parse(&args.log_level),
+        level: parse_log_level(&args.log_level),
     }))
 }
 
@@ -107,25 +108,12 @@ struct ServeSetup {
     level: LogLevel,
 }
 
-/// `--log-level`: which of the server's messages are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum LogLevel {
-    /// Also the traceback of each failed location.
-    Debug,
-    /// Each location as it loads, and every error (the default).
-    Info,
-    /// Errors and warnings only.
-    Warning,
-}
-
-impl LogLevel {
-    fn parse(text: &str) -> Self {
-        match text.to_ascii_lowercase().as_str() {
-            "debug" => Self::Debug,
-            "info" => Self::Info,
-            _ => Self::Warning,
-        }
-    }
+/// `--log-level`: which of the server's messages are printed: `debug` adds the traceback of each
+/// failed location, `info` (the default) each location as it loads, and above only errors and
+/// warnings.
+fn parse_log_level(text: &str) -> LogLevel {
+    // clap checked the name against the list in `DevArgs`.
+    <LogLevel as clap::ValueEnum>::from_str(text, true).unwrap_or(LogLevel::Warning)
 }
 
 async fn serve(setup: ServeSetup) -> CliResult {
