@@ -1,12 +1,18 @@
 //! The commands of `dg` and `create-dagster`: argument definitions, settings resolution, one module
-//! per subcommand, and the printer. The binaries only call [`run_dg`] and [`run_create_dagster`].
+//! per subcommand (`commands/`), the helpers they share (loading locations, the merged asset graph,
+//! the definitions listing and its table, `uv sync` after scaffolding), and the printer. The binaries only call [`run_dg`] and [`run_create_dagster`].
 
 pub mod args;
 pub mod commands;
+mod create_sync;
+pub mod defs_listing;
+pub mod defs_table;
 pub mod error;
+pub mod locations;
 pub mod printer;
 pub mod settings;
 pub mod table;
+pub mod workspace_graph;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -19,14 +19,12 @@ use dg_location::LoadError;
 use serde::Serialize;
 
 use crate::args::{CheckDefsArgs, LogFormat, LogLevel};
-use crate::commands::defs_listing::{is_reserved_job, to_json_4};
-use crate::commands::locations::{
-    self, load_error, report_failure, seconds, LoadSettings, LocationOutcome,
-};
-use crate::commands::workspace_graph::{executable_conflicts, Conflict};
+use crate::defs_listing::{is_reserved_job, to_json_4};
 use crate::error::{CliError, CliResult};
+use crate::locations::{self, load_error, report_failure, seconds, LoadSettings, LocationOutcome};
 use crate::printer::Printer;
 use crate::settings::Session;
+use crate::workspace_graph::{executable_conflicts, Conflict};
 
 /// Runs `dg check defs`.
 pub fn run(session: Session, args: &CheckDefsArgs) -> CliResult {

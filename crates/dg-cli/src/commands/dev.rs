@@ -27,6 +27,7 @@ use dg_storage::LogLevel;
 
 use crate::args::DevArgs;
 use crate::error::{CliError, CliResult};
+use crate::locations;
 use crate::printer::Printer;
 use crate::settings::Session;
 
@@ -46,17 +47,10 @@ pub fn run(session: Session, args: &DevArgs) -> CliResult {
     let loaded = session.load(Some(Needs::ProjectOrWorkspace))?;
     let printer = loaded.printer;
     let context = loaded.context;
-    let workspace_file = context.workspace.as_ref().map(|w| w.file.clone());
-    let mut specs = Vec::new();
-    for project in context.projects() {
-        match project {
-            Ok(project) => specs.push(LocationSpec::from_project(
-                &project,
-                workspace_file.as_deref(),
-            )),
-            // One broken project config does not stop the others from being served.
-            Err(err) => printer.error(&CliError::from_diagnostic(err)),
-        }
+    let (specs, broken) = locations::context_locations(&context);
+    // One broken project config does not stop the others from being served.
+    for project in broken {
+        printer.error(&CliError::from_diagnostic(project.error));
     }
     if specs.is_empty() {
         return Err(CliError::usage("no project to serve").with_hint(

@@ -29,13 +29,13 @@ use dg_selection::SelectOptions;
 use dg_storage::{AssetKey, EventRecord, RunStatus};
 
 use crate::args::LaunchArgs;
-use crate::commands::locations::{
+use crate::error::{CliError, CliResult};
+use crate::locations::{
     context_locations, is_workspace_scope, load_error, load_locations, report_failure, LoadSettings,
 };
-use crate::commands::workspace_graph::selection_error;
-use crate::error::{CliError, CliResult};
 use crate::printer::{styles, Printer};
 use crate::settings::Session;
+use crate::workspace_graph::selection_error;
 
 /// Seconds between a run's worker getting `SIGTERM` on Ctrl-C and being killed.
 const CANCEL_GRACE: Duration = Duration::from_secs(10);

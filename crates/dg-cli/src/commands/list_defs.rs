@@ -17,12 +17,13 @@ use dg_location::{CacheMode, LocationSpec};
 use dg_selection::AssetKey;
 
 use crate::args::ListDefsArgs;
-use crate::commands::defs_listing::{is_reserved_job, Listing, Located};
-use crate::commands::locations::{self, LoadSettings, LocationOutcome};
-use crate::commands::workspace_graph::{asset_graph, executable_conflicts, selection_error};
-use crate::commands::{defs_table, locations::report_failure};
+use crate::defs_listing::{is_reserved_job, Listing, Located};
+use crate::defs_table;
 use crate::error::{CliError, CliResult};
+use crate::locations::report_failure;
+use crate::locations::{self, LoadSettings, LocationOutcome};
 use crate::settings::Session;
+use crate::workspace_graph::{asset_graph, executable_conflicts, selection_error};
 
 /// Runs `dg list defs`.
 pub fn run(session: Session, args: &ListDefsArgs) -> CliResult {
@@ -173,7 +174,6 @@ fn spec_for_path(context: &dg_config::Context, path: &Path) -> CliResult<Locatio
             CliError::usage(format!("`--path` `{}` does not exist", path.display()))
                 .with_hint("Pass a file or folder inside a project's defs folder.")
         })?;
-    let workspace_file = context.workspace.as_ref().map(|w| w.file.as_path());
     for project in context.projects().into_iter().flatten() {
         let defs = project.defs_path();
         let defs = defs.canonicalize().unwrap_or(defs);
@@ -185,7 +185,7 @@ fn spec_for_path(context: &dg_config::Context, path: &Path) -> CliResult<Locatio
             module.push('.');
             module.push_str(&part.as_os_str().to_string_lossy());
         }
-        let mut spec = LocationSpec::from_project(&project, workspace_file);
+        let mut spec = locations::project_location(context, &project);
         // No module has this name, so the agent takes the defs-folder path with `module` as the
         // defs module: a folder is autoloaded; a file gets what Dagster's component tree builds
         // for it (every kind of definition in it, sensors and schedules included), never the

@@ -5,17 +5,12 @@
 pub mod check_defs;
 pub mod check_toml;
 pub mod create_project;
-mod create_sync;
 pub mod create_workspace;
-pub mod defs_listing;
-pub mod defs_table;
 pub mod dev;
 pub mod launch;
 pub mod list_defs;
 pub mod list_projects;
-pub mod locations;
 pub mod scaffold_defs;
-pub mod workspace_graph;
 
 use crate::args::{
     CheckCommand, CreateDagsterCli, CreateDagsterCommand, DgCommand, ListCommand, ScaffoldCommand,

@@ -5,8 +5,8 @@
 use dg_config::Needs;
 use dg_scaffold::{scaffold_defs, DefsRequest};
 
-use super::create_sync::display_path;
 use crate::args::ScaffoldDefsArgs;
+use crate::create_sync::display_path;
 use crate::error::{CliError, CliResult};
 use crate::settings::Session;
 

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dg_config::{ConfigError, Context};
+use dg_config::{ConfigError, Context, ProjectConfig};
 use dg_location::{load_all, CacheMode, LoadError, LoadOptions, LoadedLocation, LocationSpec};
 use dg_python::EnvOptions;
 use indicatif::ProgressBar;
@@ -80,10 +80,16 @@ impl BrokenProject {
     }
 }
 
+/// The code location of `project` in `context` (the one place a spec is built from a project:
+/// it names the workspace file the project is listed in, if any).
+pub fn project_location(context: &Context, project: &ProjectConfig) -> LocationSpec {
+    let workspace_file = context.workspace.as_ref().map(|w| w.file.as_path());
+    LocationSpec::from_project(project, workspace_file)
+}
+
 /// The code locations of the context: the enclosing project, or each project of the workspace
 /// (at a workspace root), with the projects whose configuration failed to load.
 pub fn context_locations(context: &Context) -> (Vec<LocationSpec>, Vec<BrokenProject>) {
-    let workspace_file = context.workspace.as_ref().map(|w| w.file.as_path());
     // At a workspace root there is one result per `[[workspace.projects]]` entry, in order.
     let listed: Vec<String> = match (&context.project, &context.workspace) {
         (None, Some(ws)) => ws.projects.iter().map(|e| e.display_path()).collect(),
@@ -93,7 +99,7 @@ pub fn context_locations(context: &Context) -> (Vec<LocationSpec>, Vec<BrokenPro
     let mut errors = Vec::new();
     for (i, project) in context.projects().into_iter().enumerate() {
         match project {
-            Ok(project) => specs.push(LocationSpec::from_project(&project, workspace_file)),
+            Ok(project) => specs.push(project_location(context, &project)),
             Err(error) => errors.push(BrokenProject {
                 path: listed.get(i).cloned().unwrap_or_else(|| ".".to_string()),
                 error,
