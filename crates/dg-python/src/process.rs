@@ -576,6 +576,29 @@ fn group_exists(pgid: i32) -> bool {
     found || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
+/// Sends `signal` to the process group of `pid` when `pid` leads it (a run worker, a fresh
+/// agent), and to `pid` alone otherwise: a process still in its parent's group (a worker forked a
+/// moment ago, before its `setpgid`) must not take the warm agent and its other runs with it.
+pub fn signal_worker(pid: u32, signal: i32) {
+    let Ok(pid) = i32::try_from(pid) else { return };
+    if pid <= 1 {
+        return;
+    }
+    // SAFETY: getpgid/getpgrp/kill have no memory-safety preconditions; stale ids yield ESRCH.
+    #[allow(unsafe_code)]
+    let leads_own_group = unsafe { libc::getpgid(pid) == pid && pid != libc::getpgrp() };
+    if leads_own_group {
+        signal_group(pid, signal);
+    } else {
+        // SAFETY: as above.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
+}
+
+/// The one `killpg` of dg: sends `signal` to every process of group `pgid`.
 fn signal_group(pgid: i32, signal: i32) {
     // SAFETY: killpg has no memory-safety preconditions; a stale group id only yields ESRCH.
     #[allow(unsafe_code)]

@@ -111,36 +111,41 @@ pub fn run(session: Session, args: &LaunchArgs) -> CliResult {
 /// forwarded to those children at once: no run has started, so nothing needs a clean cancel, and
 /// without this uv would keep syncing until it finished on its own.
 struct InterruptWhilePlanning {
-    done: Arc<std::sync::atomic::AtomicBool>,
+    done: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl InterruptWhilePlanning {
+    /// A thread that sleeps until `cancel` fires (then interrupts every child) or the guard drops.
     fn start(cancel: &CancelToken) -> Self {
-        use std::sync::atomic::Ordering;
-        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (done, planned) = tokio::sync::oneshot::channel::<()>();
+        let cancel = cancel.clone();
         let thread = std::thread::Builder::new()
             .name("dg-launch-interrupt".into())
-            .spawn({
-                let (cancel, done) = (cancel.clone(), done.clone());
-                move || {
-                    while !done.load(Ordering::Relaxed) {
-                        if cancel.is_canceled() {
-                            dg_python::process::interrupt_all();
-                            return;
-                        }
-                        std::thread::sleep(Duration::from_millis(20));
+            .spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() else {
+                    return;
+                };
+                runtime.block_on(async move {
+                    tokio::select! {
+                        () = cancel.canceled() => dg_python::process::interrupt_all(),
+                        _ = planned => {}
                     }
-                }
+                });
             })
             .ok();
-        Self { done, thread }
+        Self {
+            done: Some(done),
+            thread,
+        }
     }
 }
 
 impl Drop for InterruptWhilePlanning {
     fn drop(&mut self) {
-        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
+        }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
