@@ -1,8 +1,7 @@
 //! Loading the code locations of the current context, for every command that needs user
 //! definitions (`dg list defs`, `dg check defs`, and any other command that wants snapshots).
 //!
-//! - [`LoadSettings::resolve`] turns `--no-cache`, `--no-sync`, `--use-active-venv` and `--timeout`
-//!   (plus `DG_LOCATION_LOAD_TIMEOUT`) into `dg_location::LoadOptions`.
+//! - [`LoadSettings`] (resolved in [`crate::settings::load`]) says how they load.
 //! - [`context_locations`] picks the locations: the enclosing project, or every project of the
 //!   workspace at a workspace root; projects whose config is broken come back as errors.
 //! - [`load_locations`] loads them all in parallel with a progress bar and hands each result to a
@@ -11,55 +10,17 @@
 //! One location failing, hanging or crashing never stops the others (`dg_location::load_all`).
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dg_config::{ConfigError, Context, ProjectConfig};
-use dg_location::{load_all, CacheMode, LoadError, LoadOptions, LoadedLocation, LocationSpec};
-use dg_python::EnvOptions;
+use dg_location::{load_all, LoadError, LoadedLocation, LocationSpec};
 use indicatif::ProgressBar;
 
 use dg_config::diagnostic::Diagnostic;
 
-use crate::args::LoadArgs;
 use crate::error::CliError;
 use crate::printer::Printer;
-
-/// How locations are loaded, resolved from the flags (the one place that precedence lives).
-#[derive(Clone)]
-pub struct LoadSettings {
-    /// What `dg_location` is given.
-    pub options: LoadOptions,
-}
-
-impl LoadSettings {
-    /// Flags win over `DG_LOCATION_LOAD_TIMEOUT`, which wins over the 180 s default. User code's
-    /// output while loading is shown as debug lines (`--verbose`) through `printer`.
-    pub fn resolve(args: &LoadArgs, printer: Printer) -> Self {
-        let mut options = LoadOptions {
-            env: EnvOptions {
-                use_active_venv: args.use_active_venv,
-                no_sync: args.no_sync,
-                ..EnvOptions::default()
-            },
-            cache_mode: if args.no_cache {
-                CacheMode::Refresh
-            } else {
-                CacheMode::Use
-            },
-            ..LoadOptions::default()
-        };
-        if let Some(seconds) = args.timeout {
-            options.timeout = Duration::from_secs(seconds);
-        }
-        if printer.is_verbose() {
-            options.log_sink = Some(Arc::new(move |location: &str, _stream, line: &str| {
-                printer.debug(format!("[{location}] {line}"));
-            }));
-        }
-        Self { options }
-    }
-}
+pub use crate::settings::load::LoadSettings;
 
 /// A workspace project whose configuration failed to load, so it has no location name.
 #[derive(Debug)]

@@ -14,21 +14,19 @@
 //! Ctrl-C while stopping kills every child at once and exits 1.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use dg_config::Needs;
-use dg_python::EnvOptions;
-use dg_server::allowed_hosts::AllowedHosts;
 use dg_server::host::Spec as LocationSpec;
 use dg_server::host::{watch, HostEvent, LocationStatus};
-use dg_server::{AppState, Host, HostOptions};
+use dg_server::{AppState, Host};
 use dg_storage::LogLevel;
 
 use crate::args::DevArgs;
 use crate::error::{CliError, CliResult};
 use crate::locations;
 use crate::printer::Printer;
+use crate::settings::dev::DevSettings;
 use crate::settings::Session;
 
 /// How long runs get to record their end after Ctrl-C.
@@ -57,61 +55,16 @@ pub fn run(session: Session, args: &DevArgs) -> CliResult {
             "Add a project with `create-dagster project projects/<name>` or fix the errors above.",
         ));
     }
-    let root: PathBuf = match (&context.workspace, &context.project) {
-        (Some(w), _) => w.root.clone(),
-        (None, Some(p)) => p.root.clone(),
-        (None, None) => context.start.clone(),
-    };
-    let home = dg_storage::resolve_home(&root);
-    let config = dg_storage::InstanceConfig::load(&home).map_err(CliError::from_diagnostic)?;
-    let options = HostOptions {
-        env: EnvOptions {
-            use_active_venv: args.use_active_venv,
-            ..EnvOptions::default()
-        },
-        instance_home: Some(home.clone()),
-        ..HostOptions::default()
-    };
-
+    let settings = DevSettings::resolve(args, &context)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::usage(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(ServeSetup {
-        specs,
-        options,
-        home,
-        config,
-        host: args.host.clone(),
-        port: args.port,
-        allowed_hosts: AllowedHosts::for_bind(&args.host, args.allowed_host.clone()),
-        printer,
-        level: parse_log_level(&args.log_level),
-    }))
+    runtime.block_on(serve(specs, settings, printer))
 }
 
-struct ServeSetup {
-    specs: Vec<LocationSpec>,
-    options: HostOptions,
-    home: PathBuf,
-    config: dg_storage::InstanceConfig,
-    host: String,
-    port: u16,
-    allowed_hosts: AllowedHosts,
-    printer: Printer,
-    level: LogLevel,
-}
-
-/// `--log-level`: which of the server's messages are printed: `debug` adds the traceback of each
-/// failed location, `info` (the default) each location as it loads, and above only errors and
-/// warnings.
-fn parse_log_level(text: &str) -> LogLevel {
-    // clap checked the name against the list in `DevArgs`.
-    <LogLevel as clap::ValueEnum>::from_str(text, true).unwrap_or(LogLevel::Warning)
-}
-
-async fn serve(setup: ServeSetup) -> CliResult {
-    let printer = setup.printer;
+/// Serves until Ctrl-C or SIGTERM, then stops everything (see the module header).
+async fn serve(specs: Vec<LocationSpec>, setup: DevSettings, printer: Printer) -> CliResult {
     // Ours before any child exists: a Ctrl-C during the first `uv sync` must reach our shutdown.
     let mut signals = Signals::install()
         .map_err(|e| CliError::usage(format!("cannot handle Ctrl-C and SIGTERM: {e}")))?;
@@ -128,7 +81,7 @@ async fn serve(setup: ServeSetup) -> CliResult {
         .local_addr()
         .map_err(|e| CliError::usage(format!("cannot read the listening address: {e}")))?;
 
-    let host = Host::new(setup.specs, setup.options);
+    let host = Host::new(specs, setup.options);
     let started = Instant::now();
     report_progress(&host, printer, setup.level, started);
     host.load_all();

@@ -8,6 +8,10 @@
 //! process and builds the one [`Printer`]; commands that work on a project or workspace then call
 //! [`Session::load`].
 
+pub mod dev;
+pub mod launch;
+pub mod load;
+
 use std::path::PathBuf;
 
 use dg_config::{CliConfig, ConfigWarning, Context, Needs, WarningId};
