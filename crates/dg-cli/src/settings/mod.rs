@@ -10,6 +10,7 @@
 
 pub mod dev;
 pub mod launch;
+pub mod list_defs;
 pub mod load;
 
 use std::path::PathBuf;
