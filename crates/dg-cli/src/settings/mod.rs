@@ -8,6 +8,7 @@
 //! process and builds the one [`Printer`]; commands that work on a project or workspace then call
 //! [`Session::load`].
 
+pub mod check_defs;
 pub mod dev;
 pub mod launch;
 pub mod list_defs;
