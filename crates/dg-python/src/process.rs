@@ -382,6 +382,10 @@ pub fn end_all(grace: Duration) -> usize {
     }
 }
 
+/// How long, after a forwarded signal ended every child, the host gets to report it and exit on its
+/// own before the forwarding thread exits for it.
+const REPORT_WINDOW: Duration = Duration::from_millis(500);
+
 /// How often [`end_all`] looks again at groups that ended without leaving the registry.
 const RECHECK: Duration = Duration::from_millis(50);
 
@@ -514,7 +518,8 @@ pub fn interrupt_all() {
 }
 
 /// Installs (once) handlers for `SIGINT`, `SIGTERM` and `SIGHUP` that forward the signal to every
-/// live child group, give them `grace` to end, kill what is left and exit with `128 + signal`.
+/// live child group, give them `grace` to end, kill what is left and exit with `128 + signal`
+/// (when every child ended in time, after [`REPORT_WINDOW`], so the host can report it first).
 ///
 /// Children run in their own process groups, so without this a Ctrl-C would end the host but leave
 /// its children running. Long-running hosts (`dg dev`) that want their own shutdown can instead
@@ -541,8 +546,14 @@ pub fn install_signal_forwarding(grace: Duration) -> io::Result<()> {
                     }
                     registry = wait_for_change(registry, deadline - now);
                 }
+                let ended = registry.groups.is_empty();
                 drop(registry);
                 signal_all(libc::SIGKILL);
+                if ended {
+                    // The host's own thread saw its child end too and is reporting the interruption
+                    // (`uv sync` was interrupted, and what to do): let it finish and exit first.
+                    std::thread::sleep(REPORT_WINDOW);
+                }
                 std::process::exit(128 + signal);
             }
         })?;
