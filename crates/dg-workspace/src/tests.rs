@@ -1,8 +1,6 @@
 //! The stub rule, specs against materializable definitions, ambiguity, run order and cycles
 //! between locations, on hand-made snapshots.
 
-use std::collections::BTreeSet;
-
 use dg_location::snapshot::{AssetSnapshot, JobSnapshot, LoadedFrom};
 use dg_location::DefinitionsSnapshot;
 use dg_selection::AssetKey;
