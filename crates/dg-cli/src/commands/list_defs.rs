@@ -19,7 +19,7 @@ use dg_selection::AssetKey;
 use crate::args::{GlobalArgs, ListDefsArgs};
 use crate::commands::defs_listing::{is_reserved_job, Listing, Located};
 use crate::commands::locations::{self, LoadSettings, LocationOutcome};
-use crate::commands::workspace_graph::{asset_graph, executable_conflicts, selection_error};
+use crate::commands::workspace_graph::{executable_conflicts, selection_error};
 use crate::commands::{defs_table, locations::report_failure};
 use crate::error::{CliError, CliResult};
 use crate::settings;
@@ -71,7 +71,8 @@ pub fn run(global: &GlobalArgs, args: &ListDefsArgs) -> CliResult {
     }
     let selected = match &selection {
         Some(expr) => {
-            Some(dg_selection::select(&asset_graph(named()), expr).map_err(selection_error)?)
+            let graph = dg_workspace::Workspace::new(named()).graph;
+            Some(dg_selection::select(&graph, expr).map_err(selection_error)?)
         }
         None => None,
     };

@@ -30,6 +30,11 @@ async fn a_launched_run_succeeds_and_records_its_events() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_selection_spanning_locations_runs_in_each_upstream_first() {
+    api::a_selection_spanning_locations_runs_in_each_upstream_first().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launching_a_key_two_locations_define_names_both() {
     api::launching_a_key_two_locations_define_names_both().await;
 }
