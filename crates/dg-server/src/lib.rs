@@ -11,13 +11,11 @@
 pub mod allowed_hosts;
 pub mod api;
 pub mod app;
-pub mod host;
 pub mod pages;
 pub mod render;
-pub mod runs;
 pub mod sse;
 pub mod state;
 
 pub use app::{app, serve};
-pub use host::{Host, HostOptions};
+pub use dg_host::{Host, HostOptions};
 pub use state::AppState;

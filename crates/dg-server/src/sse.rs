@@ -18,6 +18,7 @@ use std::time::Duration;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use dg_host::locations::HostEvent;
 use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
@@ -25,7 +26,6 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::api::runs::get_run;
 use crate::api::ApiError;
-use crate::host::HostEvent;
 use crate::state::AppState;
 
 /// How often a run stream looks at storage when nothing woke it, at first.

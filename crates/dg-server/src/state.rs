@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use dg_host::locations::Host;
+use dg_host::runs::RunManager;
 use dg_storage::Storage;
 
 use crate::allowed_hosts::AllowedHosts;
-use crate::host::Host;
-use crate::runs::RunManager;
 
 /// The state of one `dg dev` server.
 #[derive(Clone)]

@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use dg_host::runs::LaunchError;
 use dg_runs::{RunRequest, RunTarget};
 use dg_storage::{EventRecord, Run, RunFilter, RunStatus};
 use serde::{Deserialize, Serialize};
 
 use super::assets::selected_keys;
 use super::{ApiError, ApiResult};
-use crate::runs::LaunchError;
 use crate::state::AppState;
 
 /// Query of `GET /api/runs`.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::common::{Fixture, BETA};
-use dg_server::host::LocationStatus;
+use dg_host::locations::LocationStatus;
 
 struct Served {
     base: String,

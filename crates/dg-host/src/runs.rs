@@ -24,7 +24,7 @@ use dg_storage::{EventKind, Storage};
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinSet;
 
-use crate::host::{Host, HostEvent, LocationStatus};
+use crate::locations::{Host, HostEvent, LocationStatus};
 
 /// Why a run could not be launched.
 #[derive(Debug, thiserror::Error)]
