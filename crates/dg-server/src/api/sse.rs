@@ -24,8 +24,8 @@ use serde::Deserialize;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::api::runs::get_run;
-use crate::api::ApiError;
+use super::error::ApiError;
+use super::runs::get_run;
 use crate::state::AppState;
 
 /// How often a run stream looks at storage when nothing woke it, at first.
