@@ -18,10 +18,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use dg_config::Needs;
+use dg_host::locations::Spec as LocationSpec;
+use dg_host::locations::{watch, HostEvent, LocationStatus};
 use dg_python::EnvOptions;
 use dg_server::allowed_hosts::AllowedHosts;
-use dg_server::host::Spec as LocationSpec;
-use dg_server::host::{watch, HostEvent, LocationStatus};
 use dg_server::{AppState, Host, HostOptions};
 
 use crate::args::{DevArgs, GlobalArgs};
@@ -253,7 +253,7 @@ fn report_progress(host: &Host, printer: Printer, level: LogLevel, started: Inst
                 LocationStatus::Failed => {
                     let error = info
                         .error
-                        .unwrap_or_else(|| dg_server::host::LocationError {
+                        .unwrap_or_else(|| dg_host::locations::LocationError {
                             message: "unknown error".into(),
                             traceback: None,
                             hint: None,

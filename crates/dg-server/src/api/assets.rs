@@ -5,12 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
+use dg_host::locations::{WorkspaceAsset, WorkspaceView};
 use dg_location::snapshot::{AssetSnapshot, MetadataEntry, PartitionsSnapshot};
 use dg_storage::{AssetKey, EventKind, EventRecord, HistoryFilter};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiResult};
-use crate::host::{WorkspaceAsset, WorkspaceView};
 use crate::state::AppState;
 
 /// Query of `GET /api/assets`.

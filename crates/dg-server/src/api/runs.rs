@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use dg_host::runs::LaunchError;
 use dg_runs::{RunRequest, RunTarget};
 use dg_storage::{EventRecord, Run, RunFilter, RunStatus};
 use dg_workspace::{PlannedTarget, ResolveError, Target};
@@ -15,7 +16,6 @@ use serde::{Deserialize, Serialize};
 
 use super::assets::selected_keys;
 use super::{ApiError, ApiResult};
-use crate::runs::LaunchError;
 use crate::state::AppState;
 
 /// Query of `GET /api/runs`.
@@ -214,12 +214,9 @@ async fn launch_runs(
     let events = (!next.is_empty()).then(|| state.host.subscribe());
     let run_id = launch_one(state, first).await?;
     if let Some(events) = events {
-        tokio::spawn(launch_after(
-            state.clone(),
-            run_id.clone(),
-            next.clone(),
-            events,
-        ));
+        let (runs, host) = (state.runs.clone(), state.host.clone());
+        let (after, next) = (run_id.clone(), next.clone());
+        tokio::spawn(async move { runs.launch_after(&host, after, next, events).await });
     }
     Ok((get_run(state, &run_id).await?, next))
 }
@@ -239,50 +236,6 @@ async fn launch_one(state: &AppState, request: RunRequest) -> Result<String, Api
         };
         ApiError::new(status, e.to_string()).with_hint(hint)
     })
-}
-
-/// Launches `next` in order, each once the run before it succeeded; stops at the first run that
-/// does not succeed (or cannot be launched), as `dg launch` does.
-async fn launch_after(
-    state: AppState,
-    mut run_id: String,
-    next: Vec<RunRequest>,
-    mut events: tokio::sync::broadcast::Receiver<crate::host::HostEvent>,
-) {
-    use tokio::sync::broadcast::error::RecvError;
-    for request in next {
-        // The host announces every run that ends; storage says how (also after a lag).
-        let status = loop {
-            match state.storage.get_run(&run_id).await {
-                Ok(Some(run)) if run.status.is_terminal() => break Some(run.status),
-                Ok(Some(_)) => {}
-                _ => break None,
-            }
-            loop {
-                match events.recv().await {
-                    Ok(crate::host::HostEvent::Run { run_id: id, .. }) if id == run_id => break,
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => break,
-                    Err(RecvError::Closed) => return,
-                }
-            }
-        };
-        if status != Some(RunStatus::Success) {
-            tracing::warn!(
-                "run `{run_id}` did not succeed; not launching the run in code location `{}`",
-                request.location
-            );
-            return;
-        }
-        let location = request.location.clone();
-        match state.runs.launch(&state.host, request).await {
-            Ok(id) => run_id = id,
-            Err(e) => {
-                tracing::warn!("could not launch the run in code location `{location}`: {e}");
-                return;
-            }
-        }
-    }
 }
 
 /// The run requests of `body`: one, or one per location for a selection that spans several,

@@ -13,12 +13,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use dg_host::locations::WorkspaceView;
 use dg_layout::NodeStatus;
 use dg_storage::{AssetKey, EventKind, RunFilter, RunStatus, Storage};
 
 use crate::api::assets::selected_keys;
 use crate::api::ApiError;
-use crate::host::WorkspaceView;
 
 /// How many of the newest runs are looked at.
 const RECENT_RUNS: u32 = 200;

@@ -1,11 +1,11 @@
 //! The overview page: every code location with its status, load time, versions and, for a failed
 //! one, the error with its traceback; then the most recent runs.
 
+use dg_host::locations::{LocationInfo, LocationStatus};
 use maud::{html, Markup};
 
 use super::fmt::{badge, duration, page_assets, time};
 use super::page::{page, Nav};
-use crate::host::{LocationInfo, LocationStatus};
 
 /// A run as the lists show it.
 pub struct RunRow {

@@ -89,11 +89,6 @@ async fn requests_over_a_limit_get_429() {
     limits::requests_over_a_limit_get_429().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn orphaned_runs_are_marked_failed() {
-    limits::orphaned_runs_are_marked_failed().await;
-}
-
 #[test]
 fn the_openapi_document_describes_every_route_and_validates() {
     live::openapi_document();
