@@ -285,7 +285,7 @@ fn targets(base: &Base, snapshots: &Snapshots<'_>) -> CliResult<Vec<(String, Run
         let keys: Vec<AssetKey> = selected
             .iter()
             .filter(|k| materializes(snapshots[location], &k.0))
-            .map(|k| AssetKey(k.0.clone()))
+            .cloned()
             .collect();
         if keys.is_empty() {
             return Err(CliError::usage(format!(
@@ -332,10 +332,7 @@ fn targets(base: &Base, snapshots: &Snapshots<'_>) -> CliResult<Vec<(String, Run
     }
     Ok(split
         .into_iter()
-        .map(|(location, keys)| {
-            let keys = keys.into_iter().map(|k| AssetKey(k.0)).collect::<Vec<_>>();
-            (location, RunTarget::Assets(keys))
-        })
+        .map(|(location, keys)| (location, RunTarget::Assets(keys.into_iter().collect())))
         .collect())
 }
 
