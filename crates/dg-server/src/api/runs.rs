@@ -164,7 +164,7 @@ pub async fn launch(
 pub async fn launch_run(state: &AppState, body: LaunchBody) -> Result<Run, ApiError> {
     let request = resolve(state, body)?;
     let run_id = state.runs.launch(&state.host, request).await.map_err(|e| {
-        use dg_config::Diagnostic;
+        use dg_core::Diagnostic;
         let hint = e.hint();
         let status = match &e {
             LaunchError::UnknownLocation(_) => StatusCode::NOT_FOUND,
