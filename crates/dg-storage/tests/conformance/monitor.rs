@@ -240,7 +240,7 @@ pub async fn a_heartbeat_that_lands_while_monitoring_looks_wins(db: TestDb) -> T
     holder
         .exec(&format!(
             "UPDATE runs SET heartbeat_at = {} WHERE run_id = '{id}'",
-            now.add_secs_f64(-1.0)
+            now.add_secs_f64(-1.0).as_secs_f64()
         ))
         .await;
     let monitor = tokio::spawn({
