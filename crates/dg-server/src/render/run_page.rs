@@ -18,7 +18,8 @@ use super::runs::event_message;
 /// Width of the timeline's view box.
 const AXIS: f64 = 1000.0;
 
-/// A step's timeline entry, from its events.
+/// A step's timeline entry, from its events, in float seconds since the epoch (the row's
+/// `data-start`/`data-end`, which `live.js` reads as numbers).
 struct Step {
     start: Option<f64>,
     end: Option<f64>,
