@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dg_config::Diagnostic;
+use dg_core::Diagnostic;
 use dg_runs::{execute_run, CancelToken, Launcher, RunContext, RunError, RunRequest};
 use dg_storage::{EventKind, RunStatus, Storage};
 use tokio::sync::{broadcast, oneshot};

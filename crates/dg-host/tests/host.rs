@@ -68,7 +68,7 @@ async fn started_run(
     storage: &Arc<dyn dg_storage::Storage>,
     pid: u32,
     hostname: &str,
-    at: f64,
+    at: dg_storage::Timestamp,
 ) -> String {
     let run_id = dg_storage::new_run_id();
     storage
@@ -138,7 +138,7 @@ async fn orphaned_runs_are_marked_failed() {
         &storage,
         std::process::id(),
         "another-host",
-        dg_storage::now() - 10_000.0,
+        dg_storage::now() - Duration::from_secs(10_000),
     )
     .await;
     wait_failed(&storage, &silent).await;

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use dg_config::Diagnostic;
+use dg_core::Diagnostic;
 use dg_runs::{execute_run, Launcher, RunError, WarmAgent};
 use dg_storage::{EventKind, RunStatus};
 use support::{slow_request, types, wait_for_pid, Backend, Fixture};

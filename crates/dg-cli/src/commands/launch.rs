@@ -25,7 +25,7 @@ use dg_runs::{
     RunRequest, RunTarget,
 };
 use dg_selection::SelectOptions;
-use dg_storage::{AssetKey, EventRecord, RunStatus};
+use dg_storage::{EventRecord, RunStatus};
 use dg_workspace::{PlannedTarget, ResolveError, Target, Workspace};
 
 use crate::args::{GlobalArgs, LaunchArgs};
@@ -298,9 +298,7 @@ fn targets(base: &Base, snapshots: &Snapshots<'_>) -> CliResult<Vec<(String, Run
         .map(|run| {
             let target = match run.target {
                 PlannedTarget::Job(job) => RunTarget::Job(job),
-                PlannedTarget::Assets(keys) => {
-                    RunTarget::Assets(keys.into_iter().map(|k| AssetKey(k.0)).collect())
-                }
+                PlannedTarget::Assets(keys) => RunTarget::Assets(keys),
             };
             (run.location, target)
         })

@@ -24,7 +24,7 @@ pub struct AssetQuery {
 #[derive(Debug, Clone, Serialize)]
 pub struct Materialization {
     pub run_id: String,
-    pub timestamp: f64,
+    pub timestamp: dg_storage::Timestamp,
     pub partition: Option<String>,
     pub metadata: dg_storage::Metadata,
     pub storage_id: i64,

@@ -57,7 +57,7 @@ impl ApiError {
 
 impl From<dg_storage::StorageError> for ApiError {
     fn from(err: dg_storage::StorageError) -> Self {
-        use dg_config::Diagnostic;
+        use dg_core::Diagnostic;
         let hint = err.hint();
         Self::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()).with_hint(hint)
     }

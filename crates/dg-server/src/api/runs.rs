@@ -223,7 +223,7 @@ async fn launch_runs(
 
 async fn launch_one(state: &AppState, request: RunRequest) -> Result<String, ApiError> {
     state.runs.launch(&state.host, request).await.map_err(|e| {
-        use dg_config::Diagnostic;
+        use dg_core::Diagnostic;
         let hint = e.hint();
         let status = match &e {
             LaunchError::UnknownLocation(_) => StatusCode::NOT_FOUND,
@@ -281,11 +281,7 @@ fn resolve(state: &AppState, body: LaunchBody) -> Result<Vec<RunRequest>, ApiErr
             .map(|run| {
                 let target = match run.target {
                     PlannedTarget::Job(job) => RunTarget::Job(job),
-                    PlannedTarget::Assets(keys) => RunTarget::Assets(
-                        keys.into_iter()
-                            .map(|k| dg_storage::AssetKey(k.0))
-                            .collect(),
-                    ),
+                    PlannedTarget::Assets(keys) => RunTarget::Assets(keys),
                 };
                 (run.location, target)
             })

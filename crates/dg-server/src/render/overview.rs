@@ -13,7 +13,7 @@ pub struct RunRow {
     pub status: String,
     pub location: String,
     pub target: String,
-    pub created_at: f64,
+    pub created_at: dg_storage::Timestamp,
     pub duration: Option<f64>,
 }
 
