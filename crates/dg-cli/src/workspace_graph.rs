@@ -1,8 +1,7 @@
-//! The asset graph of all loaded code locations, for asset selections and for the checks that
-//! span locations.
+//! The checks that span code locations, and selection errors as command errors.
 //!
-//! Dependencies across locations connect by asset key (`dg_selection::AssetGraph` merges a key
-//! defined in one location with the non-executable stub or spec another location has for it).
+//! The asset graph of all loaded locations is `dg_workspace::Workspace` (dependencies across
+//! locations connect by asset key; a real definition wins over another location's stub or spec).
 //! Two locations that both define the same key as *executable* are a conflict: Dagster's
 //! workspace quietly keeps one of them, we warn naming both ([`executable_conflicts`]); launching
 //! such a key asks which location to run in.
@@ -11,8 +10,6 @@ use std::collections::BTreeMap;
 
 use dg_location::snapshot::DefinitionsSnapshot;
 use dg_selection::SelectionError;
-
-pub use dg_runs::plan::asset_graph;
 
 /// An asset key that more than one location defines as executable.
 #[derive(Debug, Clone, PartialEq, Eq)]

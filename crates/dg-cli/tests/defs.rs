@@ -1163,7 +1163,7 @@ fn selection_attributes_from_snapshots_equal_dagsters() {
         dg_location::load_all(specs, options)
             .map(|(spec, result)| (spec.name, result.expect("loads").snapshot))
             .collect();
-    let graph = dg_runs::plan::asset_graph(loaded.iter().map(|(n, s)| (n.as_str(), s)));
+    let graph = dg_workspace::Workspace::new(loaded.iter().map(|(n, s)| (n.as_str(), s))).graph;
     let strings = |v: &Value| -> Vec<String> {
         v.as_array()
             .unwrap()

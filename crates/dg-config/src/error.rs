@@ -7,7 +7,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::Diagnostic;
+use dg_core::Diagnostic;
 
 /// A place in a config file: 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -6,9 +6,7 @@
 //! each. See `README.md` for the whole API.
 
 pub mod cli_config;
-pub mod diagnostic;
 pub mod discover;
-pub mod env;
 pub mod error;
 pub mod file;
 pub mod parse;
@@ -16,6 +14,10 @@ pub mod project;
 mod raw;
 pub mod user;
 pub mod workspace;
+
+// The diagnostic trait, exit codes and environment variable names live in `dg-core` now; these
+// re-exports keep `dg_config::Diagnostic`, `dg_config::diagnostic::*` and `dg_config::env::*` working.
+pub use dg_core::{diagnostic, env};
 
 pub use cli_config::{CliConfig, ConfigWarning, WarningId};
 pub use diagnostic::Diagnostic;

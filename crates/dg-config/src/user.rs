@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use crate::cli_config::{CliConfig, ConfigWarning, WarningId};
-use crate::env;
 use crate::error::ConfigError;
 use crate::file::load_user_file;
+use dg_core::env;
 
 /// The user file as read: its path, its `[cli]` table, and warnings about it.
 #[derive(Debug, Clone, Default)]

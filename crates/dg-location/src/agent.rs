@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use dg_config::env as vars;
+use dg_core::env as vars;
 use dg_python::process::{Captured, ChildSpec, LineSink, ManagedChild, Output, CHANNEL_FD};
 use dg_python::PythonEnvironment;
 

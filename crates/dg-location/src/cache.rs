@@ -30,7 +30,7 @@ use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use dg_config::env as vars;
+use dg_core::env as vars;
 use dg_python::{EnvSource, PythonEnvironment};
 use serde::{Deserialize, Serialize};
 
@@ -322,7 +322,7 @@ pub fn cache_key(spec: &LocationSpec, env: &PythonEnvironment) -> io::Result<Cac
     // different things while being validated is rare; `--no-cache` covers it.
     for (k, v) in std::env::vars() {
         if (k.starts_with("DAGSTER_") || k == "PYTHONPATH")
-            && k != dg_config::env::DAGSTER_IS_DEFS_VALIDATION_CLI
+            && k != dg_core::env::DAGSTER_IS_DEFS_VALIDATION_CLI
         {
             inputs.add_bytes(format!("var {k}"), v.as_bytes());
         }
@@ -333,13 +333,7 @@ pub fn cache_key(spec: &LocationSpec, env: &PythonEnvironment) -> io::Result<Cac
 /// The instance homes inside the project that loading or running may write to: `$DAGSTER_HOME`
 /// (from the host or the project's `.env`) when it lies under the project root.
 fn instance_homes(spec: &LocationSpec, env: &PythonEnvironment) -> Vec<PathBuf> {
-    let from_host = std::env::var_os(vars::DAGSTER_HOME)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .map(|home| match std::env::current_dir() {
-            Ok(cwd) if home.is_relative() => cwd.join(home),
-            _ => home,
-        });
+    let from_host = dg_core::home::dagster_home_from_env();
     let from_dotenv = env
         .dotenv
         .get(vars::DAGSTER_HOME)

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use dg_config::diagnostic::{Diagnostic, EXIT_USAGE, EXIT_USER_CODE};
+use dg_core::diagnostic::{Diagnostic, EXIT_USAGE, EXIT_USER_CODE};
 use dg_python::PythonError;
 
 use crate::traceback::UserError;
@@ -122,7 +122,7 @@ impl Diagnostic for LoadError {
                 "Look for code in `{}` that blocks while importing (network calls, sleeps, `input()`); \
                  or allow more time with `{}=<seconds>`.",
                 root.display(),
-                dg_config::env::DG_LOCATION_LOAD_TIMEOUT
+                dg_core::env::DG_LOCATION_LOAD_TIMEOUT
             )),
             Self::Crashed { root, .. } => Some(format!(
                 "Something imported from `{}` ended the Python process (`os._exit`, a crash in an extension \

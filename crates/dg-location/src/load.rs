@@ -69,7 +69,7 @@ impl Default for LoadOptions {
 
 /// `$DG_LOCATION_LOAD_TIMEOUT` seconds, else [`DEFAULT_TIMEOUT`].
 pub fn timeout_from_env() -> Duration {
-    std::env::var(dg_config::env::DG_LOCATION_LOAD_TIMEOUT)
+    std::env::var(dg_core::env::DG_LOCATION_LOAD_TIMEOUT)
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())
         .filter(|s| *s > 0)

@@ -95,7 +95,7 @@ fn a_message_over_the_limit_fails_the_request_clearly() {
         text.contains("code location `odd_values`: the agent sent a message of more than 64 KiB"),
         "{text}"
     );
-    let hint = dg_config::Diagnostic::hint(&err).unwrap();
+    let hint = dg_core::Diagnostic::hint(&err).unwrap();
     assert!(hint.contains("very large"), "{hint}");
     assert!(!alive(pid), "agent {pid} still runs");
     // The limit is checked as the message arrives, so a normal one passes.

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use dg_config::Diagnostic;
+use dg_core::Diagnostic;
 use dg_location::{
     load_all, load_location, CacheMode, LoadError, LoadOptions, LoadedLocation, LocationSpec,
     SnapshotCache,

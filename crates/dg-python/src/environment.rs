@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dg_config::env as vars;
+use dg_core::env as vars;
 
 use crate::dotenv::DotEnv;
 use crate::error::PythonError;
@@ -220,7 +220,7 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("project `p1`"), "{text}");
         assert!(text.contains("nowhere/bin/python"), "{text}");
-        let hint = dg_config::Diagnostic::hint(&err).unwrap();
+        let hint = dg_core::Diagnostic::hint(&err).unwrap();
         assert!(hint.contains("DG_PROJECT_PYTHON_EXECUTABLE"), "{hint}");
     }
 
@@ -233,7 +233,7 @@ mod tests {
         };
         let err = PythonEnvironment::resolve("p2", dir.path(), &opts).unwrap_err();
         assert!(matches!(err, PythonError::MissingInterpreter { .. }));
-        let hint = dg_config::Diagnostic::hint(&err).unwrap();
+        let hint = dg_core::Diagnostic::hint(&err).unwrap();
         assert!(
             hint.contains("uv sync") && hint.contains("--no-sync"),
             "{hint}"

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use dg_config::diagnostic::{Diagnostic, EXIT_USAGE};
+use dg_core::diagnostic::{Diagnostic, EXIT_USAGE};
 
 /// Why a project's interpreter could not be found or prepared.
 #[derive(Debug, thiserror::Error)]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-use dg_config::env as vars;
+use dg_core::env as vars;
 
 use crate::environment::EnvOptions;
 use crate::error::PythonError;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use dg_config::env as vars;
+use dg_core::env as vars;
 use dg_python::process::{install_signal_forwarding, ChildSpec, ManagedChild};
 
 /// The host half, run (as an ignored test) only by `sigint_on_the_host_ends_its_children`.

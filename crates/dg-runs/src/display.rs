@@ -3,7 +3,7 @@
 //! terminals (`dg launch`) and logs: the time, the step, Dagster's event type and the message.
 //! Captured output is shown as printed.
 
-use dg_storage::{EventKind, EventRecord, LogLevel};
+use dg_storage::{EventKind, EventRecord, LogLevel, Timestamp};
 
 /// How an event is shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,8 +211,8 @@ fn level_name(level: LogLevel) -> &'static str {
 }
 
 /// `HH:MM:SS` of a Unix timestamp, in UTC (no time-zone database needed).
-fn clock(timestamp: f64) -> String {
-    let secs = timestamp.max(0.0) as u64 % 86_400;
+fn clock(timestamp: Timestamp) -> String {
+    let secs = timestamp.as_secs_f64().max(0.0) as u64 % 86_400;
     format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
@@ -227,7 +227,7 @@ mod tests {
             run_id: "r".into(),
             seq: Some(1),
             event: Event {
-                timestamp: 3661.5,
+                timestamp: Timestamp::from_secs_f64(3661.5),
                 step_key: step.map(str::to_owned),
                 kind,
             },

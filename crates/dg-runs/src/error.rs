@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use dg_config::diagnostic::{Diagnostic, EXIT_USAGE, EXIT_USER_CODE};
+use dg_core::diagnostic::{Diagnostic, EXIT_USAGE, EXIT_USER_CODE};
 use dg_location::LoadError;
 use dg_storage::StorageError;
 

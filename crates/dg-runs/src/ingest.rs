@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use dg_storage::{now, Event, EventKind};
+use dg_storage::{now, Event, EventKind, Timestamp};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 use tokio::net::UnixListener;
 use tokio::sync::mpsc;
@@ -327,7 +327,10 @@ fn replacement(seq: i64, peek: &Peek, problem: &str) -> Incoming {
     Incoming::Message(WorkerMessage::Event {
         seq,
         event: Event {
-            timestamp: peek.timestamp.filter(|t| t.is_finite()).unwrap_or_else(now),
+            timestamp: peek
+                .timestamp
+                .and_then(Timestamp::try_from_secs_f64)
+                .unwrap_or_else(now),
             step_key: peek.step_key.clone(),
             kind: EventKind::EngineEvent {
                 message: format!(
@@ -400,7 +403,7 @@ mod tests {
         let Incoming::Message(WorkerMessage::Event { event, .. }) = &out[2] else {
             panic!()
         };
-        assert_eq!(event.timestamp, 3.5);
+        assert_eq!(event.timestamp, Timestamp::from_secs_f64(3.5));
         assert_eq!(event.step_key.as_deref(), Some("s"));
     }
 

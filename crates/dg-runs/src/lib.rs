@@ -8,7 +8,6 @@
 //! - [`ingest`]: the per-run socket the worker writes to, read and stored in batches.
 //! - [`cancel`]: a cancellation signal shared with whoever wants to stop a run (Ctrl-C, the UI).
 //! - [`wire`]: the worker's messages.
-//! - [`plan`]: an asset selection over a workspace split into one run per location.
 //! - [`run_config`]: `--config` files and `--config-json`, read as Dagster does.
 //! - [`display`]: one line of text per event.
 
@@ -18,7 +17,6 @@ pub mod error;
 pub mod execute;
 pub mod ingest;
 pub mod launcher;
-pub mod plan;
 pub mod request;
 pub mod run_config;
 pub mod wire;
@@ -27,7 +25,6 @@ pub use cancel::{cancel_on_signals, CancelToken};
 pub use error::RunError;
 pub use execute::{execute_run, EventObserver, RunContext, RunOutcome};
 pub use launcher::{start_agent, Launcher, WarmAgent};
-pub use plan::WorkspaceGraph;
 pub use request::{RunRequest, RunTarget};
 pub use run_config::{load_run_config, RunConfigError};
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dg_config::diagnostic::{Diagnostic, EXIT_USAGE};
+use dg_core::diagnostic::{Diagnostic, EXIT_USAGE};
 use serde_json::{Map, Value};
 
 /// Run config that could not be read.

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use dg_config::Diagnostic;
+use dg_core::Diagnostic;
 use dg_runs::{execute_run, Launcher, RunError, WarmAgent};
 use dg_storage::{EventKind, RunStatus};
 use support::{slow_request, types, wait_for_pid, Backend, Fixture};
@@ -22,7 +22,7 @@ fn kill(pid: i32, signal: i32) {
 async fn a_worker_killed_mid_run_leaves_the_run_failed_with_its_events() {
     let fx = Fixture::new(Backend::Sqlite).await;
     let pid_file = fx.pid_file("slow.pid");
-    let (ctx, _) = fx.context();
+    let (ctx, seen) = fx.context();
     let launcher = fx.fresh_launcher().await;
     let request = slow_request(&pid_file);
     let run = tokio::spawn({
@@ -30,6 +30,21 @@ async fn a_worker_killed_mid_run_leaves_the_run_failed_with_its_events() {
         async move { execute_run(&ctx, launcher, &request).await }
     });
     let pid = wait_for_pid(&pid_file).await;
+    // The worker forwards its stdout from a thread of its own: wait until the line printed before
+    // the pid file reached the host (what the host has is what must survive), then kill.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !seen
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(&e.event.kind, EventKind::Stdout { text } if text == "before the wait"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker's stdout never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     kill(pid, libc::SIGKILL);
     let outcome = run.await.unwrap().expect("run recorded");
     assert_eq!(outcome.status, RunStatus::Failure);

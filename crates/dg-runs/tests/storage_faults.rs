@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use dg_config::Diagnostic;
+use dg_core::Diagnostic;
 use dg_runs::{execute_run, RunError, RunRequest};
 use dg_storage::{
     EventKind, EventRecord, OpenOptions, OrphanPolicy, PostgresConfig, RetryPolicy, RunStatus,

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::key::AssetKey;
+use dg_core::AssetKey;
 
 /// How far a traversal goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use crate::key::AssetKey;
+use dg_core::AssetKey;
 
 /// Exit code for usage errors (bad selection text, unknown keys).
 pub const EXIT_USAGE: u8 = 2;

@@ -18,9 +18,9 @@ use std::collections::{BTreeSet, VecDeque};
 use crate::ast::{Attr, Depth, Expr, Function, IsValue};
 use crate::error::SelectionError;
 use crate::graph::{AssetGraph, AssetNode};
-use crate::key::AssetKey;
 use crate::suggest::similar_keys;
 use crate::wildcard::wildcard_match;
+use dg_core::AssetKey;
 
 /// How [`crate::select_with`] treats unknown keys.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::key::AssetKey;
+use dg_core::AssetKey;
 
 /// Tags whose key starts with this prefix are Dagster's spelling of kinds.
 pub const KIND_TAG_PREFIX: &str = "dagster/kind/";
@@ -145,12 +145,6 @@ impl AssetNode {
     /// Whether the asset has any kind at all.
     pub fn has_any_kind(&self) -> bool {
         !self.kinds.is_empty() || self.tags.keys().any(|k| k.starts_with(KIND_TAG_PREFIX))
-    }
-}
-
-impl From<String> for AssetKey {
-    fn from(text: String) -> Self {
-        AssetKey::from_user_string(&text)
     }
 }
 

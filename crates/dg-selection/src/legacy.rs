@@ -10,7 +10,7 @@
 //!   `tag:priority=1` (a number is not a value in the grammar) still selects by tag.
 
 use crate::ast::{Attr, Depth, Expr};
-use crate::key::AssetKey;
+use dg_core::AssetKey;
 
 /// The clause form, or `None` if `text` is not one.
 pub(crate) fn parse_clause(text: &str) -> Option<Expr> {

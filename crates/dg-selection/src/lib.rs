@@ -28,7 +28,6 @@ mod ast;
 mod error;
 mod eval;
 mod graph;
-mod key;
 mod legacy;
 mod lexer;
 mod parser;
@@ -38,12 +37,12 @@ mod wildcard;
 use std::collections::BTreeSet;
 
 pub use ast::{Attr, Depth, Expr, Function, IsValue};
+pub use dg_core::AssetKey;
 pub use error::{SelectionError, SyntaxError, EXIT_USAGE};
 pub use eval::SelectOptions;
 pub use graph::{
     AssetGraph, AssetNode, PartitionsKind, DEFAULT_GROUP, DEFAULT_REPOSITORY, KIND_TAG_PREFIX,
 };
-pub use key::AssetKey;
 pub use parser::{MAX_NESTING, MAX_TERMS};
 pub use wildcard::wildcard_match;
 

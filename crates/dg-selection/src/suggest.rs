@@ -3,7 +3,7 @@
 //! Like Dagster, a key is similar when its last component and its prefix are each close to
 //! those of the missing key (a normalized edit-distance ratio of at least 0.8).
 
-use crate::key::AssetKey;
+use dg_core::AssetKey;
 
 /// At most this many suggestions per missing key.
 const MAX_SUGGESTIONS: usize = 10;

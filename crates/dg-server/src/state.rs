@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use dg_host::locations::Host;
+use dg_host::runs::RunManager;
 use dg_storage::Storage;
 
 use crate::allowed_hosts::AllowedHosts;
-use crate::host::Host;
-use crate::runs::RunManager;
 
 /// The state of one `dg dev` server.
 #[derive(Clone)]
@@ -26,7 +26,7 @@ pub struct AppState {
     /// The `Host` names requests must use (loopback names unless set with
     /// [`AppState::with_allowed_hosts`]).
     pub allowed_hosts: Arc<AllowedHosts>,
-    /// One permit per open live stream ([`crate::sse::MAX_STREAMS`]).
+    /// One permit per open live stream ([`crate::api::sse::MAX_STREAMS`]).
     pub streams: Arc<tokio::sync::Semaphore>,
     stop: Arc<tokio::sync::watch::Sender<bool>>,
 }
@@ -43,7 +43,7 @@ impl AppState {
             runs,
             stopping,
             allowed_hosts: Arc::new(AllowedHosts::default()),
-            streams: crate::sse::stream_slots(),
+            streams: crate::api::sse::stream_slots(),
             stop: Arc::new(stop),
         }
     }

@@ -13,7 +13,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::str::FromStr;
 
-use dg_config::env::DG_TEST_POSTGRES_URL;
+use dg_core::env::DG_TEST_POSTGRES_URL;
 use dg_storage::bench::{ingest, IngestSpec};
 use dg_storage::{InstanceConfig, PostgresConfig, SqliteConfig, StorageConfig};
 use sqlx::{ConnectOptions, Connection};

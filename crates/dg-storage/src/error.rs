@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use dg_config::Diagnostic;
+use dg_core::Diagnostic;
 
 /// Errors of instance configuration and of both storage backends.
 #[derive(Debug, thiserror::Error)]

@@ -2,40 +2,14 @@
 //! (`STEP_START`, `ASSET_MATERIALIZATION`, ...) as its string form, plus our own `LOG`, `STDOUT`
 //! and `STDERR` for log lines and captured output.
 
-use std::collections::BTreeMap;
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use crate::run::Timestamp;
 
 /// An asset key: a path of names, shown as `a/b/c` and stored as a JSON list, as Dagster does.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct AssetKey(pub Vec<String>);
-
-impl AssetKey {
-    /// Parses the user form `a/b/c`.
-    pub fn from_user_string(s: &str) -> Self {
-        Self(s.split('/').map(str::to_string).collect())
-    }
-
-    /// The form stored in the database: a JSON list (`["a","b"]`).
-    pub fn to_db_string(&self) -> String {
-        serde_json::to_string(&self.0).unwrap_or_default()
-    }
-
-    /// Parses the stored form.
-    pub fn from_db_string(s: &str) -> Option<Self> {
-        serde_json::from_str(s).ok().map(Self)
-    }
-}
-
-impl fmt::Display for AssetKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.join("/"))
-    }
-}
+/// The one key type of every crate (`dg_selection::AssetKey` is the same type).
+pub use dg_core::AssetKey;
 
 /// Metadata attached to materializations, observations and check results (JSON values by label).
 pub type Metadata = BTreeMap<String, serde_json::Value>;

@@ -15,7 +15,6 @@ pub mod bench;
 pub mod config;
 pub mod error;
 pub mod event;
-pub mod home;
 pub mod monitor;
 pub mod postgres;
 pub mod retry;
@@ -25,6 +24,8 @@ pub mod sqlite;
 mod storage;
 
 pub use config::{InstanceConfig, PostgresConfig, SqliteConfig, StorageConfig};
+/// Where the instance lives (`$DAGSTER_HOME`, else `.dagster/` in the root): `dg_core::home`.
+pub use dg_core::home;
 pub use error::{Result, StorageError};
 pub use event::{
     AssetKey, ErrorInfo, Event, EventKind, EventRecord, LogLevel, Metadata, SequencedEvent,

@@ -50,7 +50,7 @@ impl OrphanPolicy {
             .heartbeat_at
             .unwrap_or(run.updated_at)
             .max(run.updated_at);
-        let silent = self.now - last_heard;
+        let silent = self.now.secs_since(last_heard);
         (silent > self.heartbeat_timeout).then(|| {
             format!(
                 "no heartbeat from the run worker for {silent:.0} s (limit {:.0} s)",

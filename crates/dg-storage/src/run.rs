@@ -7,15 +7,12 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// Seconds since the Unix epoch, as Dagster reports times.
-pub type Timestamp = f64;
+/// A point in time, stored as Dagster does (float seconds since the Unix epoch): `dg_core::Timestamp`.
+pub use dg_core::Timestamp;
 
 /// The current time as a [`Timestamp`].
 pub fn now() -> Timestamp {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
+    Timestamp::now()
 }
 
 /// A fresh run id (a UUID v4, as Dagster makes them).

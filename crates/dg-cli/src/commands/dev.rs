@@ -17,8 +17,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use dg_config::Needs;
-use dg_server::host::Spec as LocationSpec;
-use dg_server::host::{watch, HostEvent, LocationStatus};
+use dg_host::locations::Spec as LocationSpec;
+use dg_host::locations::{watch, HostEvent, LocationStatus};
 use dg_server::{AppState, Host};
 use dg_storage::LogLevel;
 
@@ -188,7 +188,7 @@ fn report_progress(host: &Host, printer: Printer, level: LogLevel, started: Inst
                 LocationStatus::Failed => {
                     let error = info
                         .error
-                        .unwrap_or_else(|| dg_server::host::LocationError {
+                        .unwrap_or_else(|| dg_host::locations::LocationError {
                             message: "unknown error".into(),
                             traceback: None,
                             hint: None,

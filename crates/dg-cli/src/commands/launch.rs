@@ -11,7 +11,7 @@
 //! as they are stored; Ctrl-C cancels the current run (a second Ctrl-C kills everything at once).
 //! Exit 0 when every run succeeded, 1 when one failed or was canceled, 2 for usage errors.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,13 +20,13 @@ use dg_config::{Context, Needs};
 use dg_location::{DefinitionsSnapshot, LocationSpec};
 use dg_python::PythonEnvironment;
 use dg_runs::display::{event_line, EventLine};
-use dg_runs::plan::Snapshots;
 use dg_runs::{
     execute_run, start_agent, CancelToken, EventObserver, Launcher, RunContext, RunOutcome,
-    RunRequest, RunTarget, WorkspaceGraph,
+    RunRequest, RunTarget,
 };
 use dg_selection::SelectOptions;
-use dg_storage::{AssetKey, EventRecord, RunStatus};
+use dg_storage::{EventRecord, RunStatus};
+use dg_workspace::{PlannedTarget, ResolveError, Target, Workspace};
 
 use crate::args::LaunchArgs;
 use crate::error::{CliError, CliResult};
@@ -217,7 +217,10 @@ fn start_agent_for(
     start_agent(spec, &env, None, load.options.timeout)
 }
 
-/// The target of each run, by location, upstream locations first.
+/// The snapshots of the loaded locations, by location name.
+type Snapshots<'a> = BTreeMap<String, &'a DefinitionsSnapshot>;
+
+/// The target of each run, by location, upstream locations first ([`Workspace::resolve_targets`]).
 ///
 /// A selected asset that several locations define as materializable is ambiguous: which
 /// definition runs is the user's choice, so without `--location` this names every location and
@@ -226,133 +229,77 @@ fn targets(
     base: &LaunchSettings,
     snapshots: &Snapshots<'_>,
 ) -> CliResult<Vec<(String, RunTarget)>> {
-    if let Some(location) = &base.location {
-        if !snapshots.contains_key(location) {
-            return Err(
-                CliError::usage(format!("no code location named `{location}` here"))
-                    .with_hint(format!("Code locations here: {}.", names(snapshots.keys()))),
-            );
+    let workspace = Workspace::new(snapshots.iter().map(|(n, s)| (n.as_str(), *s)));
+    let target = match (&base.job, &base.location) {
+        (Some(job), location) => Target::Job {
+            name: job.clone(),
+            location: location.clone(),
+        },
+        (None, Some(location)) if !snapshots.contains_key(location) => {
+            // An unknown location is reported before the selection is evaluated.
+            return Err(resolve_error(ResolveError::UnknownLocation {
+                location: location.clone(),
+                known: snapshots.keys().cloned().collect(),
+            }));
         }
-    }
-    if let Some(job) = &base.job {
-        return job_target(base, job, snapshots);
-    }
-    let exprs = base.selection.as_deref().unwrap_or_default();
-    let graph = WorkspaceGraph::new(snapshots);
-    let selected = dg_selection::select_any(&graph.graph, exprs, SelectOptions::default())
-        .map_err(selection_error)?;
-    let text = base.request.selection.as_deref().unwrap_or_default();
-    if let Some(location) = &base.location {
-        let keys: Vec<AssetKey> = selected
-            .iter()
-            .filter(|k| materializes(snapshots[location], &k.0))
-            .map(|k| AssetKey(k.0.clone()))
-            .collect();
-        if keys.is_empty() {
-            return Err(CliError::usage(format!(
-                "the selection `{text}` matches no asset that code location `{location}` can \
-                 materialize"
-            ))
-            .with_hint("List the assets with `dg list defs` and check the selection."));
+        (None, location) => {
+            let exprs = base.selection.as_deref().unwrap_or_default();
+            let keys = dg_selection::select_any(&workspace.graph, exprs, SelectOptions::default())
+                .map_err(selection_error)?;
+            Target::Selection {
+                keys,
+                text: base.request.selection.clone().unwrap_or_default(),
+                location: location.clone(),
+            }
         }
-        return Ok(vec![(location.clone(), RunTarget::Assets(keys))]);
-    }
-    let ambiguous: Vec<(String, Vec<&String>)> = selected
-        .iter()
-        .filter_map(|key| {
-            let owners: Vec<&String> = snapshots
-                .iter()
-                .filter(|(_, s)| materializes(s, &key.0))
-                .map(|(name, _)| name)
-                .collect();
-            (owners.len() > 1).then(|| (key.to_user_string(), owners))
-        })
-        .collect();
-    if let Some((key, owners)) = ambiguous.first() {
-        let mut err = CliError::usage(format!(
-            "asset `{key}` is defined as executable in {} code locations: {}; a run needs one",
-            owners.len(),
-            names(owners.iter())
-        ));
-        err.causes = ambiguous[1..]
-            .iter()
-            .map(|(key, owners)| format!("so is `{key}`: {}", names(owners.iter())))
-            .collect();
-        let choices: Vec<String> = owners.iter().map(|o| format!("`--location {o}`")).collect();
-        return Err(err.with_hint(format!(
-            "Choose where it runs with {}.",
-            choices.join(" or ")
-        )));
-    }
-    let split = graph.split(&selected);
-    if split.is_empty() {
-        return Err(CliError::usage(format!(
-            "the selection `{text}` matches no asset that can be materialized"
-        ))
-        .with_hint("List the assets with `dg list defs` and check the selection."));
-    }
-    Ok(split
+    };
+    let runs = workspace.resolve_targets(target).map_err(resolve_error)?;
+    Ok(runs
         .into_iter()
-        .map(|(location, keys)| {
-            let keys = keys.into_iter().map(|k| AssetKey(k.0)).collect::<Vec<_>>();
-            (location, RunTarget::Assets(keys))
+        .map(|run| {
+            let target = match run.target {
+                PlannedTarget::Job(job) => RunTarget::Job(job),
+                PlannedTarget::Assets(keys) => RunTarget::Assets(keys),
+            };
+            (run.location, target)
         })
         .collect())
 }
 
-/// `--job`: the one location that defines it (or `--location`'s).
-fn job_target(
-    base: &LaunchSettings,
-    job: &str,
-    snapshots: &Snapshots<'_>,
-) -> CliResult<Vec<(String, RunTarget)>> {
-    let owners: Vec<&String> = snapshots
-        .iter()
-        .filter(|(name, _)| base.location.as_ref().is_none_or(|l| l == *name))
-        .filter(|(_, s)| s.jobs.iter().any(|j| j.name == job))
-        .map(|(name, _)| name)
-        .collect();
-    match owners[..] {
-        [location] => Ok(vec![(location.clone(), RunTarget::Job(job.to_owned()))]),
-        [] => {
-            let known: BTreeSet<&str> = snapshots
-                .iter()
-                .filter(|(name, _)| base.location.as_ref().is_none_or(|l| l == *name))
-                .flat_map(|(_, s)| s.jobs.iter().map(|j| j.name.as_str()))
-                .collect();
+/// A target that resolves to no run, with the flag that fixes it.
+fn resolve_error(err: ResolveError) -> CliError {
+    let message = err.to_string();
+    let choose = |owners: &[String]| {
+        let choices: Vec<String> = owners.iter().map(|o| format!("`--location {o}`")).collect();
+        format!("Choose where it runs with {}.", choices.join(" or "))
+    };
+    match err {
+        ResolveError::UnknownLocation { known, .. } => CliError::usage(message)
+            .with_hint(format!("Code locations here: {}.", names(known.iter()))),
+        ResolveError::UnknownJob { known, .. } => {
             let list = if known.is_empty() {
                 "none".to_owned()
             } else {
                 names(known.iter())
             };
-            let place = base
-                .location
-                .as_ref()
-                .map(|l| format!(" in code location `{l}`"))
-                .unwrap_or_default();
-            Err(CliError::usage(format!("no job named `{job}`{place}"))
-                .with_hint(format!("Jobs defined here: {list}.")))
+            CliError::usage(message).with_hint(format!("Jobs defined here: {list}."))
         }
-        _ => {
-            let choices: Vec<String> = owners.iter().map(|o| format!("`--location {o}`")).collect();
-            Err(CliError::usage(format!(
-                "job `{job}` is defined in several code locations: {}",
-                names(owners.iter())
-            ))
-            .with_hint(format!(
-                "Choose where it runs with {}.",
-                choices.join(" or ")
-            )))
+        ResolveError::JobInSeveralLocations { owners, .. } => {
+            CliError::usage(message).with_hint(choose(&owners))
+        }
+        ResolveError::NothingMaterializable { .. } | ResolveError::NothingInLocation { .. } => {
+            CliError::usage(message)
+                .with_hint("List the assets with `dg list defs` and check the selection.")
+        }
+        ResolveError::Ambiguous { keys } => {
+            let mut err = CliError::usage(message);
+            err.causes = keys[1..]
+                .iter()
+                .map(|(key, owners)| format!("so is `{key}`: {}", names(owners.iter())))
+                .collect();
+            err.with_hint(choose(&keys[0].1))
         }
     }
-}
-
-/// Whether `snapshot` defines `key` as an asset it can materialize (not a spec or stub of it).
-fn materializes(snapshot: &DefinitionsSnapshot, key: &[String]) -> bool {
-    snapshot
-        .assets
-        .iter()
-        .any(|a| a.key == key && a.is_materializable && !a.is_auto_created_stub)
 }
 
 /// `` `a`, `b` `` for names.

@@ -24,7 +24,7 @@ use crate::locations::report_failure;
 use crate::locations::{self, LocationOutcome};
 use crate::settings::list_defs::ListDefsSettings;
 use crate::settings::Session;
-use crate::workspace_graph::{asset_graph, executable_conflicts, selection_error};
+use crate::workspace_graph::{executable_conflicts, selection_error};
 
 /// Runs `dg list defs`.
 pub fn run(session: Session, args: &ListDefsArgs) -> CliResult {
@@ -58,7 +58,8 @@ pub fn run(session: Session, args: &ListDefsArgs) -> CliResult {
     }
     let selected = match &settings.selection {
         Some(expr) => {
-            Some(dg_selection::select(&asset_graph(named()), expr).map_err(selection_error)?)
+            let graph = dg_workspace::Workspace::new(named()).graph;
+            Some(dg_selection::select(&graph, expr).map_err(selection_error)?)
         }
         None => None,
     };

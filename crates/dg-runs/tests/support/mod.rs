@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dg_config::env as vars;
+use dg_core::env as vars;
 use dg_location::LocationSpec;
 use dg_python::{EnvOptions, PythonEnvironment};
 use dg_runs::{

@@ -5,12 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
+use dg_host::locations::{WorkspaceAsset, WorkspaceView};
 use dg_location::snapshot::{AssetSnapshot, MetadataEntry, PartitionsSnapshot};
 use dg_storage::{AssetKey, EventKind, EventRecord, HistoryFilter};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiResult};
-use crate::host::{WorkspaceAsset, WorkspaceView};
 use crate::state::AppState;
 
 /// Query of `GET /api/assets`.
@@ -24,7 +24,7 @@ pub struct AssetQuery {
 #[derive(Debug, Clone, Serialize)]
 pub struct Materialization {
     pub run_id: String,
-    pub timestamp: f64,
+    pub timestamp: dg_storage::Timestamp,
     pub partition: Option<String>,
     pub metadata: dg_storage::Metadata,
     pub storage_id: i64,

@@ -3,10 +3,10 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use dg_host::locations::{LocationInfo, ReloadRefused};
 use serde::Serialize;
 
 use super::{ApiError, ApiResult};
-use crate::host::{LocationInfo, ReloadRefused};
 use crate::state::AppState;
 
 /// The answer of `GET /api/locations`.

@@ -161,7 +161,7 @@ fn paths() -> Value {
                     "operationId": "launchRun", "summary": "Launch a run of an asset selection or a job",
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/LaunchRequest" } } } },
                     "responses": {
-                        "201": with_links(ok("The run was created and is starting.", json!({ "$ref": "#/components/schemas/Run" })), &[
+                        "201": with_links(ok("The run was created and is starting. A selection spanning several locations runs as one run per location, upstream locations first: this is the first, `next_runs` lists the others, each launched when the one before it succeeded.", json!({ "$ref": "#/components/schemas/LaunchedRun" })), &[
                             ("getRun", "id", "$response.body#/run_id"), ("listRunEvents", "id", "$response.body#/run_id"),
                             ("streamRunEvents", "id", "$response.body#/run_id"), ("cancelRun", "id", "$response.body#/run_id")]),
                         "400": error("Invalid request or selection."), "403": error("A request for another host name (see `--allowed-host`) or from another site."),
@@ -240,13 +240,17 @@ fn schemas() -> Value {
             "status": { "$ref": "#/components/schemas/RunStatus" }, "created_at": { "type": "number" },
             "updated_at": { "type": "number" }, "started_at": opt_number.clone(), "ended_at": opt_number,
             "worker": { "type": ["object", "null"] }, "heartbeat_at": { "type": ["number", "null"] } } },
+        "LaunchedRun": { "allOf": [ { "$ref": "#/components/schemas/Run" }, { "type": "object", "properties": {
+            "next_runs": { "type": "array", "description": "Present when the selection spans several locations: the runs after this one, in launch order; each is launched when the one before it succeeded, none after a run that failed or was canceled.",
+                "items": { "type": "object", "required": ["location", "assets"], "properties": {
+                    "location": string(), "assets": { "type": "array", "items": string() } } } } } } ] },
         "LaunchRequest": { "type": "object", "additionalProperties": false,
             "description": "Give exactly one of `selection` and `job` (`null` counts as not given).",
             "oneOf": [
                 { "required": ["selection"], "properties": { "selection": { "type": "string" }, "job": { "type": "null" } } },
                 { "required": ["job"], "properties": { "job": { "type": "string" }, "selection": { "type": "null" } } } ],
             "properties": {
-            "selection": { "type": ["string", "null"], "description": "An asset selection; give this or `job`." },
+            "selection": { "type": ["string", "null"], "description": "An asset selection; give this or `job`. Without `location`, one run per location it spans." },
             "job": { "type": ["string", "null"] }, "location": { "type": ["string", "null"] }, "partition": { "type": ["string", "null"] },
             "config": { "type": ["object", "null"] }, "tags": string_map } },
         "EventRecord": { "type": "object", "required": ["storage_id", "run_id", "event"], "properties": {

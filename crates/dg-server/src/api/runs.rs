@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use dg_host::runs::LaunchError;
 use dg_runs::{RunRequest, RunTarget};
 use dg_storage::{EventRecord, Run, RunFilter, RunStatus};
+use dg_workspace::{PlannedTarget, ResolveError, Target};
 use serde::{Deserialize, Serialize};
 
 use super::assets::selected_keys;
 use super::{ApiError, ApiResult};
-use crate::runs::LaunchError;
 use crate::state::AppState;
 
 /// Query of `GET /api/runs`.
@@ -41,7 +42,8 @@ pub struct RunList {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LaunchBody {
-    /// An asset selection; its assets must belong to one location (or name it in `location`).
+    /// An asset selection; spanning several locations, it runs as one run per location (upstream
+    /// first), unless `location` names the one to run in.
     pub selection: Option<String>,
     /// A job name.
     pub job: Option<String>,
@@ -151,20 +153,77 @@ pub async fn events(
 /// What a client over the limit of runs at once is told to wait.
 const RUNS_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Launches a run; answers `201 Created` with the stored run.
+/// The answer of `POST /api/runs`: the run launched now, and for a selection that spans
+/// locations, the runs that follow it.
+#[derive(Debug, Serialize)]
+pub struct LaunchAnswer {
+    #[serde(flatten)]
+    pub run: Run,
+    /// The runs of the other locations, in the order they are launched: each when the one before
+    /// it succeeded (as `dg launch` does), none after a run that failed or was canceled. Absent
+    /// when there is one run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub next_runs: Vec<NextRun>,
+}
+
+/// A run that is launched after the one before it succeeds.
+#[derive(Debug, Serialize)]
+pub struct NextRun {
+    pub location: String,
+    /// Its asset keys, as written in selections (`a/b`).
+    pub assets: Vec<String>,
+}
+
+/// Launches a run (or, for a selection spanning locations, one run per location, upstream
+/// first); answers `201 Created` with the first stored run.
 pub async fn launch(
     State(state): State<AppState>,
     Json(body): Json<LaunchBody>,
-) -> Result<(StatusCode, Json<Run>), ApiError> {
-    let run = launch_run(&state, body).await?;
-    Ok((StatusCode::CREATED, Json(run)))
+) -> Result<(StatusCode, Json<LaunchAnswer>), ApiError> {
+    let (run, next) = launch_runs(&state, body).await?;
+    let next_runs = next
+        .iter()
+        .map(|request| NextRun {
+            location: request.location.clone(),
+            assets: match &request.target {
+                RunTarget::Assets(keys) => keys.iter().map(|k| k.0.join("/")).collect(),
+                RunTarget::Job(_) => Vec::new(),
+            },
+        })
+        .collect();
+    Ok((StatusCode::CREATED, Json(LaunchAnswer { run, next_runs })))
 }
 
-/// Resolves and launches `body` (shared with the HTML launch form).
+/// Resolves and launches `body` (shared with the HTML launch form); the first run.
 pub async fn launch_run(state: &AppState, body: LaunchBody) -> Result<Run, ApiError> {
-    let request = resolve(state, body)?;
-    let run_id = state.runs.launch(&state.host, request).await.map_err(|e| {
-        use dg_config::Diagnostic;
+    launch_runs(state, body).await.map(|(run, _)| run)
+}
+
+/// Launches the first run of `body` now and the others, if any, one after another as each
+/// predecessor succeeds; the first run and the requests of the others.
+async fn launch_runs(
+    state: &AppState,
+    body: LaunchBody,
+) -> Result<(Run, Vec<RunRequest>), ApiError> {
+    let mut requests = resolve(state, body)?.into_iter();
+    let first = requests
+        .next()
+        .expect("a target resolves to at least one run");
+    let next: Vec<RunRequest> = requests.collect();
+    // Subscribed before the first run starts, so its end cannot be missed.
+    let events = (!next.is_empty()).then(|| state.host.subscribe());
+    let run_id = launch_one(state, first).await?;
+    if let Some(events) = events {
+        let (runs, host) = (state.runs.clone(), state.host.clone());
+        let (after, next) = (run_id.clone(), next.clone());
+        tokio::spawn(async move { runs.launch_after(&host, after, next, events).await });
+    }
+    Ok((get_run(state, &run_id).await?, next))
+}
+
+async fn launch_one(state: &AppState, request: RunRequest) -> Result<String, ApiError> {
+    state.runs.launch(&state.host, request).await.map_err(|e| {
+        use dg_core::Diagnostic;
         let hint = e.hint();
         let status = match &e {
             LaunchError::UnknownLocation(_) => StatusCode::NOT_FOUND,
@@ -176,139 +235,98 @@ pub async fn launch_run(state: &AppState, body: LaunchBody) -> Result<Run, ApiEr
             LaunchError::Run(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.to_string()).with_hint(hint)
-    })?;
-    get_run(state, &run_id).await
+    })
 }
 
-fn resolve(state: &AppState, body: LaunchBody) -> Result<RunRequest, ApiError> {
+/// The run requests of `body`: one, or one per location for a selection that spans several,
+/// upstream locations first ([`dg_workspace::Workspace::resolve_targets`]).
+fn resolve(state: &AppState, body: LaunchBody) -> Result<Vec<RunRequest>, ApiError> {
     let config = match body.config {
         None | Some(serde_json::Value::Null) => serde_json::json!({}),
         Some(v @ serde_json::Value::Object(_)) => v,
         Some(_) => return Err(ApiError::bad_request("`config` must be a JSON object")),
     };
     let selection = body.selection.clone().filter(|s| !s.trim().is_empty());
-    let (location, target) = match (&selection, &body.job) {
+    let view = state.host.view();
+    let target = match (&selection, &body.job) {
         (Some(_), Some(_)) | (None, None) => {
             return Err(ApiError::bad_request(
                 "give exactly one of `selection` and `job`",
             ))
         }
+        // A named location is taken as given: the run manager says if it is unknown or failed.
+        (None, Some(_)) if body.location.is_some() => None,
+        (None, Some(job)) => Some(Target::Job {
+            name: job.clone(),
+            location: None,
+        }),
         (Some(text), None) => {
-            let view = state.host.view();
             let keys = selected_keys(&view, Some(text))?.unwrap_or_default();
-            let owners_of = materializing_locations(state);
-            let mut by_location: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
-            let mut ambiguous = Vec::new();
-            for key in keys {
-                let owners = owners_of(&key);
-                match (&body.location, &owners[..]) {
-                    (Some(l), _) if owners.contains(l) => {
-                        by_location.entry(l.clone()).or_default().push(key)
-                    }
-                    (Some(_), _) | (None, []) => {}
-                    (None, [one]) => by_location.entry(one.clone()).or_default().push(key),
-                    (None, _) => ambiguous.push((key.join("/"), owners)),
-                }
-            }
-            // A key several locations materialize: which definition runs is the caller's choice.
-            if let Some((key, owners)) = ambiguous.first() {
-                let names: Vec<String> = owners.iter().map(|o| format!("`{o}`")).collect();
-                return Err(ApiError::bad_request(format!(
-                    "asset `{key}` is defined as executable in {} code locations: {}; a run \
-                     needs one",
-                    owners.len(),
-                    names.join(", ")
-                ))
-                .with_hint(Some(format!(
-                    "Name one with `location` ({}).",
-                    names.join(" or ")
-                ))));
-            }
-            let location = match (&body.location, by_location.len()) {
-                (Some(l), _) => l.clone(),
-                (None, 1) => by_location.keys().next().cloned().unwrap_or_default(),
-                (None, 0) => {
-                    return Err(ApiError::bad_request(format!(
-                        "the selection `{text}` matches no materializable asset"
-                    )))
-                }
-                (None, _) => {
-                    return Err(ApiError::bad_request(format!(
-                        "the selection `{text}` has assets in several code locations ({})",
-                        by_location.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ))
-                    .with_hint(Some("Launch one run per location with `location`.".into())))
-                }
-            };
-            let keys = by_location.remove(&location).unwrap_or_default();
-            if keys.is_empty() {
-                return Err(ApiError::bad_request(format!(
-                    "the selection `{text}` matches no materializable asset of `{location}`"
-                )));
-            }
-            (
-                location,
-                RunTarget::Assets(keys.into_iter().map(dg_storage::AssetKey).collect()),
-            )
-        }
-        (None, Some(job)) => {
-            let location = match &body.location {
-                Some(l) => l.clone(),
-                None => {
-                    let owners: Vec<String> = state
-                        .host
-                        .names()
-                        .iter()
-                        .filter(|n| {
-                            state
-                                .host
-                                .snapshot(n)
-                                .is_some_and(|s| s.jobs.iter().any(|j| &j.name == job))
-                        })
-                        .cloned()
-                        .collect();
-                    match owners.as_slice() {
-                        [one] => one.clone(),
-                        [] => return Err(ApiError::not_found(format!("there is no job `{job}`"))),
-                        _ => {
-                            return Err(ApiError::bad_request(format!(
-                                "job `{job}` exists in several locations ({})",
-                                owners.join(", ")
-                            ))
-                            .with_hint(Some("Name one with `location`.".into())))
-                        }
-                    }
-                }
-            };
-            (location, RunTarget::Job(job.clone()))
+            Some(Target::Selection {
+                keys: keys.into_iter().map(dg_selection::AssetKey).collect(),
+                text: text.clone(),
+                location: body.location.clone(),
+            })
         }
     };
-    let mut request = RunRequest::new(location, target).with_config(config);
-    request.selection = selection;
-    request.partition = body.partition.filter(|p| !p.is_empty());
-    request.tags = body.tags;
-    Ok(request)
+    let runs: Vec<(String, RunTarget)> = match target {
+        None => vec![(
+            body.location.clone().unwrap_or_default(),
+            RunTarget::Job(body.job.clone().unwrap_or_default()),
+        )],
+        Some(target) => view
+            .resolve_targets(target)
+            .map_err(|e| resolve_error(e, selection.as_deref()))?
+            .into_iter()
+            .map(|run| {
+                let target = match run.target {
+                    PlannedTarget::Job(job) => RunTarget::Job(job),
+                    PlannedTarget::Assets(keys) => RunTarget::Assets(keys),
+                };
+                (run.location, target)
+            })
+            .collect(),
+    };
+    let partition = body.partition.filter(|p| !p.is_empty());
+    Ok(runs
+        .into_iter()
+        .map(|(location, target)| {
+            let mut request = RunRequest::new(location, target).with_config(config.clone());
+            request.selection = selection.clone();
+            request.partition = partition.clone();
+            request.tags = body.tags.clone();
+            request
+        })
+        .collect())
 }
 
-/// For an asset key, the loaded locations that define it as materializable (not a spec or stub
-/// of it), in workspace order.
-fn materializing_locations(state: &AppState) -> impl Fn(&[String]) -> Vec<String> {
-    let snapshots: Vec<(String, std::sync::Arc<dg_location::DefinitionsSnapshot>)> = state
-        .host
-        .names()
-        .iter()
-        .filter_map(|n| state.host.snapshot(n).map(|s| (n.clone(), s)))
-        .collect();
-    move |key| {
-        snapshots
-            .iter()
-            .filter(|(_, s)| {
-                s.assets
-                    .iter()
-                    .any(|a| a.key == key && a.is_materializable && !a.is_auto_created_stub)
-            })
-            .map(|(name, _)| name.clone())
-            .collect()
+/// A target that resolves to no run, as the API says it.
+fn resolve_error(err: ResolveError, text: Option<&str>) -> ApiError {
+    match err {
+        ResolveError::UnknownJob { job, .. } => {
+            ApiError::not_found(format!("there is no job `{job}`"))
+        }
+        ResolveError::JobInSeveralLocations { job, owners } => ApiError::bad_request(format!(
+            "job `{job}` exists in several locations ({})",
+            owners.join(", ")
+        ))
+        .with_hint(Some("Name one with `location`.".into())),
+        ResolveError::NothingMaterializable { text } => ApiError::bad_request(format!(
+            "the selection `{text}` matches no materializable asset"
+        )),
+        // An unknown location has nothing to materialize either (only selections name one here).
+        ResolveError::NothingInLocation { location, .. }
+        | ResolveError::UnknownLocation { location, .. } => ApiError::bad_request(format!(
+            "the selection `{}` matches no materializable asset of `{location}`",
+            text.unwrap_or_default()
+        )),
+        ResolveError::Ambiguous { ref keys } => {
+            let names: Vec<String> = keys[0].1.iter().map(|o| format!("`{o}`")).collect();
+            ApiError::bad_request(err.to_string()).with_hint(Some(format!(
+                "Name one with `location` ({}).",
+                names.join(" or ")
+            )))
+        }
     }
 }
 

@@ -73,7 +73,7 @@ async fn overview_page(State(state): State<AppState>) -> Response {
 async fn reload(State(state): State<AppState>, Path(name): Path<String>) -> Response {
     match state.host.request_reload(&name) {
         // Already reloading since a moment ago: the overview shows that load.
-        Ok(()) | Err(crate::host::ReloadRefused::TooSoon { .. }) => {
+        Ok(()) | Err(dg_host::locations::ReloadRefused::TooSoon { .. }) => {
             Redirect::to("/").into_response()
         }
         Err(refused) => error_page(crate::api::locations::reload_error(refused)),

@@ -13,12 +13,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use dg_host::locations::WorkspaceView;
 use dg_layout::NodeStatus;
-use dg_storage::{AssetKey, EventKind, RunFilter, RunStatus, Storage};
+use dg_storage::{AssetKey, EventKind, RunFilter, RunStatus, Storage, Timestamp};
 
 use crate::api::assets::selected_keys;
 use crate::api::ApiError;
-use crate::host::WorkspaceView;
 
 /// How many of the newest runs are looked at.
 const RECENT_RUNS: u32 = 200;
@@ -45,7 +45,7 @@ pub async fn asset_statuses(
         // The asset and its upstream assets are all its status depends on.
         materialized.retain(|k| k.0 == asset.asset.key || asset.asset.deps.contains(&k.0));
     }
-    let mut materialized_at: HashMap<Vec<String>, f64> = HashMap::new();
+    let mut materialized_at: HashMap<Vec<String>, Timestamp> = HashMap::new();
     let check_stale = materialized.len() <= STALE_CHECK_LIMIT;
     for key in &materialized {
         let at = if check_stale {
@@ -53,9 +53,10 @@ pub async fn asset_statuses(
             records
                 .iter()
                 .map(|r| r.event.timestamp)
-                .fold(f64::NEG_INFINITY, f64::max)
+                .max()
+                .unwrap_or(Timestamp::MIN)
         } else {
-            f64::NEG_INFINITY
+            Timestamp::MIN
         };
         materialized_at.insert(key.0.clone(), at);
     }
@@ -73,7 +74,7 @@ pub async fn asset_statuses(
         })
         .await?;
     let mut running: HashSet<Vec<String>> = HashSet::new();
-    let mut failed_at: HashMap<Vec<String>, f64> = HashMap::new();
+    let mut failed_at: HashMap<Vec<String>, Timestamp> = HashMap::new();
     let mut failed_read = 0;
     for run in &runs {
         let in_progress = !run.status.is_terminal();
@@ -116,7 +117,7 @@ pub async fn asset_statuses(
                 {
                     if let Some(key) = by_step.get(step) {
                         let entry = failed_at.entry((*key).clone()).or_insert(at);
-                        *entry = entry.max(at);
+                        *entry = (*entry).max(at);
                     }
                 }
             }

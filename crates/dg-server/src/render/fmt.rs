@@ -2,11 +2,12 @@
 //! assets (stylesheet, live script) those pages link, and status badges.
 
 use dg_layout::NodeStatus;
+use dg_storage::Timestamp;
 use maud::{html, Markup};
 
 /// UTC date and time of a Unix timestamp (`2025-01-31 14:05:09 UTC`).
-pub fn time(ts: f64) -> String {
-    let secs = ts.floor() as i64;
+pub fn time(ts: Timestamp) -> String {
+    let secs = ts.as_secs_f64().floor() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -28,8 +29,8 @@ pub fn time(ts: f64) -> String {
 
 /// The UTC time of day of a Unix timestamp to the millisecond (`14:05:09.731`), for event logs
 /// whose page already says the date.
-pub fn clock(ts: f64) -> String {
-    let millis = (ts * 1000.0).round() as i64;
+pub fn clock(ts: Timestamp) -> String {
+    let millis = (ts.as_secs_f64() * 1000.0).round() as i64;
     let day = millis.rem_euclid(86_400_000);
     format!(
         "{:02}:{:02}:{:02}.{:03}",
@@ -72,9 +73,18 @@ mod tests {
 
     #[test]
     fn times_are_utc_civil_dates() {
-        assert_eq!(time(0.0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(time(951_782_400.0), "2000-02-29 00:00:00 UTC");
-        assert_eq!(time(1_738_332_309.7), "2025-01-31 14:05:09 UTC");
+        assert_eq!(
+            time(Timestamp::from_secs_f64(0.0)),
+            "1970-01-01 00:00:00 UTC"
+        );
+        assert_eq!(
+            time(Timestamp::from_secs_f64(951_782_400.0)),
+            "2000-02-29 00:00:00 UTC"
+        );
+        assert_eq!(
+            time(Timestamp::from_secs_f64(1_738_332_309.7)),
+            "2025-01-31 14:05:09 UTC"
+        );
     }
 
     #[test]
@@ -88,9 +98,15 @@ mod tests {
 
     #[test]
     fn clocks_show_milliseconds() {
-        assert_eq!(clock(1_738_332_309.731_5), "14:05:09.732");
-        assert_eq!(clock(0.0), "00:00:00.000");
-        assert_eq!(clock(86_399.999_6), "00:00:00.000");
+        assert_eq!(
+            clock(Timestamp::from_secs_f64(1_738_332_309.731_5)),
+            "14:05:09.732"
+        );
+        assert_eq!(clock(Timestamp::from_secs_f64(0.0)), "00:00:00.000");
+        assert_eq!(
+            clock(Timestamp::from_secs_f64(86_399.999_6)),
+            "00:00:00.000"
+        );
     }
 
     #[test]

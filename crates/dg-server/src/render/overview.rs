@@ -1,11 +1,11 @@
 //! The overview page: every code location with its status, load time, versions and, for a failed
 //! one, the error with its traceback; then the most recent runs.
 
+use dg_host::locations::{LocationInfo, LocationStatus};
 use maud::{html, Markup};
 
 use super::fmt::{badge, duration, page_assets, time};
 use super::page::{page, Nav};
-use crate::host::{LocationInfo, LocationStatus};
 
 /// A run as the lists show it.
 pub struct RunRow {
@@ -13,7 +13,7 @@ pub struct RunRow {
     pub status: String,
     pub location: String,
     pub target: String,
-    pub created_at: f64,
+    pub created_at: dg_storage::Timestamp,
     pub duration: Option<f64>,
 }
 

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use dg_storage::{ErrorInfo, EventKind, EventRecord, Run};
+use dg_storage::{ErrorInfo, EventKind, EventRecord, Run, Timestamp};
 use maud::{html, Markup};
 
 use super::fmt::{badge, clock, duration, page_assets, time};
@@ -18,7 +18,8 @@ use super::runs::event_message;
 /// Width of the timeline's view box.
 const AXIS: f64 = 1000.0;
 
-/// A step's timeline entry, from its events.
+/// A step's timeline entry, from its events, in float seconds since the epoch (the row's
+/// `data-start`/`data-end`, which `live.js` reads as numbers).
 struct Step {
     start: Option<f64>,
     end: Option<f64>,
@@ -51,8 +52,9 @@ fn gather(events: &[EventRecord]) -> Gathered<'_> {
     let mut step_error = None;
     for record in events {
         let e = &record.event;
-        g.first.get_or_insert(e.timestamp);
-        g.last = Some(g.last.map_or(e.timestamp, |l: f64| l.max(e.timestamp)));
+        let t = e.timestamp.as_secs_f64();
+        g.first.get_or_insert(t);
+        g.last = Some(g.last.map_or(t, |l: f64| l.max(t)));
         if let Some(step) = &e.step_key {
             if !g.steps.contains_key(step.as_str()) {
                 g.seen.push(step.as_str());
@@ -64,15 +66,15 @@ fn gather(events: &[EventRecord]) -> Gathered<'_> {
             });
             match &e.kind {
                 EventKind::StepStart => {
-                    entry.start = Some(e.timestamp);
+                    entry.start = Some(t);
                     entry.status = "STARTED";
                 }
                 EventKind::StepSuccess { .. } => {
-                    entry.end = Some(e.timestamp);
+                    entry.end = Some(t);
                     entry.status = "SUCCESS";
                 }
                 EventKind::StepFailure { error } => {
-                    entry.end = Some(e.timestamp);
+                    entry.end = Some(t);
                     entry.status = "FAILURE";
                     if let (None, Some(err)) = (&step_error, error) {
                         step_error = Some((Some(step.as_str()), err));
@@ -108,8 +110,19 @@ pub fn run_page(run: &Run, events: &[EventRecord], cancelable: bool) -> Markup {
         .map(|e| e.storage_id.to_string())
         .unwrap_or_default();
     let title = format!("Run {}", run.run_id.get(..8).unwrap_or(&run.run_id));
-    let start = run.started_at.or(g.first).unwrap_or(run.created_at);
-    let end = run.ended_at.or(g.last).unwrap_or(start).max(start + 0.001);
+    // The timeline's axis in float seconds: also the page's `data-t0`/`data-t1`, which
+    // `live.js` reads as numbers.
+    let start = run
+        .started_at
+        .map(Timestamp::as_secs_f64)
+        .or(g.first)
+        .unwrap_or(run.created_at.as_secs_f64());
+    let end = run
+        .ended_at
+        .map(Timestamp::as_secs_f64)
+        .or(g.last)
+        .unwrap_or(start)
+        .max(start + 0.001);
     let target = run.selection.as_deref().unwrap_or(&run.job_name);
     let body = html! {
         (page_assets())
@@ -119,7 +132,7 @@ pub fn run_page(run: &Run, events: &[EventRecord], cancelable: bool) -> Markup {
                 code { (target) } " in " strong { (run.location) }
                 @if let Some(s) = run.started_at {
                     " · " @if run.ended_at.is_some() { "took " } @else { "running for " }
-                    span data-run-duration { (duration(run.ended_at.unwrap_or_else(dg_storage::now) - s)) }
+                    span data-run-duration { (duration(run.ended_at.unwrap_or_else(dg_storage::now).secs_since(s))) }
                 }
             }
             @if cancelable && !run.status.is_terminal() {

@@ -50,7 +50,7 @@ pub fn run_row(run: &Run) -> RunRow {
         created_at: run.created_at,
         duration: run
             .started_at
-            .map(|s| run.ended_at.unwrap_or_else(dg_storage::now) - s),
+            .map(|s| run.ended_at.unwrap_or_else(dg_storage::now).secs_since(s)),
     }
 }
 

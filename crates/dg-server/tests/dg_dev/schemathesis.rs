@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use dg_config::env::{DG_TEST_SCHEMATHESIS, DG_TEST_SCHEMATHESIS_MODE};
+use dg_core::env::{DG_TEST_SCHEMATHESIS, DG_TEST_SCHEMATHESIS_MODE};
 use dg_test::TestContext;
 
 use crate::dev::{demo_workspace, Dev};

@@ -158,15 +158,6 @@ pub async fn cross_site_requests_are_refused() {
 
 pub async fn a_launched_run_succeeds_and_records_its_events() {
     let f = Fixture::start().await;
-    let (status, bad) = launch(&f, json!({"selection": "key:alpha_raw or key:beta_report"})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
-    assert!(
-        bad["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("several code locations"),
-        "{bad}"
-    );
     let (status, _) = launch(&f, json!({"selection": "alpha_raw", "job": "x"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = launch(&f, json!({"job": "no_such_job"})).await;
@@ -292,6 +283,62 @@ pub async fn the_materialize_form_starts_a_run() {
     let (status, page) = call(&f, form).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("not valid JSON"));
+}
+
+/// A selection spanning `alpha` and `beta` (where `beta_report` depends on `alpha_clean`, not
+/// selected) runs as one run per location: `alpha`'s first, answered with `next_runs` naming
+/// `beta`'s, which starts once `alpha`'s succeeded.
+pub async fn a_selection_spanning_locations_runs_in_each_upstream_first() {
+    let f = Fixture::start().await;
+    let (status, run) = launch(
+        &f,
+        json!({"selection": "key:beta_report or key:alpha_raw", "tags": {"team": "data"}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    assert_eq!(run["location"], "alpha", "{run}");
+    assert_eq!(
+        run["next_runs"],
+        json!([{"location": "beta", "assets": ["beta_report"]}]),
+        "{run}"
+    );
+    let first = run["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(f.wait_run(&first).await, dg_storage::RunStatus::Success);
+
+    // `beta`'s run is launched once `alpha`'s succeeded.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let second = loop {
+        let (_, runs) = get_json(&f, "/api/runs?location=beta").await;
+        if let Some(run) = runs["runs"].as_array().unwrap().first() {
+            break run.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no run in `beta`");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let id = second["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(f.wait_run(&id).await, dg_storage::RunStatus::Success);
+    let (_, first_run) = get_json(&f, &format!("/api/runs/{first}")).await;
+    assert!(
+        second["created_at"].as_f64().unwrap() >= first_run["ended_at"].as_f64().unwrap(),
+        "{second} started before {first_run} ended"
+    );
+    assert_eq!(second["selection"], "key:beta_report or key:alpha_raw");
+    assert_eq!(second["tags"]["team"], "data");
+    let (_, events) = get_json(&f, &format!("/api/runs/{id}/events")).await;
+    let materialized: Vec<&Value> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"]["type"] == "ASSET_MATERIALIZATION")
+        .collect();
+    assert_eq!(materialized.len(), 1, "{events}");
+
+    // One run, as before: no `next_runs`.
+    let (status, run) = launch(&f, json!({"selection": "alpha_raw"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{run}");
+    assert!(run.get("next_runs").is_none(), "{run}");
+    let id = run["run_id"].as_str().unwrap().to_owned();
+    assert_eq!(f.wait_run(&id).await, dg_storage::RunStatus::Success);
 }
 
 /// `alpha` and `beta` both define `alpha_raw` as materializable: launching it is ambiguous, so the

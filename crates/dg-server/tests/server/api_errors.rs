@@ -179,6 +179,18 @@ pub fn the_document_says_what_the_server_does() {
         .unwrap();
     assert_eq!(after["schema"]["maximum"], i64::MAX);
     assert_eq!(after["schema"]["format"], "int64");
+    // A launch answers the first run; a selection spanning locations lists the runs after it.
+    let launched =
+        &paths["/api/runs"]["post"]["responses"]["201"]["content"]["application/json"]["schema"];
+    assert_eq!(launched["$ref"], "#/components/schemas/LaunchedRun");
+    let parts = doc["components"]["schemas"]["LaunchedRun"]["allOf"]
+        .as_array()
+        .unwrap();
+    assert_eq!(parts[0]["$ref"], "#/components/schemas/Run");
+    assert_eq!(
+        parts[1]["properties"]["next_runs"]["items"]["required"],
+        serde_json::json!(["location", "assets"])
+    );
     // Exactly one of `selection` and `job`, `null` meaning not given (as the server reads it).
     let launch = &doc["components"]["schemas"]["LaunchRequest"];
     assert_eq!(launch["oneOf"].as_array().unwrap().len(), 2, "{launch}");

@@ -8,9 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use dg_config::env as vars;
+use dg_core::env as vars;
+use dg_host::locations::LocationStatus;
 use dg_location::LocationSpec;
-use dg_server::host::LocationStatus;
 use dg_server::{AppState, Host, HostOptions};
 
 /// The shared environment's interpreter, built on first use (the one every test crate uses).

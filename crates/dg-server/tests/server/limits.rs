@@ -1,6 +1,6 @@
 //! The server's bounds: a client over a limit (reloads of one location, runs at once, live
 //! streams) gets 429 with `Retry-After` and a JSON error; a stream ends when its client goes away,
-//! even for a run that stays quiet; runs whose worker is gone are marked failed by monitoring.
+//! even for a run that stays quiet. (Orphan monitoring is tested in `dg-host`'s `tests/host.rs`.)
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::common::{Fixture, BETA};
-use dg_server::host::LocationStatus;
+use dg_host::locations::LocationStatus;
 
 struct Served {
     base: String,
@@ -184,96 +184,4 @@ pub async fn requests_over_a_limit_get_429() {
         dg_storage::RunStatus::Success
     );
     served.shutdown().await;
-}
-
-/// A run in `STARTED` whose worker is `pid` on `hostname`, last heard from at `at`.
-async fn started_run(
-    storage: &Arc<dyn dg_storage::Storage>,
-    pid: u32,
-    hostname: &str,
-    at: f64,
-) -> String {
-    let run_id = dg_storage::new_run_id();
-    storage
-        .create_run(&dg_storage::NewRun {
-            run_id: run_id.clone(),
-            location: "gone".into(),
-            job_name: "__ASSET_JOB".into(),
-            selection: None,
-            partition: None,
-            config: json!({}),
-            tags: Default::default(),
-            status: dg_storage::RunStatus::NotStarted,
-            created_at: at,
-        })
-        .await
-        .unwrap();
-    storage
-        .set_run_status(&run_id, dg_storage::RunStatus::Started, at)
-        .await
-        .unwrap();
-    let worker = dg_storage::Worker {
-        pid,
-        hostname: hostname.to_owned(),
-    };
-    storage
-        .record_heartbeat(&run_id, &worker, at)
-        .await
-        .unwrap();
-    run_id
-}
-
-async fn wait_failed(storage: &Arc<dyn dg_storage::Storage>, run_id: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let run = storage.get_run(run_id).await.unwrap().unwrap();
-        if run.status == dg_storage::RunStatus::Failure {
-            return;
-        }
-        assert!(Instant::now() < deadline, "not marked failed: {run:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Monitoring marks runs failed: at start one whose worker on this host is gone (left by an
-/// earlier host), and later one that stopped sending heartbeats (a host elsewhere that died).
-pub async fn orphaned_runs_are_marked_failed() {
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join(".dagster");
-    let config = dg_storage::InstanceConfig::load(&home).unwrap();
-    let storage = dg_storage::open(&config).await.unwrap();
-    let mut gone = std::process::Command::new("true").spawn().unwrap();
-    let dead_pid = gone.id();
-    gone.wait().unwrap();
-    let left = started_run(
-        &storage,
-        dead_pid,
-        &dg_storage::this_host(),
-        dg_storage::now(),
-    )
-    .await;
-
-    let host = dg_server::Host::new(Vec::new(), dg_server::HostOptions::default());
-    let state = dg_server::AppState::new(host.clone(), storage.clone(), home);
-    let monitor = state
-        .runs
-        .monitor_orphans(&host, Duration::from_millis(200));
-    wait_failed(&storage, &left).await;
-
-    let silent = started_run(
-        &storage,
-        std::process::id(),
-        "another-host",
-        dg_storage::now() - 10_000.0,
-    )
-    .await;
-    wait_failed(&storage, &silent).await;
-    let events = storage.events_after(&silent, None, 100).await.unwrap();
-    assert!(
-        events
-            .iter()
-            .any(|e| format!("{e:?}").contains("heartbeat")),
-        "the failure says why: {events:?}"
-    );
-    monitor.abort();
 }

@@ -208,7 +208,7 @@ pub fn openapi_document() {
             "openapi-spec-validator",
         ])
         .arg(&file)
-        .env(dg_config::env::UV_PYTHON_DOWNLOADS, "never")
+        .env(dg_core::env::UV_PYTHON_DOWNLOADS, "never")
         .output()
         .expect("uvx runs (install uv)");
     assert!(

@@ -30,6 +30,11 @@ async fn a_launched_run_succeeds_and_records_its_events() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_selection_spanning_locations_runs_in_each_upstream_first() {
+    api::a_selection_spanning_locations_runs_in_each_upstream_first().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launching_a_key_two_locations_define_names_both() {
     api::launching_a_key_two_locations_define_names_both().await;
 }
@@ -82,11 +87,6 @@ async fn a_superseded_load_is_cancelled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_over_a_limit_get_429() {
     limits::requests_over_a_limit_get_429().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn orphaned_runs_are_marked_failed() {
-    limits::orphaned_runs_are_marked_failed().await;
 }
 
 #[test]

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use dg_host::locations::{watch, LocationStatus};
 use dg_runs::{RunRequest, RunTarget};
-use dg_server::host::{watch, LocationStatus};
 
 use crate::common::{Fixture, ALPHA};
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use dg_server::host::LocationStatus;
+use dg_host::locations::LocationStatus;
 use dg_storage::{AssetKey, EventKind, RunStatus};
 
 use crate::common::Fixture;

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use cdp::Browser;
 use common::{Fixture, ALPHA};
-use dg_server::host::watch;
+use dg_host::locations::watch;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -54,7 +54,7 @@ macro_rules! impl_migrate {
                     sqlx::query("INSERT INTO dg_schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
                         .bind(m.version)
                         .bind(m.name)
-                        .bind($crate::run::now())
+                        .bind($crate::run::now().as_secs_f64())
                         .execute(&mut *tx)
                         .await
                         .map_err(err)?;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::error::{Result, StorageError};
 use crate::event::{Event, EventRecord, SequencedEvent};
-use crate::run::{Run, RunStatus, Worker};
+use crate::run::{Run, RunStatus, Timestamp, Worker};
 
 /// How to open a storage.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,12 +88,12 @@ impl RunRow {
             config,
             tags,
             status,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            started_at: self.started_at,
-            ended_at: self.ended_at,
+            created_at: Timestamp::from_secs_f64(self.created_at),
+            updated_at: Timestamp::from_secs_f64(self.updated_at),
+            started_at: self.started_at.map(Timestamp::from_secs_f64),
+            ended_at: self.ended_at.map(Timestamp::from_secs_f64),
             worker,
-            heartbeat_at: self.heartbeat_at,
+            heartbeat_at: self.heartbeat_at.map(Timestamp::from_secs_f64),
         })
     }
 }

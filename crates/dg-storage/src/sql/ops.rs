@@ -78,9 +78,9 @@ macro_rules! impl_sql_storage {
                 .bind(run.config.to_string())
                 .bind(tags)
                 .bind(run.status.as_str())
-                .bind(run.created_at)
-                .bind(started_at)
-                .bind(ended_at)
+                .bind(run.created_at.as_secs_f64())
+                .bind(started_at.map($crate::Timestamp::as_secs_f64))
+                .bind(ended_at.map($crate::Timestamp::as_secs_f64))
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| self.err(&action, e))?;
@@ -171,9 +171,9 @@ macro_rules! impl_sql_storage {
                     )
                     .bind(run_id)
                     .bind(status.as_str())
-                    .bind(at)
-                    .bind(started_at)
-                    .bind(ended_at)
+                    .bind(at.as_secs_f64())
+                    .bind(started_at.map($crate::Timestamp::as_secs_f64))
+                    .bind(ended_at.map($crate::Timestamp::as_secs_f64))
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| self.err(&action, e))?;
@@ -195,7 +195,7 @@ macro_rules! impl_sql_storage {
                 .bind(run_id)
                 .bind(i64::from(worker.pid))
                 .bind(&worker.hostname)
-                .bind(at)
+                .bind(at.as_secs_f64())
                 .execute(&self.pool)
                 .await
                 .map_err(|e| self.err(&format!("recording a heartbeat of run `{run_id}`"), e))?;
@@ -229,7 +229,7 @@ macro_rules! impl_sql_storage {
                     sqlx::query("UPDATE runs SET status = $2, updated_at = $3, ended_at = $3 WHERE run_id = $1")
                         .bind(&run_id)
                         .bind(status.as_str())
-                        .bind(policy.now)
+                        .bind(policy.now.as_secs_f64())
                         .execute(&mut *tx)
                         .await
                         .map_err(|e| self.err(&action, e))?;

@@ -38,7 +38,7 @@ macro_rules! impl_event_ops {
                 .bind(run_id)
                 .bind(seq)
                 .bind(kind.event_type())
-                .bind(event.timestamp)
+                .bind(event.timestamp.as_secs_f64())
                 .bind(&event.step_key)
                 .bind(&asset_key)
                 .bind(kind.partition())
@@ -72,7 +72,7 @@ macro_rules! impl_event_ops {
                 .bind(kind.partition().unwrap_or(""))
                 .bind(id)
                 .bind(run_id)
-                .bind(event.timestamp)
+                .bind(event.timestamp.as_secs_f64())
                 .execute(&mut **tx)
                 .await
                 .map_err(|e| self.err(&format!("updating the asset index for run `{run_id}`"), e))?;
@@ -95,7 +95,7 @@ macro_rules! impl_event_ops {
                     row.push_bind(run_id.to_string())
                         .push_bind(e.seq)
                         .push_bind(kind.event_type())
-                        .push_bind(e.event.timestamp)
+                        .push_bind(e.event.timestamp.as_secs_f64())
                         .push_bind(e.event.step_key.clone())
                         .push_bind(kind.asset_key().map(|k| k.to_db_string()))
                         .push_bind(kind.partition().map(str::to_string))
@@ -194,7 +194,7 @@ macro_rules! impl_event_ops {
                 )
                 .bind(run_id)
                 .bind(event.kind.event_type())
-                .bind(event.timestamp)
+                .bind(event.timestamp.as_secs_f64())
                 .bind($crate::sql::event_body(event))
                 .fetch_optional(&mut *tx)
                 .await

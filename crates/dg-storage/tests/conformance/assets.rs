@@ -3,13 +3,13 @@
 use dg_storage::{AssetKey, Event, EventKind, EventRecord, HistoryFilter, SequencedEvent};
 
 use crate::fixture::TestDb;
-use crate::util::new_run;
+use crate::util::{new_run, ts};
 
 fn materialization(seq: i64, key: &AssetKey, partition: Option<&str>) -> SequencedEvent {
     SequencedEvent {
         seq,
         event: Event {
-            timestamp: 1000.0 + seq as f64,
+            timestamp: ts(1000.0 + seq as f64),
             step_key: Some(key.to_string()),
             kind: EventKind::AssetMaterialization {
                 asset_key: key.clone(),

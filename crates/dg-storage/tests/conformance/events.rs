@@ -10,7 +10,7 @@ use dg_storage::{
 };
 
 use crate::fixture::TestDb;
-use crate::util::{all_events, assert_exactly_once_in_order, log, logs, new_run};
+use crate::util::{all_events, assert_exactly_once_in_order, log, logs, new_run, ts};
 
 fn every_kind() -> Vec<EventKind> {
     let key = AssetKey(vec!["warehouse".into(), "orders".into()]);
@@ -83,7 +83,7 @@ pub async fn typed_events_round_trip(db: TestDb) -> TestDb {
         .map(|(i, kind)| SequencedEvent {
             seq: i as i64 + 1,
             event: Event {
-                timestamp: 100.0 + i as f64 / 8.0,
+                timestamp: ts(100.0 + i as f64 / 8.0),
                 step_key: (i % 2 == 0).then(|| "a".into()),
                 kind,
             },
@@ -260,7 +260,7 @@ async fn started_runs(s: &Arc<dyn Storage>, n: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for _ in 0..n {
         let run = s.create_run(&new_run("loc", &[])).await.unwrap();
-        s.set_run_status(&run.run_id, RunStatus::Started, 1.0)
+        s.set_run_status(&run.run_id, RunStatus::Started, ts(1.0))
             .await
             .unwrap();
         ids.push(run.run_id);
@@ -336,7 +336,7 @@ pub async fn resent_host_events_are_stored_once(db: TestDb) -> TestDb {
     assert_eq!(first, again);
     // The same words at another moment, or another message, are other events.
     let later = Event {
-        timestamp: event.timestamp + 0.001,
+        timestamp: event.timestamp.add_secs_f64(0.001),
         ..event.clone()
     };
     let other = Event {

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use dg_config::env::DG_TEST_POSTGRES_URL;
+use dg_core::env::DG_TEST_POSTGRES_URL;
 use dg_storage::{
     InstanceConfig, OpenOptions, PostgresConfig, PostgresStorage, SqliteConfig, SqliteStorage,
     Storage, StorageConfig,

@@ -19,7 +19,7 @@ mod util;
 use std::future::Future;
 use std::pin::Pin;
 
-use dg_config::env::DG_TEST_SKIP_POSTGRES;
+use dg_core::env::DG_TEST_SKIP_POSTGRES;
 use fixture::{Backend, TestDb};
 use libtest_mimic::{Arguments, Trial};
 

@@ -4,7 +4,7 @@
 use dg_storage::{EventKind, OrphanPolicy, RunStatus, Worker};
 
 use crate::fixture::TestDb;
-use crate::util::{all_events, new_run};
+use crate::util::{all_events, new_run, ts};
 
 pub async fn orphaned_runs_are_marked_failed(db: TestDb) -> TestDb {
     let s = db.open().await;
@@ -15,16 +15,18 @@ pub async fn orphaned_runs_are_marked_failed(db: TestDb) -> TestDb {
         child.wait().unwrap();
         pid
     };
-    let now = 10_000.0;
+    let now = ts(10_000.0);
     let make = |status: RunStatus| {
         let s = s.clone();
         async move {
             let id = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
-            s.set_run_status(&id, RunStatus::Starting, now - 100.0)
+            s.set_run_status(&id, RunStatus::Starting, now.add_secs_f64(-100.0))
                 .await
                 .unwrap();
             if status != RunStatus::Starting {
-                s.set_run_status(&id, status, now - 100.0).await.unwrap();
+                s.set_run_status(&id, status, now.add_secs_f64(-100.0))
+                    .await
+                    .unwrap();
             }
             id
         }
@@ -42,7 +44,7 @@ pub async fn orphaned_runs_are_marked_failed(db: TestDb) -> TestDb {
             pid: dead_pid,
             hostname: here.clone(),
         },
-        now - 1.0,
+        now.add_secs_f64(-1.0),
     )
     .await
     .unwrap();
@@ -50,7 +52,7 @@ pub async fn orphaned_runs_are_marked_failed(db: TestDb) -> TestDb {
         pid: 1,
         hostname: format!("{here}-other-host"),
     };
-    s.record_heartbeat(&silent, &elsewhere, now - 120.0)
+    s.record_heartbeat(&silent, &elsewhere, now.add_secs_f64(-120.0))
         .await
         .unwrap();
     s.record_heartbeat(
@@ -59,7 +61,7 @@ pub async fn orphaned_runs_are_marked_failed(db: TestDb) -> TestDb {
             pid: std::process::id(),
             hostname: here.clone(),
         },
-        now - 1.0,
+        now.add_secs_f64(-1.0),
     )
     .await
     .unwrap();
@@ -108,7 +110,7 @@ pub async fn orphaned_runs_are_marked_failed(db: TestDb) -> TestDb {
 }
 
 /// Makes a run that reached `CANCELING` at `at` (through `STARTING` and `STARTED`).
-async fn canceling_run(s: &dyn dg_storage::Storage, at: f64) -> String {
+async fn canceling_run(s: &dyn dg_storage::Storage, at: dg_storage::Timestamp) -> String {
     let id = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
     for status in [
         RunStatus::Starting,
@@ -129,17 +131,17 @@ pub async fn canceling_runs_that_lost_their_worker_end_canceled(db: TestDb) -> T
         child.wait().unwrap();
         pid
     };
-    let now = 10_000.0;
-    let dead_worker = canceling_run(s.as_ref(), now - 100.0).await;
-    let silent = canceling_run(s.as_ref(), now - 100.0).await;
-    let healthy = canceling_run(s.as_ref(), now - 100.0).await;
+    let now = ts(10_000.0);
+    let dead_worker = canceling_run(s.as_ref(), now.add_secs_f64(-100.0)).await;
+    let silent = canceling_run(s.as_ref(), now.add_secs_f64(-100.0)).await;
+    let healthy = canceling_run(s.as_ref(), now.add_secs_f64(-100.0)).await;
     s.record_heartbeat(
         &dead_worker,
         &Worker {
             pid: dead_pid,
             hostname: here.clone(),
         },
-        now - 1.0,
+        now.add_secs_f64(-1.0),
     )
     .await
     .unwrap();
@@ -147,14 +149,14 @@ pub async fn canceling_runs_that_lost_their_worker_end_canceled(db: TestDb) -> T
         pid: 1,
         hostname: format!("{here}-other-host"),
     };
-    s.record_heartbeat(&silent, &elsewhere, now - 120.0)
+    s.record_heartbeat(&silent, &elsewhere, now.add_secs_f64(-120.0))
         .await
         .unwrap();
     let alive = Worker {
         pid: std::process::id(),
         hostname: here.clone(),
     };
-    s.record_heartbeat(&healthy, &alive, now - 1.0)
+    s.record_heartbeat(&healthy, &alive, now.add_secs_f64(-1.0))
         .await
         .unwrap();
 
@@ -211,16 +213,20 @@ pub async fn canceling_runs_that_lost_their_worker_end_canceled(db: TestDb) -> T
 pub async fn a_heartbeat_that_lands_while_monitoring_looks_wins(db: TestDb) -> TestDb {
     let s = db.open().await;
     let here = dg_storage::this_host();
-    let now = 10_000.0;
+    let now = ts(10_000.0);
     let id = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
     for status in [RunStatus::Starting, RunStatus::Started] {
-        s.set_run_status(&id, status, now - 100.0).await.unwrap();
+        s.set_run_status(&id, status, now.add_secs_f64(-100.0))
+            .await
+            .unwrap();
     }
     let worker = Worker {
         pid: 1,
         hostname: format!("{here}-other-host"),
     };
-    s.record_heartbeat(&id, &worker, now - 120.0).await.unwrap();
+    s.record_heartbeat(&id, &worker, now.add_secs_f64(-120.0))
+        .await
+        .unwrap();
     let policy = OrphanPolicy {
         heartbeat_timeout: 60.0,
         now,
@@ -234,7 +240,7 @@ pub async fn a_heartbeat_that_lands_while_monitoring_looks_wins(db: TestDb) -> T
     holder
         .exec(&format!(
             "UPDATE runs SET heartbeat_at = {} WHERE run_id = '{id}'",
-            now - 1.0
+            now.add_secs_f64(-1.0).as_secs_f64()
         ))
         .await;
     let monitor = tokio::spawn({
@@ -248,7 +254,7 @@ pub async fn a_heartbeat_that_lands_while_monitoring_looks_wins(db: TestDb) -> T
     assert_eq!(marked, Vec::<String>::new(), "a run with a fresh heartbeat");
     let run = s.get_run(&id).await.unwrap().unwrap();
     assert_eq!(run.status, RunStatus::Started);
-    assert_eq!(run.heartbeat_at, Some(now - 1.0));
+    assert_eq!(run.heartbeat_at, Some(now.add_secs_f64(-1.0)));
     let events = all_events(s.as_ref(), &id).await;
     assert!(events.is_empty(), "no failure recorded: {events:?}");
     db

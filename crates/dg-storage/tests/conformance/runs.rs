@@ -3,7 +3,7 @@
 use dg_storage::{RunFilter, RunStatus, StorageError, Worker};
 
 use crate::fixture::TestDb;
-use crate::util::new_run;
+use crate::util::{new_run, ts};
 
 pub async fn create_get_and_list(db: TestDb) -> TestDb {
     let s = db.open().await;
@@ -47,10 +47,10 @@ pub async fn list_filters_and_pages(db: TestDb) -> TestDb {
             .unwrap();
         ids.push(run.run_id);
     }
-    s.set_run_status(&ids[1], RunStatus::Started, 2.0)
+    s.set_run_status(&ids[1], RunStatus::Started, ts(2.0))
         .await
         .unwrap();
-    s.set_run_status(&ids[3], RunStatus::Started, 2.0)
+    s.set_run_status(&ids[3], RunStatus::Started, ts(2.0))
         .await
         .unwrap();
     let list = |f: RunFilter| {
@@ -120,46 +120,46 @@ pub async fn status_transitions(db: TestDb) -> TestDb {
     let s = db.open().await;
     let id = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
     let run = s
-        .set_run_status(&id, RunStatus::Starting, 10.0)
+        .set_run_status(&id, RunStatus::Starting, ts(10.0))
         .await
         .unwrap();
     assert_eq!(
         (run.status, run.updated_at, run.started_at),
-        (RunStatus::Starting, 10.0, None)
+        (RunStatus::Starting, ts(10.0), None)
     );
     let run = s
-        .set_run_status(&id, RunStatus::Started, 11.0)
+        .set_run_status(&id, RunStatus::Started, ts(11.0))
         .await
         .unwrap();
     assert_eq!(
         (run.status, run.started_at, run.ended_at),
-        (RunStatus::Started, Some(11.0), None)
+        (RunStatus::Started, Some(ts(11.0)), None)
     );
     // Setting the same status again changes nothing.
     let again = s
-        .set_run_status(&id, RunStatus::Started, 12.0)
+        .set_run_status(&id, RunStatus::Started, ts(12.0))
         .await
         .unwrap();
     assert_eq!(again, run);
     let run = s
-        .set_run_status(&id, RunStatus::Canceling, 13.0)
+        .set_run_status(&id, RunStatus::Canceling, ts(13.0))
         .await
         .unwrap();
     assert_eq!(
         (run.status, run.started_at),
-        (RunStatus::Canceling, Some(11.0))
+        (RunStatus::Canceling, Some(ts(11.0)))
     );
     let run = s
-        .set_run_status(&id, RunStatus::Canceled, 14.0)
+        .set_run_status(&id, RunStatus::Canceled, ts(14.0))
         .await
         .unwrap();
     assert_eq!(
         (run.status, run.ended_at, run.updated_at),
-        (RunStatus::Canceled, Some(14.0), 14.0)
+        (RunStatus::Canceled, Some(ts(14.0)), ts(14.0))
     );
 
     let err = s
-        .set_run_status(&id, RunStatus::Success, 15.0)
+        .set_run_status(&id, RunStatus::Success, ts(15.0))
         .await
         .unwrap_err();
     assert!(
@@ -171,18 +171,18 @@ pub async fn status_transitions(db: TestDb) -> TestDb {
         RunStatus::Canceled
     );
     let err = s
-        .set_run_status("missing", RunStatus::Started, 1.0)
+        .set_run_status("missing", RunStatus::Started, ts(1.0))
         .await
         .unwrap_err();
     assert!(matches!(err, StorageError::RunNotFound { .. }), "{err:?}");
 
     for terminal in [RunStatus::Success, RunStatus::Failure] {
         let id = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
-        s.set_run_status(&id, RunStatus::Started, 1.0)
+        s.set_run_status(&id, RunStatus::Started, ts(1.0))
             .await
             .unwrap();
-        let run = s.set_run_status(&id, terminal, 2.0).await.unwrap();
-        assert_eq!((run.status, run.ended_at), (terminal, Some(2.0)));
+        let run = s.set_run_status(&id, terminal, ts(2.0)).await.unwrap();
+        assert_eq!((run.status, run.ended_at), (terminal, Some(ts(2.0))));
     }
     db
 }
@@ -194,15 +194,15 @@ pub async fn heartbeats(db: TestDb) -> TestDb {
         pid: 4242,
         hostname: "host-a".into(),
     };
-    s.record_heartbeat(&id, &worker, 50.0).await.unwrap();
-    s.record_heartbeat(&id, &worker, 60.0).await.unwrap();
+    s.record_heartbeat(&id, &worker, ts(50.0)).await.unwrap();
+    s.record_heartbeat(&id, &worker, ts(60.0)).await.unwrap();
     let run = s.get_run(&id).await.unwrap().unwrap();
     assert_eq!(
         (run.worker, run.heartbeat_at),
-        (Some(worker.clone()), Some(60.0))
+        (Some(worker.clone()), Some(ts(60.0)))
     );
     let err = s
-        .record_heartbeat("missing", &worker, 1.0)
+        .record_heartbeat("missing", &worker, ts(1.0))
         .await
         .unwrap_err();
     assert!(matches!(err, StorageError::RunNotFound { .. }), "{err:?}");

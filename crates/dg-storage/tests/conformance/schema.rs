@@ -11,7 +11,7 @@ use dg_storage::{
 };
 
 use crate::fixture::TestDb;
-use crate::util::{all_events, logs, new_run};
+use crate::util::{all_events, logs, new_run, ts};
 
 pub async fn migrates_an_empty_database(db: TestDb) -> TestDb {
     // Two processes opening a fresh instance at once: each migration is applied once.
@@ -86,7 +86,7 @@ pub async fn refuses_a_newer_schema(db: TestDb) -> TestDb {
         } => assert_eq!((*found, *supported), (99, LATEST_VERSION)),
         other => panic!("expected SchemaTooNew, got {other:?}"),
     }
-    assert!(dg_config::Diagnostic::hint(&err).is_some());
+    assert!(dg_core::Diagnostic::hint(&err).is_some());
     db
 }
 
@@ -174,7 +174,7 @@ pub async fn full_disk_is_a_clean_error(db: TestDb) -> TestDb {
     assert!(matches!(err, StorageError::DiskFull { .. }), "{err:?}");
     assert!(stored > 0, "some batches fit before the quota");
     assert!(err.to_string().contains("is full"), "{err}");
-    assert!(dg_config::Diagnostic::hint(&err)
+    assert!(dg_core::Diagnostic::hint(&err)
         .unwrap()
         .contains("Free disk space"));
     // Everything acknowledged is there, nothing of the failed batch, and reads still work.
@@ -183,7 +183,7 @@ pub async fn full_disk_is_a_clean_error(db: TestDb) -> TestDb {
     // Small writes that fit still go through, on every connection of the pool: none is left
     // believing it is inside the transaction the full disk rolled back.
     for _ in 0..12 {
-        s.set_run_status(&run, dg_storage::RunStatus::Starting, 1.0)
+        s.set_run_status(&run, dg_storage::RunStatus::Starting, ts(1.0))
             .await
             .expect("a write that fits after a full disk");
     }
@@ -246,7 +246,7 @@ pub async fn a_real_full_disk_leaves_room_to_record_the_failure(db: TestDb) -> T
         .await
         .expect("the failure is recorded");
     for _ in 0..12 {
-        s.set_run_status(&run, dg_storage::RunStatus::Failure, 2.0)
+        s.set_run_status(&run, dg_storage::RunStatus::Failure, ts(2.0))
             .await
             .expect("a status change after a full disk");
     }

@@ -2,7 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use dg_storage::{Event, EventKind, EventRecord, LogLevel, NewRun, RunStatus, SequencedEvent};
+use dg_storage::{
+    Event, EventKind, EventRecord, LogLevel, NewRun, RunStatus, SequencedEvent, Timestamp,
+};
+
+/// The time `secs` seconds after the epoch (tests write times as plain numbers).
+pub fn ts(secs: f64) -> Timestamp {
+    Timestamp::from_secs_f64(secs)
+}
 
 pub fn new_run(location: &str, tags: &[(&str, &str)]) -> NewRun {
     NewRun {
@@ -17,7 +24,7 @@ pub fn new_run(location: &str, tags: &[(&str, &str)]) -> NewRun {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<BTreeMap<_, _>>(),
         status: RunStatus::Queued,
-        created_at: 1_700_000_000.5,
+        created_at: ts(1_700_000_000.5),
     }
 }
 
@@ -26,7 +33,7 @@ pub fn log(seq: i64) -> SequencedEvent {
     SequencedEvent {
         seq,
         event: Event {
-            timestamp: 1_700_000_000.0 + seq as f64,
+            timestamp: ts(1_700_000_000.0 + seq as f64),
             step_key: Some("a".into()),
             kind: EventKind::Log {
                 level: LogLevel::Info,

@@ -2,7 +2,9 @@
 //!
 //! Dagster's user-facing spelling of a key joins the components with `/`, and a string given by a
 //! user is split on `/` to make a key (`raw/orders` is the two-component key `["raw", "orders"]`).
-//! Both directions live here so the parser, the evaluator and callers agree on them.
+//! Both directions live here so the parser, the evaluator and callers agree on them. Serialised
+//! (JSON, messages, the web API) a key is the plain list of its components; stored in Dagster's
+//! tables it is that list as a JSON string ([`AssetKey::to_db_string`]).
 
 use std::fmt;
 
@@ -37,6 +39,16 @@ impl AssetKey {
     pub fn to_user_string(&self) -> String {
         self.0.join("/")
     }
+
+    /// The form Dagster stores in its tables: the components as a JSON list (`["a","b"]`).
+    pub fn to_db_string(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_default()
+    }
+
+    /// Parses the stored form; `None` when it is not a JSON list of strings.
+    pub fn from_db_string(s: &str) -> Option<Self> {
+        serde_json::from_str(s).ok().map(Self)
+    }
 }
 
 impl fmt::Display for AssetKey {
@@ -45,9 +57,21 @@ impl fmt::Display for AssetKey {
     }
 }
 
+impl From<Vec<String>> for AssetKey {
+    fn from(path: Vec<String>) -> Self {
+        AssetKey(path)
+    }
+}
+
 impl From<&str> for AssetKey {
     fn from(text: &str) -> Self {
         AssetKey::from_user_string(text)
+    }
+}
+
+impl From<String> for AssetKey {
+    fn from(text: String) -> Self {
+        AssetKey::from_user_string(&text)
     }
 }
 
@@ -62,5 +86,14 @@ mod tests {
         assert_eq!(key.to_user_string(), "raw/orders");
         assert_eq!(AssetKey::from_user_string("raw/").path(), ["raw", ""]);
         assert_eq!(AssetKey::new(["a"]).to_string(), "a");
+    }
+
+    #[test]
+    fn serialises_as_a_list_and_stores_as_a_json_string() {
+        let key = AssetKey::new(["raw", "orders"]);
+        assert_eq!(serde_json::to_string(&key).unwrap(), r#"["raw","orders"]"#);
+        assert_eq!(key.to_db_string(), r#"["raw","orders"]"#);
+        assert_eq!(AssetKey::from_db_string(r#"["raw","orders"]"#), Some(key));
+        assert_eq!(AssetKey::from_db_string("raw/orders"), None);
     }
 }

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use dg_config::Diagnostic;
+use dg_core::Diagnostic;
 use dg_location::{LoadError, LocationSpec};
 use dg_python::process::Scope;
 use dg_python::PythonEnvironment;

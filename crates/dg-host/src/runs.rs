@@ -18,13 +18,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dg_config::Diagnostic;
+use dg_core::Diagnostic;
 use dg_runs::{execute_run, CancelToken, Launcher, RunContext, RunError, RunRequest};
-use dg_storage::{EventKind, Storage};
+use dg_storage::{EventKind, RunStatus, Storage};
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinSet;
 
-use crate::host::{Host, HostEvent, LocationStatus};
+use crate::locations::{Host, HostEvent, LocationStatus};
 
 /// Why a run could not be launched.
 #[derive(Debug, thiserror::Error)]
@@ -180,6 +180,51 @@ impl RunManager {
     /// Whether this host executes `run_id` right now.
     pub fn is_active(&self, run_id: &str) -> bool {
         self.active.lock().expect("runs lock").contains_key(run_id)
+    }
+
+    /// Launches `next` in order, each once the run before it succeeded; stops at the first run that
+    /// does not succeed (or cannot be launched), as `dg launch` does.
+    pub async fn launch_after(
+        &self,
+        host: &Host,
+        mut run_id: String,
+        next: Vec<RunRequest>,
+        mut events: tokio::sync::broadcast::Receiver<HostEvent>,
+    ) {
+        use tokio::sync::broadcast::error::RecvError;
+        for request in next {
+            // The host announces every run that ends; storage says how (also after a lag).
+            let status = loop {
+                match self.storage.get_run(&run_id).await {
+                    Ok(Some(run)) if run.status.is_terminal() => break Some(run.status),
+                    Ok(Some(_)) => {}
+                    _ => break None,
+                }
+                loop {
+                    match events.recv().await {
+                        Ok(HostEvent::Run { run_id: id, .. }) if id == run_id => break,
+                        Ok(_) => {}
+                        Err(RecvError::Lagged(_)) => break,
+                        Err(RecvError::Closed) => return,
+                    }
+                }
+            };
+            if status != Some(RunStatus::Success) {
+                tracing::warn!(
+                    "run `{run_id}` did not succeed; not launching the run in code location `{}`",
+                    request.location
+                );
+                return;
+            }
+            let location = request.location.clone();
+            match self.launch(host, request).await {
+                Ok(id) => run_id = id,
+                Err(e) => {
+                    tracing::warn!("could not launch the run in code location `{location}`: {e}");
+                    return;
+                }
+            }
+        }
     }
 
     /// Starts `request` and returns its run id once the run is stored.

@@ -89,7 +89,7 @@ pub struct LocationInfo {
     /// Seconds the last successful load took (agent start to snapshot).
     pub load_seconds: Option<f64>,
     /// Unix time of the last successful load.
-    pub loaded_at: Option<f64>,
+    pub loaded_at: Option<dg_storage::Timestamp>,
     /// `dagster.__version__` of its environment.
     pub dagster_version: Option<String>,
     /// Its Python version.
@@ -150,7 +150,7 @@ struct Entry {
     error: Option<LocationError>,
     snapshot: Option<Arc<DefinitionsSnapshot>>,
     load_seconds: Option<f64>,
-    loaded_at: Option<f64>,
+    loaded_at: Option<dg_storage::Timestamp>,
     python_version: Option<String>,
     generation: u64,
     /// The newest load request; results of older ones are dropped.

@@ -18,14 +18,14 @@ use std::time::Duration;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use dg_host::locations::HostEvent;
 use futures_util::Stream;
 use serde::Deserialize;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::api::runs::get_run;
-use crate::api::ApiError;
-use crate::host::HostEvent;
+use super::error::ApiError;
+use super::runs::get_run;
 use crate::state::AppState;
 
 /// How often a run stream looks at storage when nothing woke it, at first.
