@@ -177,15 +177,8 @@ pub struct ListDefsArgs {
     pub load: LoadArgs,
 }
 
-/// `--log-level` of `dg check defs`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
-pub enum LogLevel {
-    Debug,
-    Info,
-    Warning,
-    Error,
-    Critical,
-}
+/// `--log-level` of `dg check defs`: the storage's levels (one enum for both).
+pub use dg_storage::LogLevel;
 
 /// `--log-format` of `dg check defs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

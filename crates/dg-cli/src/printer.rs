@@ -2,7 +2,10 @@
 //!
 //! Data a script may read goes to stdout ([`Printer::out`]); status, warnings and errors go to
 //! stderr. Colour follows the terminal and `NO_COLOR` (via `anstream`), progress bars are hidden when
-//! stderr is not a terminal, `--quiet` silences status lines and `--verbose` enables debug lines.
+//! stderr is not a terminal, `--verbose` (or `cli.verbose`) enables debug lines, and the warnings
+//! named in `cli.suppress_warnings` are not printed. Dagster's `dg` has no `--quiet`, so neither do
+//! we. The printer is built once per process, from the resolved settings
+//! ([`crate::settings::Session`]).
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -10,12 +13,13 @@ use std::time::Duration;
 use anstyle::{AnsiColor, Style};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use dg_config::{ConfigWarning, WarningId};
+
 use crate::error::CliError;
 
 /// How much the printer says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Verbosity {
-    Quiet,
     #[default]
     Normal,
     Verbose,
@@ -33,17 +37,22 @@ pub mod styles {
 }
 
 /// Writes to the terminal on behalf of every command.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Printer {
     verbosity: Verbosity,
-    suppress_warnings: bool,
+    /// One bit per [`WarningId`] named in `cli.suppress_warnings` (a bit set keeps the printer
+    /// `Copy`, so closures and threads can take it by value).
+    suppressed: u32,
 }
 
 impl Printer {
-    pub fn new(verbosity: Verbosity, suppress_warnings: bool) -> Self {
+    /// A printer at `verbosity` that leaves out the warnings named in `suppress_warnings`.
+    pub fn new(verbosity: Verbosity, suppress_warnings: &[WarningId]) -> Self {
         Self {
             verbosity,
-            suppress_warnings,
+            suppressed: suppress_warnings
+                .iter()
+                .fold(0, |bits, id| bits | warning_bit(*id)),
         }
     }
 
@@ -62,11 +71,9 @@ impl Printer {
         let _ = writeln!(stdout, "{text}");
     }
 
-    /// A status line on stderr, silenced by `--quiet`.
+    /// A status line on stderr.
     pub fn status(&self, text: impl std::fmt::Display) {
-        if self.verbosity != Verbosity::Quiet {
-            let _ = writeln!(anstream::stderr().lock(), "{text}");
-        }
+        let _ = writeln!(anstream::stderr().lock(), "{text}");
     }
 
     /// A debug line on stderr, shown only with `--verbose`.
@@ -77,12 +84,23 @@ impl Printer {
         }
     }
 
-    /// `warning: ...` on stderr, unless warnings are suppressed or output is quiet.
+    /// `warning: ...` on stderr, for warnings that have no name in `cli.suppress_warnings` (they
+    /// are about this run, like a signal handler that could not be installed).
     pub fn warn(&self, text: impl std::fmt::Display) {
-        if !self.suppress_warnings && self.verbosity != Verbosity::Quiet {
-            let w = styles::WARNING;
-            let _ = writeln!(anstream::stderr().lock(), "{w}warning{w:#}: {text}");
+        let w = styles::WARNING;
+        let _ = writeln!(anstream::stderr().lock(), "{w}warning{w:#}: {text}");
+    }
+
+    /// A configuration warning, unless its name is in `cli.suppress_warnings`.
+    pub fn config_warning(&self, warning: &ConfigWarning) {
+        if !self.is_suppressed(warning.id) {
+            self.warn(warning);
         }
+    }
+
+    /// Whether `cli.suppress_warnings` names `id`.
+    pub fn is_suppressed(&self, id: WarningId) -> bool {
+        self.suppressed & warning_bit(id) != 0
     }
 
     /// `error: ...`, each cause as `  Caused by: ...`, then `hint: ...`.
@@ -115,8 +133,8 @@ impl Printer {
         }
     }
 
-    /// A spinner for work that may take more than a second; invisible when stderr is not a terminal
-    /// or output is quiet. Call `finish_and_clear` when done.
+    /// A spinner for work that may take more than a second; invisible when stderr is not a
+    /// terminal. Call `finish_and_clear` when done.
     pub fn spinner(&self, message: impl Into<String>) -> ProgressBar {
         let bar = self.bar(None);
         bar.set_style(
@@ -128,7 +146,7 @@ impl Printer {
         bar
     }
 
-    /// A progress bar over `len` items; invisible when stderr is not a terminal or output is quiet.
+    /// A progress bar over `len` items; invisible when stderr is not a terminal.
     pub fn progress(&self, len: u64, message: impl Into<String>) -> ProgressBar {
         let bar = self.bar(Some(len));
         bar.set_style(
@@ -142,12 +160,36 @@ impl Printer {
     }
 
     fn bar(&self, len: Option<u64>) -> ProgressBar {
-        let visible = self.verbosity != Verbosity::Quiet && std::io::stderr().is_terminal();
-        let target = if visible {
+        let target = if std::io::stderr().is_terminal() {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()
         };
         ProgressBar::with_draw_target(len, target)
+    }
+}
+
+/// The bit of `id` in [`Printer::suppressed`].
+fn warning_bit(id: WarningId) -> u32 {
+    1 << (id as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suppresses_only_the_named_warnings() {
+        let printer = Printer::new(
+            Verbosity::Normal,
+            &[
+                WarningId::DeprecatedPythonEnvironment,
+                WarningId::CreateDagsterOutdated,
+            ],
+        );
+        assert!(printer.is_suppressed(WarningId::DeprecatedPythonEnvironment));
+        assert!(printer.is_suppressed(WarningId::CreateDagsterOutdated));
+        assert!(!printer.is_suppressed(WarningId::CliConfigInWorkspaceProject));
+        assert!(!Printer::default().is_suppressed(WarningId::CreateDagsterOutdated));
     }
 }

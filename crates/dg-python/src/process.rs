@@ -28,7 +28,8 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -140,6 +141,8 @@ pub struct ManagedChild {
     status: Option<ExitStatus>,
     /// The scope it was spawned in, if any (it leaves it when it ends).
     scope: Option<Scope>,
+    /// Disconnects when every output reader has finished (each holds a sender and sends nothing).
+    readers_done: mpsc::Receiver<()>,
 }
 
 impl ManagedChild {
@@ -178,11 +181,13 @@ impl ManagedChild {
         }
         let captured = Arc::new(Mutex::new(Captured::default()));
         let mut readers = Vec::new();
+        let (done, readers_done) = mpsc::channel();
         if let Some(out) = child.stdout.take() {
-            readers.push(reader(out, Stream::Stdout, captured.clone(), sink.clone()));
+            let (captured, sink, done) = (captured.clone(), sink.clone(), done.clone());
+            readers.push(reader(out, Stream::Stdout, captured, sink, done));
         }
         if let Some(err) = child.stderr.take() {
-            readers.push(reader(err, Stream::Stderr, captured.clone(), sink));
+            readers.push(reader(err, Stream::Stderr, captured.clone(), sink, done));
         }
         // Our copy of the child's end must close, so that we see EOF when the child exits.
         let channel = pair.map(|(ours, theirs)| {
@@ -197,6 +202,7 @@ impl ManagedChild {
             channel,
             status: None,
             scope,
+            readers_done,
         })
     }
 
@@ -228,17 +234,27 @@ impl ManagedChild {
         Ok(self.status)
     }
 
-    /// Waits at most `timeout` for the child to exit.
+    /// Waits at most `timeout` for the child to exit, returning the moment it does: the wait
+    /// blocks on a pidfd of the child, which becomes readable when it exits.
     pub fn wait_timeout(&mut self, timeout: Duration) -> io::Result<Option<ExitStatus>> {
+        if let Some(status) = self.try_wait()? {
+            return Ok(Some(status));
+        }
         let deadline = Instant::now() + timeout;
+        let pidfd = pidfd(self.child.id());
         loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match &pidfd {
+                Some(fd) => wait_readable(fd, left),
+                // A kernel without pidfds (before Linux 5.3): look again every 10 ms.
+                None => std::thread::sleep(left.min(Duration::from_millis(10))),
+            }
             if let Some(status) = self.try_wait()? {
                 return Ok(Some(status));
             }
             if Instant::now() >= deadline {
                 return Ok(None);
             }
-            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -256,10 +272,16 @@ impl ManagedChild {
             }
         };
         let deadline = Instant::now() + OUTPUT_DRAIN;
-        for reader in self.readers.drain(..) {
-            while !reader.is_finished() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(5));
+        // Readers send nothing: the channel disconnects when the last one ends.
+        while let Ok(()) | Err(RecvTimeoutError::Timeout) = self
+            .readers_done
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            if Instant::now() >= deadline {
+                break;
             }
+        }
+        for reader in self.readers.drain(..) {
             if reader.is_finished() {
                 let _ = reader.join();
             }
@@ -335,23 +357,37 @@ pub fn end_all(grace: Duration) -> usize {
         signal_group(pgid, libc::SIGTERM);
     }
     let deadline = Instant::now() + grace;
+    let mut registry = registry().lock().expect("registry lock");
     loop {
-        let left: Vec<i32> = live_groups()
-            .into_iter()
+        let left: Vec<i32> = registry
+            .groups
+            .iter()
+            .copied()
             .filter(|g| groups.contains(g) && group_exists(*g))
             .collect();
         if left.is_empty() {
             return 0;
         }
-        if Instant::now() >= deadline {
+        let now = Instant::now();
+        if now >= deadline {
+            drop(registry);
             for &pgid in &left {
                 signal_group(pgid, libc::SIGKILL);
             }
             return left.len();
         }
-        std::thread::sleep(Duration::from_millis(20));
+        // Woken as soon as a child is reaped; an adopted group that ends stays registered until
+        // its guard drops, so whether groups still exist is looked at again after `RECHECK`.
+        registry = wait_for_change(registry, (deadline - now).min(RECHECK));
     }
 }
+
+/// How long, after a forwarded signal ended every child, the host gets to report it and exit on its
+/// own before the forwarding thread exits for it.
+const REPORT_WINDOW: Duration = Duration::from_millis(500);
+
+/// How often [`end_all`] looks again at groups that ended without leaving the registry.
+const RECHECK: Duration = Duration::from_millis(50);
 
 /// Kills every tracked group at once and refuses new children (a second Ctrl-C).
 pub fn kill_all() {
@@ -482,7 +518,8 @@ pub fn interrupt_all() {
 }
 
 /// Installs (once) handlers for `SIGINT`, `SIGTERM` and `SIGHUP` that forward the signal to every
-/// live child group, give them `grace` to end, kill what is left and exit with `128 + signal`.
+/// live child group, give them `grace` to end, kill what is left and exit with `128 + signal`
+/// (when every child ended in time, after [`REPORT_WINDOW`], so the host can report it first).
 ///
 /// Children run in their own process groups, so without this a Ctrl-C would end the host but leave
 /// its children running. Long-running hosts (`dg dev`) that want their own shutdown can instead
@@ -501,10 +538,22 @@ pub fn install_signal_forwarding(grace: Duration) -> io::Result<()> {
             if let Some(signal) = signals.forever().next() {
                 signal_all(signal);
                 let deadline = Instant::now() + grace;
-                while Instant::now() < deadline && !live_groups().is_empty() {
-                    std::thread::sleep(Duration::from_millis(20));
+                let mut registry = registry().lock().expect("registry lock");
+                while !registry.groups.is_empty() {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break;
+                    }
+                    registry = wait_for_change(registry, deadline - now);
                 }
+                let ended = registry.groups.is_empty();
+                drop(registry);
                 signal_all(libc::SIGKILL);
+                if ended {
+                    // The host's own thread saw its child end too and is reporting the interruption
+                    // (`uv sync` was interrupted, and what to do): let it finish and exit first.
+                    std::thread::sleep(REPORT_WINDOW);
+                }
                 std::process::exit(128 + signal);
             }
         })?;
@@ -521,6 +570,37 @@ struct Registry {
 fn registry() -> &'static Mutex<Registry> {
     static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
     REGISTRY.get_or_init(Default::default)
+}
+
+/// Notified whenever a group leaves the registry.
+fn registry_changed() -> &'static Condvar {
+    static CHANGED: Condvar = Condvar::new();
+    &CHANGED
+}
+
+/// Blocks until a group leaves the registry or `timeout` passes.
+fn wait_for_change(
+    registry: MutexGuard<'static, Registry>,
+    timeout: Duration,
+) -> MutexGuard<'static, Registry> {
+    registry_changed()
+        .wait_timeout(registry, timeout)
+        .expect("registry lock")
+        .0
+}
+
+/// A pidfd of process `pid` (Linux 5.3 and later), readable once the process exits.
+fn pidfd(pid: u32) -> Option<std::os::fd::OwnedFd> {
+    let pid = rustix::process::Pid::from_raw(i32::try_from(pid).ok()?)?;
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+}
+
+/// Blocks until `fd` is readable or `timeout` passes (a signal may end it early: callers look
+/// again).
+fn wait_readable(fd: &std::os::fd::OwnedFd, timeout: Duration) {
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    let timeout = Timespec::try_from(timeout).ok();
+    let _ = poll(&mut [PollFd::new(fd, PollFlags::IN)], timeout.as_ref());
 }
 
 /// Records a new child group (and in its scope); refused once [`end_all`] ran or the scope was
@@ -553,6 +633,7 @@ fn untrack(pgid: i32, scope: Option<&Scope>) {
         .expect("registry lock")
         .groups
         .remove(&pgid);
+    registry_changed().notify_all();
     if let Some(scope) = scope {
         scope.inner.lock().expect("scope lock").groups.remove(&pgid);
     }
@@ -576,6 +657,29 @@ fn group_exists(pgid: i32) -> bool {
     found || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
+/// Sends `signal` to the process group of `pid` when `pid` leads it (a run worker, a fresh
+/// agent), and to `pid` alone otherwise: a process still in its parent's group (a worker forked a
+/// moment ago, before its `setpgid`) must not take the warm agent and its other runs with it.
+pub fn signal_worker(pid: u32, signal: i32) {
+    let Ok(pid) = i32::try_from(pid) else { return };
+    if pid <= 1 {
+        return;
+    }
+    // SAFETY: getpgid/getpgrp/kill have no memory-safety preconditions; stale ids yield ESRCH.
+    #[allow(unsafe_code)]
+    let leads_own_group = unsafe { libc::getpgid(pid) == pid && pid != libc::getpgrp() };
+    if leads_own_group {
+        signal_group(pid, signal);
+    } else {
+        // SAFETY: as above.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
+}
+
+/// The one `killpg` of dg: sends `signal` to every process of group `pgid`.
 fn signal_group(pgid: i32, signal: i32) {
     // SAFETY: killpg has no memory-safety preconditions; a stale group id only yields ESRCH.
     #[allow(unsafe_code)]
@@ -617,8 +721,11 @@ fn reader<R: Read + Send + 'static>(
     stream: Stream,
     captured: Arc<Mutex<Captured>>,
     sink: Option<LineSink>,
+    done: mpsc::Sender<()>,
 ) -> JoinHandle<()> {
     std::thread::spawn(move || {
+        // Dropped when the thread ends, which is what the waiting side sees.
+        let _done = done;
         let mut lines = LineReader::new(BufReader::new(source), MAX_LINE_BYTES);
         while let Ok(Some(bytes)) = lines.next_line() {
             let text = String::from_utf8_lossy(bytes);

@@ -1,5 +1,7 @@
-//! One line of text per event, for terminals (`dg launch`) and logs: the time, the step, Dagster's
-//! event type and a message in Dagster's words. Captured output is shown as printed.
+//! Events in words: [`describe`] is the one place each event kind is put into words, for a terminal
+//! (Dagster's sentences) or a web page (short phrases); [`event_line`] is one line per event for
+//! terminals (`dg launch`) and logs: the time, the step, Dagster's event type and the message.
+//! Captured output is shown as printed.
 
 use dg_storage::{EventKind, EventRecord, LogLevel, Timestamp};
 
@@ -22,56 +24,95 @@ pub enum EventLine {
     },
 }
 
-/// The line for `record` of a run of `job`.
-pub fn event_line(record: &EventRecord, job: &str) -> EventLine {
-    let event = &record.event;
-    let step = event.step_key.as_deref().unwrap_or("");
+/// Who reads the words for an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience<'a> {
+    /// A terminal (`dg launch`): Dagster's sentences, naming the `step` and the `job`.
+    Terminal {
+        /// The step key, empty when the event has none.
+        step: &'a str,
+        /// The job of the run.
+        job: &'a str,
+    },
+    /// The event table of a run's web page: a short phrase beside the event type and the step
+    /// (empty for the run and step events whose type says it all).
+    Page,
+}
+
+/// What an event says, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    /// The message.
+    pub message: String,
+    /// Whether it reports a failure.
+    pub error: bool,
+    /// Traceback lines to show under it (terminal only).
+    pub details: Vec<String>,
+}
+
+/// The words for `kind`, the one place each event kind is put into words, for a terminal or a
+/// page. Captured output is the text as printed.
+pub fn describe(kind: &EventKind, audience: Audience<'_>) -> Words {
+    let (step, job, terminal) = match audience {
+        Audience::Terminal { step, job } => (step, job, true),
+        Audience::Page => ("", "", false),
+    };
     let mut error = false;
     let mut details = Vec::new();
-    let message = match &event.kind {
-        EventKind::Stdout { text } => return EventLine::Stdout(text.clone()),
-        EventKind::Stderr { text } => return EventLine::Stderr(text.clone()),
-        EventKind::RunEnqueued => "Run enqueued.".to_owned(),
-        EventKind::RunStarting => "Launching the run worker.".to_owned(),
-        EventKind::RunStart => format!("Started execution of run for \"{job}\"."),
-        EventKind::RunSuccess => format!("Finished execution of run for \"{job}\"."),
+    let message = match kind {
+        EventKind::Stdout { text } | EventKind::Stderr { text } => text.clone(),
+        EventKind::RunEnqueued if terminal => "Run enqueued.".to_owned(),
+        EventKind::RunStarting if terminal => "Launching the run worker.".to_owned(),
+        EventKind::RunStart if terminal => format!("Started execution of run for \"{job}\"."),
+        EventKind::RunSuccess if terminal => format!("Finished execution of run for \"{job}\"."),
         EventKind::RunFailure { error: e } => {
             error = true;
-            match e {
-                Some(e) => {
+            match (e, terminal) {
+                (Some(e), true) => {
                     details = e.stack.clone();
                     format!("Execution of run for \"{job}\" failed: {}", summary(e))
                 }
-                None => format!("Execution of run for \"{job}\" failed."),
+                (None, true) => format!("Execution of run for \"{job}\" failed."),
+                (Some(e), false) => e.message.clone(),
+                (None, false) => String::new(),
             }
         }
-        EventKind::RunCanceling => "Canceling the run.".to_owned(),
-        EventKind::RunCanceled => "The run was canceled.".to_owned(),
-        EventKind::StepStart => format!("Started execution of step \"{step}\"."),
-        EventKind::StepSuccess { duration_ms } => match duration_ms {
-            Some(ms) => format!("Finished execution of step \"{step}\" in {ms:.0}ms."),
-            None => format!("Finished execution of step \"{step}\"."),
+        EventKind::RunCanceling if terminal => "Canceling the run.".to_owned(),
+        EventKind::RunCanceled if terminal => "The run was canceled.".to_owned(),
+        EventKind::StepStart if terminal => format!("Started execution of step \"{step}\"."),
+        EventKind::StepSuccess { duration_ms } => match (duration_ms, terminal) {
+            (Some(ms), true) => format!("Finished execution of step \"{step}\" in {ms:.0}ms."),
+            (None, true) => format!("Finished execution of step \"{step}\"."),
+            (Some(ms), false) => format!("took {}", duration(ms / 1000.0)),
+            (None, false) => String::new(),
         },
         EventKind::StepFailure { error: e } => {
             error = true;
-            match e {
-                Some(e) => {
+            match (e, terminal) {
+                (Some(e), true) => {
                     details = e.stack.clone();
                     format!("Execution of step \"{step}\" failed: {}", summary(e))
                 }
-                None => format!("Execution of step \"{step}\" failed."),
+                (None, true) => format!("Execution of step \"{step}\" failed."),
+                (Some(e), false) => e.message.clone(),
+                (None, false) => String::new(),
             }
         }
-        EventKind::StepSkipped => format!("Skipped execution of step \"{step}\"."),
+        EventKind::StepSkipped if terminal => format!("Skipped execution of step \"{step}\"."),
         EventKind::AssetMaterialization {
             asset_key,
             partition,
             ..
-        } => match partition {
-            Some(p) => format!("Materialized value {asset_key} (partition `{p}`)."),
-            None => format!("Materialized value {asset_key}."),
+        } => match (partition, terminal) {
+            (Some(p), true) => format!("Materialized value {asset_key} (partition `{p}`)."),
+            (None, true) => format!("Materialized value {asset_key}."),
+            (Some(p), false) => format!("materialized {asset_key} (partition {p})"),
+            (None, false) => format!("materialized {asset_key}"),
         },
-        EventKind::AssetObservation { asset_key, .. } => format!("Observed {asset_key}."),
+        EventKind::AssetObservation { asset_key, .. } if terminal => {
+            format!("Observed {asset_key}.")
+        }
+        EventKind::AssetObservation { asset_key, .. } => format!("observed {asset_key}"),
         EventKind::AssetCheckEvaluation {
             asset_key,
             check_name,
@@ -80,14 +121,52 @@ pub fn event_line(record: &EventRecord, job: &str) -> EventLine {
         } => {
             error = !passed;
             let verdict = if *passed { "passed" } else { "failed" };
-            format!("Check `{check_name}` on {asset_key} {verdict}.")
+            if terminal {
+                format!("Check `{check_name}` on {asset_key} {verdict}.")
+            } else {
+                format!("check {asset_key}:{check_name} {verdict}")
+            }
         }
         EventKind::EngineEvent { message } => message.clone(),
-        EventKind::Log { level, message } => {
+        EventKind::Log { level, message } if terminal => {
             error = matches!(level, LogLevel::Error | LogLevel::Critical);
             format!("{} - {message}", level_name(*level))
         }
+        EventKind::Log { level, message } => {
+            error = matches!(level, LogLevel::Error | LogLevel::Critical);
+            message.clone()
+        }
+        // On a page, the event type beside the message says it all.
+        EventKind::RunEnqueued
+        | EventKind::RunStarting
+        | EventKind::RunStart
+        | EventKind::RunSuccess
+        | EventKind::RunCanceling
+        | EventKind::RunCanceled
+        | EventKind::StepStart
+        | EventKind::StepSkipped => String::new(),
     };
+    Words {
+        message,
+        error,
+        details,
+    }
+}
+
+/// The line for `record` of a run of `job`.
+pub fn event_line(record: &EventRecord, job: &str) -> EventLine {
+    let event = &record.event;
+    let step = event.step_key.as_deref().unwrap_or("");
+    match &event.kind {
+        EventKind::Stdout { text } => return EventLine::Stdout(text.clone()),
+        EventKind::Stderr { text } => return EventLine::Stderr(text.clone()),
+        _ => {}
+    }
+    let Words {
+        message,
+        error,
+        details,
+    } = describe(&event.kind, Audience::Terminal { step, job });
     let time = clock(event.timestamp);
     let kind = event.kind.event_type();
     let text = if step.is_empty() {
@@ -99,6 +178,18 @@ pub fn event_line(record: &EventRecord, job: &str) -> EventLine {
         text,
         error,
         details,
+    }
+}
+
+/// A duration for people: `250 ms`, `3.2 s`, `4 min 05 s`.
+pub fn duration(seconds: f64) -> String {
+    if seconds < 1.0 {
+        format!("{:.0} ms", seconds * 1000.0)
+    } else if seconds < 60.0 {
+        format!("{seconds:.1} s")
+    } else {
+        let s = seconds.round() as u64;
+        format!("{} min {:02} s", s / 60, s % 60)
     }
 }
 
@@ -176,5 +267,26 @@ mod tests {
             event_line(&record(None, EventKind::Stdout { text: "hi".into() }), "j"),
             EventLine::Stdout("hi".into())
         );
+    }
+
+    #[test]
+    fn pages_get_short_phrases() {
+        let page = |kind: EventKind| describe(&kind, Audience::Page).message;
+        assert_eq!(page(EventKind::StepStart), "");
+        assert_eq!(
+            page(EventKind::StepSuccess {
+                duration_ms: Some(3210.0)
+            }),
+            "took 3.2 s"
+        );
+        assert_eq!(
+            page(EventKind::Log {
+                level: LogLevel::Info,
+                message: "hello".into()
+            }),
+            "hello"
+        );
+        assert_eq!(duration(0.25), "250 ms");
+        assert_eq!(duration(245.0), "4 min 05 s");
     }
 }

@@ -226,24 +226,7 @@ impl WarmAgent {
     }
 }
 
-/// Sends `signal` to the process group of `pid` when `pid` leads it (a worker, a fresh agent), and
-/// to `pid` alone otherwise: a process still in its parent's group (a worker forked a moment ago,
-/// before its `setpgid`) must not take the warm agent and its other runs with it.
-pub(crate) fn signal_worker(pid: u32, signal: i32) {
-    let Ok(pid) = i32::try_from(pid) else { return };
-    if pid <= 1 {
-        return;
-    }
-    // SAFETY: getpgid/killpg/kill have no memory-safety preconditions; stale ids yield ESRCH.
-    #[allow(unsafe_code)]
-    unsafe {
-        if libc::getpgid(pid) == pid && pid != libc::getpgrp() {
-            libc::killpg(pid, signal);
-        } else {
-            libc::kill(pid, signal);
-        }
-    }
-}
+pub(crate) use dg_python::process::signal_worker;
 
 #[cfg(test)]
 mod tests {

@@ -27,19 +27,18 @@ pub struct ErrorInfo {
     pub stack: Vec<String>,
 }
 
-/// Log levels of `LOG` events (Python's names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Log levels of `LOG` events (Python's names), least severe first. With the `clap` feature it is
+/// also the value of `dg check defs --log-level` (`debug` ... `critical`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum LogLevel {
-    /// `DEBUG`.
+    // Plain comments, not doc comments: clap would print those as help of each `--log-level` value.
+    // Serialised as `DEBUG`, `INFO`, `WARNING`, `ERROR`, `CRITICAL`.
     Debug,
-    /// `INFO`.
     Info,
-    /// `WARNING`.
     Warning,
-    /// `ERROR`.
     Error,
-    /// `CRITICAL`.
     Critical,
 }
 

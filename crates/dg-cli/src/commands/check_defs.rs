@@ -18,22 +18,22 @@ use dg_config::{env as vars, Needs};
 use dg_location::LoadError;
 use serde::Serialize;
 
-use crate::args::{CheckDefsArgs, GlobalArgs, LogFormat, LogLevel};
-use crate::commands::defs_listing::{is_reserved_job, to_json_4};
-use crate::commands::locations::{
-    self, load_error, report_failure, seconds, LoadSettings, LocationOutcome,
-};
-use crate::commands::workspace_graph::{executable_conflicts, Conflict};
+use crate::args::{CheckDefsArgs, LogFormat, LogLevel};
+use crate::defs_listing::{is_reserved_job, to_json_4};
 use crate::error::{CliError, CliResult};
+use crate::locations::{self, load_error, report_failure, seconds, LocationOutcome};
 use crate::printer::Printer;
-use crate::settings;
+use crate::settings::check_defs::CheckDefsSettings;
+use crate::settings::Session;
+use crate::workspace_graph::{executable_conflicts, Conflict};
 
 /// Runs `dg check defs`.
-pub fn run(global: &GlobalArgs, args: &CheckDefsArgs) -> CliResult {
-    let loaded = settings::load(global, Some(Needs::ProjectOrWorkspace))?;
+pub fn run(session: Session, args: &CheckDefsArgs) -> CliResult {
+    let loaded = session.load(Some(Needs::ProjectOrWorkspace))?;
     let printer = loaded.printer;
+    let settings = CheckDefsSettings::resolve(args, printer);
     let workspace_scope = locations::is_workspace_scope(&loaded.context);
-    if args.check_yaml && workspace_scope {
+    if settings.check_yaml && workspace_scope {
         return Err(
             CliError::usage("`--check-yaml` is not supported from a workspace root").with_hint(
                 "Run `dg check defs --check-yaml` inside one project, or leave out the flag.",
@@ -47,8 +47,8 @@ pub fn run(global: &GlobalArgs, args: &CheckDefsArgs) -> CliResult {
     let (specs, config_errors) = locations::context_locations(&loaded.context);
     let log = Log {
         printer,
-        level: args.log_level,
-        format: args.log_format,
+        level: settings.level,
+        format: settings.format,
         verbose: loaded.settings.verbose,
     };
     let broken: Vec<String> = config_errors.iter().map(|b| b.summary_name()).collect();
@@ -60,8 +60,7 @@ pub fn run(global: &GlobalArgs, args: &CheckDefsArgs) -> CliResult {
         .root()
         .map(|p| p.to_path_buf())
         .unwrap_or_default();
-    let settings = LoadSettings::resolve(&args.load, printer);
-    let outcomes = locations::load_locations(specs, &settings, printer, |outcome, bar| {
+    let outcomes = locations::load_locations(specs, &settings.load, printer, |outcome, bar| {
         bar.suspend(|| log.outcome(outcome, &base));
     });
 
@@ -75,7 +74,7 @@ pub fn run(global: &GlobalArgs, args: &CheckDefsArgs) -> CliResult {
         log.conflict(conflict);
     }
     let failed: Vec<&LocationOutcome> = outcomes.iter().filter(|o| o.result.is_err()).collect();
-    if args.json {
+    if settings.json {
         printer.out(to_json_4(&CheckJson::new(
             &outcomes,
             &conflicts,
@@ -84,7 +83,7 @@ pub fn run(global: &GlobalArgs, args: &CheckDefsArgs) -> CliResult {
         )));
     }
     if failed.is_empty() && broken.is_empty() {
-        if !args.json {
+        if !settings.json {
             printer.out("All definitions loaded successfully.");
         }
         return Ok(());

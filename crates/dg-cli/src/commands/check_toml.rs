@@ -10,19 +10,19 @@ use dg_config::{
     WorkspaceConfig,
 };
 
-use crate::args::{CheckTomlArgs, GlobalArgs};
+use crate::args::CheckTomlArgs;
 use crate::error::{CliError, CliResult};
 use crate::printer::Printer;
-use crate::settings::GlobalSettings;
+use crate::settings::Session;
 
 /// Runs `dg check toml`.
-pub fn run(global: &GlobalArgs, _args: &CheckTomlArgs) -> CliResult {
-    let user = dg_config::load_user_config().map_err(CliError::from_diagnostic)?;
-    let settings = GlobalSettings::resolve(global, &[&user.cli])?;
-    let printer = settings.printer();
+///
+/// Its settings come from the user file alone ([`crate::settings::Sources::UserOnly`]): the files
+/// it checks may be broken.
+pub fn run(session: Session, _args: &CheckTomlArgs) -> CliResult {
+    let settings = session.settings;
     let mut check = Check {
-        printer,
-        settings: &settings,
+        printer: session.printer,
         has_errors: false,
     };
     check.printer.out("Checking TOML configuration files...");
@@ -61,13 +61,12 @@ pub fn run(global: &GlobalArgs, _args: &CheckTomlArgs) -> CliResult {
     }
 }
 
-struct Check<'a> {
+struct Check {
     printer: Printer,
-    settings: &'a GlobalSettings,
     has_errors: bool,
 }
 
-impl Check<'_> {
+impl Check {
     /// The nearest file; at a workspace root, also the projects it lists.
     fn root_file(&mut self, found: &FoundFile) {
         match found.directory_type {
@@ -119,7 +118,9 @@ impl Check<'_> {
         match result {
             Ok(warnings) => {
                 self.printer.out(format!("{title} is valid."));
-                self.settings.warn_all(&self.printer, &warnings);
+                for warning in &warnings {
+                    self.printer.config_warning(warning);
+                }
             }
             Err(errors) => {
                 self.has_errors = true;

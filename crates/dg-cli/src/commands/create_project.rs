@@ -8,8 +8,8 @@ use std::path::{Component, Path};
 
 use dg_scaffold::{create_project, ProjectRequest};
 
-use super::create_sync::{self, display_path, UV_INSTALL_URL};
 use crate::args::CreateProjectArgs;
+use crate::create_sync::{self, display_path, UV_INSTALL_URL};
 use crate::error::{CliError, CliResult};
 use crate::printer::Printer;
 

@@ -6,8 +6,8 @@
 use dg_scaffold::{create_workspace, WorkspaceRequest};
 
 use super::create_project::{existing_ancestor, is_dot};
-use super::create_sync::{self, display_path, UV_INSTALL_URL};
 use crate::args::CreateWorkspaceArgs;
+use crate::create_sync::{self, display_path, UV_INSTALL_URL};
 use crate::error::{CliError, CliResult};
 use crate::printer::Printer;
 

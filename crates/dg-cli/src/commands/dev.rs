@@ -14,20 +14,20 @@
 //! Ctrl-C while stopping kills every child at once and exits 1.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use dg_config::Needs;
 use dg_host::locations::Spec as LocationSpec;
 use dg_host::locations::{watch, HostEvent, LocationStatus};
-use dg_python::EnvOptions;
-use dg_server::allowed_hosts::AllowedHosts;
-use dg_server::{AppState, Host, HostOptions};
+use dg_server::{AppState, Host};
+use dg_storage::LogLevel;
 
-use crate::args::{DevArgs, GlobalArgs};
+use crate::args::DevArgs;
 use crate::error::{CliError, CliResult};
+use crate::locations;
 use crate::printer::Printer;
-use crate::settings;
+use crate::settings::dev::DevSettings;
+use crate::settings::Session;
 
 /// How long runs get to record their end after Ctrl-C.
 const RUN_SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
@@ -41,95 +41,30 @@ const MONITOR_EVERY: Duration = Duration::from_secs(30);
 const RELOAD_DEBOUNCE: Duration = Duration::from_millis(400);
 
 /// Runs `dg dev`.
-pub fn run(global: &GlobalArgs, args: &DevArgs) -> CliResult {
-    let loaded = settings::load(global, Some(Needs::ProjectOrWorkspace))?;
+pub fn run(session: Session, args: &DevArgs) -> CliResult {
+    let loaded = session.load(Some(Needs::ProjectOrWorkspace))?;
     let printer = loaded.printer;
     let context = loaded.context;
-    let workspace_file = context.workspace.as_ref().map(|w| w.file.clone());
-    let mut specs = Vec::new();
-    for project in context.projects() {
-        match project {
-            Ok(project) => specs.push(LocationSpec::from_project(
-                &project,
-                workspace_file.as_deref(),
-            )),
-            // One broken project config does not stop the others from being served.
-            Err(err) => printer.error(&CliError::from_diagnostic(err)),
-        }
+    let (specs, broken) = locations::context_locations(&context);
+    // One broken project config does not stop the others from being served.
+    for project in broken {
+        printer.error(&CliError::from_diagnostic(project.error));
     }
     if specs.is_empty() {
         return Err(CliError::usage("no project to serve").with_hint(
             "Add a project with `create-dagster project projects/<name>` or fix the errors above.",
         ));
     }
-    let root: PathBuf = match (&context.workspace, &context.project) {
-        (Some(w), _) => w.root.clone(),
-        (None, Some(p)) => p.root.clone(),
-        (None, None) => context.start.clone(),
-    };
-    let home = dg_storage::resolve_home(&root);
-    let config = dg_storage::InstanceConfig::load(&home).map_err(CliError::from_diagnostic)?;
-    let options = HostOptions {
-        env: EnvOptions {
-            use_active_venv: args.use_active_venv,
-            ..EnvOptions::default()
-        },
-        instance_home: Some(home.clone()),
-        ..HostOptions::default()
-    };
-
+    let settings = DevSettings::resolve(args, &context)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::usage(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(ServeSetup {
-        specs,
-        options,
-        home,
-        config,
-        host: args.host.clone(),
-        port: args.port,
-        allowed_hosts: AllowedHosts::for_bind(&args.host, args.allowed_host.clone()),
-        printer,
-        level: LogLevel::parse(&args.log_level),
-    }))
+    runtime.block_on(serve(specs, settings, printer))
 }
 
-struct ServeSetup {
-    specs: Vec<LocationSpec>,
-    options: HostOptions,
-    home: PathBuf,
-    config: dg_storage::InstanceConfig,
-    host: String,
-    port: u16,
-    allowed_hosts: AllowedHosts,
-    printer: Printer,
-    level: LogLevel,
-}
-
-/// `--log-level`: which of the server's messages are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum LogLevel {
-    /// Also the traceback of each failed location.
-    Debug,
-    /// Each location as it loads, and every error (the default).
-    Info,
-    /// Errors and warnings only.
-    Warning,
-}
-
-impl LogLevel {
-    fn parse(text: &str) -> Self {
-        match text.to_ascii_lowercase().as_str() {
-            "debug" => Self::Debug,
-            "info" => Self::Info,
-            _ => Self::Warning,
-        }
-    }
-}
-
-async fn serve(setup: ServeSetup) -> CliResult {
-    let printer = setup.printer;
+/// Serves until Ctrl-C or SIGTERM, then stops everything (see the module header).
+async fn serve(specs: Vec<LocationSpec>, setup: DevSettings, printer: Printer) -> CliResult {
     // Ours before any child exists: a Ctrl-C during the first `uv sync` must reach our shutdown.
     let mut signals = Signals::install()
         .map_err(|e| CliError::usage(format!("cannot handle Ctrl-C and SIGTERM: {e}")))?;
@@ -146,7 +81,7 @@ async fn serve(setup: ServeSetup) -> CliResult {
         .local_addr()
         .map_err(|e| CliError::usage(format!("cannot read the listening address: {e}")))?;
 
-    let host = Host::new(setup.specs, setup.options);
+    let host = Host::new(specs, setup.options);
     let started = Instant::now();
     report_progress(&host, printer, setup.level, started);
     host.load_all();

@@ -28,14 +28,15 @@ use dg_selection::SelectOptions;
 use dg_storage::{EventRecord, RunStatus};
 use dg_workspace::{PlannedTarget, ResolveError, Target, Workspace};
 
-use crate::args::{GlobalArgs, LaunchArgs};
-use crate::commands::locations::{
+use crate::args::LaunchArgs;
+use crate::error::{CliError, CliResult};
+use crate::locations::{
     context_locations, is_workspace_scope, load_error, load_locations, report_failure, LoadSettings,
 };
-use crate::commands::workspace_graph::selection_error;
-use crate::error::{CliError, CliResult};
 use crate::printer::{styles, Printer};
-use crate::settings;
+use crate::settings::launch::LaunchSettings;
+use crate::settings::Session;
+use crate::workspace_graph::selection_error;
 
 /// Seconds between a run's worker getting `SIGTERM` on Ctrl-C and being killed.
 const CANCEL_GRACE: Duration = Duration::from_secs(10);
@@ -47,30 +48,17 @@ struct Planned {
 }
 
 /// Runs `dg launch`.
-pub fn run(global: &GlobalArgs, args: &LaunchArgs) -> CliResult {
-    let loaded = settings::load(global, Some(Needs::ProjectOrWorkspace))?;
+pub fn run(session: Session, args: &LaunchArgs) -> CliResult {
+    let loaded = session.load(Some(Needs::ProjectOrWorkspace))?;
     let printer = loaded.printer;
     let context = loaded.context;
-    let run_config = dg_runs::load_run_config(&args.config, args.config_json.as_deref())
-        .map_err(CliError::from_diagnostic)?;
-    let partition_range = args
-        .partition_range
-        .as_deref()
-        .map(parse_range)
-        .transpose()?;
-    let selection = args
-        .assets
-        .as_deref()
-        .map(dg_selection::parse_comma_separated)
-        .transpose()
-        .map_err(selection_error)?;
+    let settings = LaunchSettings::resolve(args, printer)?;
     let cancel = CancelToken::new();
     // Without the handler Ctrl-C would still end us; the run would then be marked failed later.
     if let Err(e) = dg_runs::cancel_on_signals(&cancel) {
         printer.warn(format!("Ctrl-C will not cancel runs cleanly: {e}"));
     }
 
-    let load = LoadSettings::resolve(&args.load, printer);
     let (specs, config_errors) = context_locations(&context);
     for broken in config_errors {
         printer.error(&CliError::from_diagnostic(broken.error));
@@ -80,25 +68,13 @@ pub fn run(global: &GlobalArgs, args: &LaunchArgs) -> CliResult {
             "Run `dg launch` inside a project, or at the root of a workspace with projects.",
         ));
     }
-    let base = Base {
-        request: RunRequest {
-            partition: args.partition.clone(),
-            partition_range,
-            run_config,
-            selection: args.assets.clone(),
-            ..RunRequest::new("", RunTarget::Job(String::new()))
-        },
-        job: args.job.clone(),
-        location: args.location.clone(),
-        selection,
-    };
     let planned = {
         let _watch = InterruptWhilePlanning::start(&cancel);
         if is_workspace_scope(&context) {
-            plan_workspace(specs, &base, &load, printer)?
+            plan_workspace(specs, &settings, &settings.load, printer)?
         } else {
             let spec = specs.into_iter().next().expect("one project");
-            plan_project(spec, &base, &load, printer)?
+            plan_project(spec, &settings, &settings.load, printer)?
         }
     };
     if cancel.is_canceled() {
@@ -111,69 +87,51 @@ pub fn run(global: &GlobalArgs, args: &LaunchArgs) -> CliResult {
 /// forwarded to those children at once: no run has started, so nothing needs a clean cancel, and
 /// without this uv would keep syncing until it finished on its own.
 struct InterruptWhilePlanning {
-    done: Arc<std::sync::atomic::AtomicBool>,
+    done: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl InterruptWhilePlanning {
+    /// A thread that sleeps until `cancel` fires (then interrupts every child) or the guard drops.
     fn start(cancel: &CancelToken) -> Self {
-        use std::sync::atomic::Ordering;
-        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (done, planned) = tokio::sync::oneshot::channel::<()>();
+        let cancel = cancel.clone();
         let thread = std::thread::Builder::new()
             .name("dg-launch-interrupt".into())
-            .spawn({
-                let (cancel, done) = (cancel.clone(), done.clone());
-                move || {
-                    while !done.load(Ordering::Relaxed) {
-                        if cancel.is_canceled() {
-                            dg_python::process::interrupt_all();
-                            return;
-                        }
-                        std::thread::sleep(Duration::from_millis(20));
+            .spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread().build() else {
+                    return;
+                };
+                runtime.block_on(async move {
+                    tokio::select! {
+                        () = cancel.canceled() => dg_python::process::interrupt_all(),
+                        _ = planned => {}
                     }
-                }
+                });
             })
             .ok();
-        Self { done, thread }
+        Self {
+            done: Some(done),
+            thread,
+        }
     }
 }
 
 impl Drop for InterruptWhilePlanning {
     fn drop(&mut self) {
-        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
+        }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-/// What every run of this launch shares.
-struct Base {
-    request: RunRequest,
-    job: Option<String>,
-    /// `--location`: run only there.
-    location: Option<String>,
-    selection: Option<Vec<dg_selection::Expr>>,
-}
-
-fn parse_range(text: &str) -> CliResult<(String, String)> {
-    match text.split("...").collect::<Vec<_>>()[..] {
-        [start, end] if !start.is_empty() && !end.is_empty() => {
-            Ok((start.to_owned(), end.to_owned()))
-        }
-        _ => Err(CliError::usage(format!(
-            "invalid partition range `{text}`: expected `<start>...<end>`"
-        ))
-        .with_hint(
-            "Name the first and last partition keys: `--partition-range 2024-01-01...2024-01-31`.",
-        )),
-    }
-}
-
 /// A project: one agent, whose snapshot resolves the selection and which executes the run.
 fn plan_project(
     spec: LocationSpec,
-    base: &Base,
+    base: &LaunchSettings,
     load: &LoadSettings,
     printer: Printer,
 ) -> CliResult<Vec<Planned>> {
@@ -205,7 +163,7 @@ fn plan_project(
 /// that has something to run, started in parallel.
 fn plan_workspace(
     specs: Vec<LocationSpec>,
-    base: &Base,
+    base: &LaunchSettings,
     load: &LoadSettings,
     printer: Printer,
 ) -> CliResult<Vec<Planned>> {
@@ -267,7 +225,10 @@ type Snapshots<'a> = BTreeMap<String, &'a DefinitionsSnapshot>;
 /// A selected asset that several locations define as materializable is ambiguous: which
 /// definition runs is the user's choice, so without `--location` this names every location and
 /// asks for one (Dagster's workspace would silently take one of them).
-fn targets(base: &Base, snapshots: &Snapshots<'_>) -> CliResult<Vec<(String, RunTarget)>> {
+fn targets(
+    base: &LaunchSettings,
+    snapshots: &Snapshots<'_>,
+) -> CliResult<Vec<(String, RunTarget)>> {
     let workspace = Workspace::new(snapshots.iter().map(|(n, s)| (n.as_str(), *s)));
     let target = match (&base.job, &base.location) {
         (Some(job), location) => Target::Job {
@@ -349,7 +310,7 @@ fn names(items: impl Iterator<Item = impl std::fmt::Display>) -> String {
         .join(", ")
 }
 
-fn request_for(base: &Base, location: String, target: RunTarget) -> RunRequest {
+fn request_for(base: &LaunchSettings, location: String, target: RunTarget) -> RunRequest {
     RunRequest {
         location,
         target,

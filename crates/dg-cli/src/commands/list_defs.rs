@@ -13,45 +13,32 @@ use std::path::Path;
 
 use dg_config::Needs;
 use dg_location::snapshot::DefinitionsSnapshot;
-use dg_location::{CacheMode, LocationSpec};
+use dg_location::LocationSpec;
 use dg_selection::AssetKey;
 
-use crate::args::{GlobalArgs, ListDefsArgs};
-use crate::commands::defs_listing::{is_reserved_job, Listing, Located};
-use crate::commands::locations::{self, LoadSettings, LocationOutcome};
-use crate::commands::workspace_graph::{executable_conflicts, selection_error};
-use crate::commands::{defs_table, locations::report_failure};
+use crate::args::ListDefsArgs;
+use crate::defs_listing::{is_reserved_job, Listing, Located};
+use crate::defs_table;
 use crate::error::{CliError, CliResult};
-use crate::settings;
+use crate::locations::report_failure;
+use crate::locations::{self, LocationOutcome};
+use crate::settings::list_defs::ListDefsSettings;
+use crate::settings::Session;
+use crate::workspace_graph::{executable_conflicts, selection_error};
 
 /// Runs `dg list defs`.
-pub fn run(global: &GlobalArgs, args: &ListDefsArgs) -> CliResult {
-    let loaded = settings::load(global, Some(Needs::ProjectOrWorkspace))?;
+pub fn run(session: Session, args: &ListDefsArgs) -> CliResult {
+    let loaded = session.load(Some(Needs::ProjectOrWorkspace))?;
     let printer = loaded.printer;
-    if args.json && !args.columns.is_empty() {
-        return Err(CliError::usage("Cannot use `--columns` with `--json`")
-            .with_hint("Leave out `--columns`: the JSON has every field."));
-    }
-    let columns = defs_table::parse_columns(&args.columns)?;
-    let selection = args
-        .assets
-        .as_deref()
-        .map(dg_selection::parse)
-        .transpose()
-        .map_err(selection_error)?;
+    let settings = ListDefsSettings::resolve(args, printer)?;
     let workspace_scope = locations::is_workspace_scope(&loaded.context);
     let (mut specs, config_errors) = locations::context_locations(&loaded.context);
-    if let Some(path) = &args.path {
+    if let Some(path) = &settings.path {
         specs = vec![spec_for_path(&loaded.context, path)?];
     }
 
-    let mut settings = LoadSettings::resolve(&args.load, printer);
-    if args.path.is_some() {
-        // A part of a location is not the location: keep it out of the location's cache entry.
-        settings.options.cache_mode = CacheMode::Off;
-    }
     let verbose = loaded.settings.verbose;
-    let outcomes = locations::load_locations(specs, &settings, printer, |outcome, bar| {
+    let outcomes = locations::load_locations(specs, &settings.load, printer, |outcome, bar| {
         if let Err(err) = &outcome.result {
             bar.suspend(|| report_failure(&printer, err, verbose));
         }
@@ -69,7 +56,7 @@ pub fn run(global: &GlobalArgs, args: &ListDefsArgs) -> CliResult {
     for conflict in executable_conflicts(named()) {
         printer.warn(conflict.warning());
     }
-    let selected = match &selection {
+    let selected = match &settings.selection {
         Some(expr) => {
             let graph = dg_workspace::Workspace::new(named()).graph;
             Some(dg_selection::select(&graph, expr).map_err(selection_error)?)
@@ -97,10 +84,14 @@ pub fn run(global: &GlobalArgs, args: &ListDefsArgs) -> CliResult {
     }
     listing.sort();
 
-    if args.json {
+    if settings.json {
         printer.out(listing.to_json(workspace_scope));
     } else if !ok.is_empty() {
-        printer.out(defs_table::render(&listing, &columns, workspace_scope));
+        printer.out(defs_table::render(
+            &listing,
+            &settings.columns,
+            workspace_scope,
+        ));
     }
     failure_summary(&outcomes, &broken)
 }
@@ -174,7 +165,6 @@ fn spec_for_path(context: &dg_config::Context, path: &Path) -> CliResult<Locatio
             CliError::usage(format!("`--path` `{}` does not exist", path.display()))
                 .with_hint("Pass a file or folder inside a project's defs folder.")
         })?;
-    let workspace_file = context.workspace.as_ref().map(|w| w.file.as_path());
     for project in context.projects().into_iter().flatten() {
         let defs = project.defs_path();
         let defs = defs.canonicalize().unwrap_or(defs);
@@ -186,7 +176,7 @@ fn spec_for_path(context: &dg_config::Context, path: &Path) -> CliResult<Locatio
             module.push('.');
             module.push_str(&part.as_os_str().to_string_lossy());
         }
-        let mut spec = LocationSpec::from_project(&project, workspace_file);
+        let mut spec = locations::project_location(context, &project);
         // No module has this name, so the agent takes the defs-folder path with `module` as the
         // defs module: a folder is autoloaded; a file gets what Dagster's component tree builds
         // for it (every kind of definition in it, sensors and schedules included), never the

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use dg_config::{ConfigError, Needs, ProjectConfig};
 use serde::Serialize;
 
-use crate::args::{GlobalArgs, ListProjectsArgs};
+use crate::args::ListProjectsArgs;
 use crate::error::{CliError, CliResult};
-use crate::settings;
+use crate::settings::Session;
 
 /// One project in `--json` output.
 #[derive(Debug, Serialize)]
@@ -41,8 +41,8 @@ impl ProjectJson {
 }
 
 /// Runs `dg list projects`.
-pub fn run(global: &GlobalArgs, args: &ListProjectsArgs) -> CliResult {
-    let loaded = settings::load(global, Some(Needs::ProjectOrWorkspace))?;
+pub fn run(session: Session, args: &ListProjectsArgs) -> CliResult {
+    let loaded = session.load(Some(Needs::ProjectOrWorkspace))?;
     let printer = loaded.printer;
     let context = loaded.context;
 

@@ -1,41 +1,34 @@
-//! One module per subcommand. Each takes its parsed arguments, resolves its settings and prints
-//! through the [`Printer`].
+//! One module per subcommand. Each takes its parsed arguments and the [`Session`] (global settings
+//! and the one [`Printer`]), resolves its own settings with [`crate::settings`] and prints through
+//! the printer.
 
 pub mod check_defs;
 pub mod check_toml;
 pub mod create_project;
-mod create_sync;
 pub mod create_workspace;
-pub mod defs_listing;
-pub mod defs_table;
 pub mod dev;
 pub mod launch;
 pub mod list_defs;
 pub mod list_projects;
-pub mod locations;
 pub mod scaffold_defs;
-pub mod workspace_graph;
 
 use crate::args::{
-    CheckCommand, CreateDagsterCli, CreateDagsterCommand, DgCli, DgCommand, ListCommand,
-    ScaffoldCommand,
+    CheckCommand, CreateDagsterCli, CreateDagsterCommand, DgCommand, ListCommand, ScaffoldCommand,
 };
 use crate::error::CliResult;
 use crate::printer::Printer;
+use crate::settings::Session;
 
 /// Runs one `dg` command.
-pub fn dispatch_dg(cli: DgCli, printer: Printer) -> CliResult {
-    let _ = (&cli.global, printer);
-    match cli.command {
-        DgCommand::List(ListCommand::Projects(args)) => list_projects::run(&cli.global, &args),
-        DgCommand::List(ListCommand::Defs(args)) => list_defs::run(&cli.global, &args),
-        DgCommand::Check(CheckCommand::Toml(args)) => check_toml::run(&cli.global, &args),
-        DgCommand::Check(CheckCommand::Defs(args)) => check_defs::run(&cli.global, &args),
-        DgCommand::Launch(args) => launch::run(&cli.global, &args),
-        DgCommand::Scaffold(ScaffoldCommand::Defs(args)) => {
-            scaffold_defs::run(&args, &cli.global, printer)
-        }
-        DgCommand::Dev(args) => dev::run(&cli.global, &args),
+pub fn dispatch_dg(command: DgCommand, session: Session) -> CliResult {
+    match command {
+        DgCommand::List(ListCommand::Projects(args)) => list_projects::run(session, &args),
+        DgCommand::List(ListCommand::Defs(args)) => list_defs::run(session, &args),
+        DgCommand::Check(CheckCommand::Toml(args)) => check_toml::run(session, &args),
+        DgCommand::Check(CheckCommand::Defs(args)) => check_defs::run(session, &args),
+        DgCommand::Launch(args) => launch::run(session, &args),
+        DgCommand::Scaffold(ScaffoldCommand::Defs(args)) => scaffold_defs::run(session, &args),
+        DgCommand::Dev(args) => dev::run(session, &args),
     }
 }
 

@@ -5,17 +5,16 @@
 use dg_config::Needs;
 use dg_scaffold::{scaffold_defs, DefsRequest};
 
-use super::create_sync::display_path;
-use crate::args::{GlobalArgs, ScaffoldDefsArgs};
+use crate::args::ScaffoldDefsArgs;
+use crate::create_sync::display_path;
 use crate::error::{CliError, CliResult};
-use crate::printer::Printer;
-use crate::settings;
+use crate::settings::Session;
 
 /// Runs `dg scaffold defs`.
-pub fn run(args: &ScaffoldDefsArgs, global: &GlobalArgs, _printer: Printer) -> CliResult {
+pub fn run(session: Session, args: &ScaffoldDefsArgs) -> CliResult {
     // An unknown type is reported before discovery: it is wrong wherever the command runs.
     let kind = dg_scaffold::find_type(&args.type_name).map_err(CliError::from_diagnostic)?;
-    let loaded = settings::load(global, Some(Needs::Project))?;
+    let loaded = session.load(Some(Needs::Project))?;
     let printer = loaded.printer;
     let Some(project) = loaded.context.project else {
         // `require(Needs::Project)` above guarantees a project.

@@ -41,17 +41,8 @@ pub fn clock(ts: Timestamp) -> String {
     )
 }
 
-/// A duration in seconds as `850 ms`, `3.2 s` or `4 min 05 s`.
-pub fn duration(seconds: f64) -> String {
-    if seconds < 1.0 {
-        format!("{:.0} ms", seconds * 1000.0)
-    } else if seconds < 60.0 {
-        format!("{seconds:.1} s")
-    } else {
-        let s = seconds.round() as u64;
-        format!("{} min {:02} s", s / 60, s % 60)
-    }
-}
+/// A duration for people (`250 ms`, `3.2 s`, `4 min 05 s`), the same words as the terminal's.
+pub use dg_runs::display::duration;
 
 /// The stylesheet and script of the server's pages, linked from the body (the shell links only
 /// the lineage files); both are files under `/static`, so the CSP holds.

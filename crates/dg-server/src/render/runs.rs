@@ -4,7 +4,7 @@
 use dg_storage::{EventKind, Run, RunStatus};
 use maud::{html, Markup};
 
-use super::fmt::{duration, page_assets};
+use super::fmt::page_assets;
 use super::overview::{runs_table, RunRow};
 use super::page::{page, Nav};
 
@@ -54,39 +54,9 @@ pub fn run_row(run: &Run) -> RunRow {
     }
 }
 
-/// One line of text for an event.
+/// One line of text for an event (the page's words from [`dg_runs::display::describe`]).
 pub fn event_message(kind: &EventKind) -> String {
-    match kind {
-        EventKind::RunFailure { error: Some(e) } | EventKind::StepFailure { error: Some(e) } => {
-            e.message.clone()
-        }
-        EventKind::StepSuccess {
-            duration_ms: Some(ms),
-        } => format!("took {}", duration(ms / 1000.0)),
-        EventKind::AssetMaterialization {
-            asset_key,
-            partition,
-            ..
-        } => match partition {
-            Some(p) => format!("materialized {asset_key} (partition {p})"),
-            None => format!("materialized {asset_key}"),
-        },
-        EventKind::AssetObservation { asset_key, .. } => format!("observed {asset_key}"),
-        EventKind::AssetCheckEvaluation {
-            asset_key,
-            check_name,
-            passed,
-            ..
-        } => {
-            format!(
-                "check {asset_key}:{check_name} {}",
-                if *passed { "passed" } else { "failed" }
-            )
-        }
-        EventKind::EngineEvent { message } | EventKind::Log { message, .. } => message.clone(),
-        EventKind::Stdout { text } | EventKind::Stderr { text } => text.clone(),
-        _ => String::new(),
-    }
+    dg_runs::display::describe(kind, dg_runs::display::Audience::Page).message
 }
 
 /// What the launch form shows: the values typed so far and the error of the last attempt.

@@ -1,8 +1,7 @@
 //! Loading the code locations of the current context, for every command that needs user
 //! definitions (`dg list defs`, `dg check defs`, and any other command that wants snapshots).
 //!
-//! - [`LoadSettings::resolve`] turns `--no-cache`, `--no-sync`, `--use-active-venv` and `--timeout`
-//!   (plus `DG_LOCATION_LOAD_TIMEOUT`) into `dg_location::LoadOptions`.
+//! - [`LoadSettings`] (resolved in [`crate::settings::load`]) says how they load.
 //! - [`context_locations`] picks the locations: the enclosing project, or every project of the
 //!   workspace at a workspace root; projects whose config is broken come back as errors.
 //! - [`load_locations`] loads them all in parallel with a progress bar and hands each result to a
@@ -11,55 +10,17 @@
 //! One location failing, hanging or crashing never stops the others (`dg_location::load_all`).
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dg_config::{ConfigError, Context};
-use dg_location::{load_all, CacheMode, LoadError, LoadOptions, LoadedLocation, LocationSpec};
-use dg_python::EnvOptions;
+use dg_config::{ConfigError, Context, ProjectConfig};
+use dg_location::{load_all, LoadError, LoadedLocation, LocationSpec};
 use indicatif::ProgressBar;
 
 use dg_config::diagnostic::Diagnostic;
 
-use crate::args::LoadArgs;
 use crate::error::CliError;
 use crate::printer::Printer;
-
-/// How locations are loaded, resolved from the flags (the one place that precedence lives).
-#[derive(Clone)]
-pub struct LoadSettings {
-    /// What `dg_location` is given.
-    pub options: LoadOptions,
-}
-
-impl LoadSettings {
-    /// Flags win over `DG_LOCATION_LOAD_TIMEOUT`, which wins over the 180 s default. User code's
-    /// output while loading is shown as debug lines (`--verbose`) through `printer`.
-    pub fn resolve(args: &LoadArgs, printer: Printer) -> Self {
-        let mut options = LoadOptions {
-            env: EnvOptions {
-                use_active_venv: args.use_active_venv,
-                no_sync: args.no_sync,
-                ..EnvOptions::default()
-            },
-            cache_mode: if args.no_cache {
-                CacheMode::Refresh
-            } else {
-                CacheMode::Use
-            },
-            ..LoadOptions::default()
-        };
-        if let Some(seconds) = args.timeout {
-            options.timeout = Duration::from_secs(seconds);
-        }
-        if printer.is_verbose() {
-            options.log_sink = Some(Arc::new(move |location: &str, _stream, line: &str| {
-                printer.debug(format!("[{location}] {line}"));
-            }));
-        }
-        Self { options }
-    }
-}
+pub use crate::settings::load::LoadSettings;
 
 /// A workspace project whose configuration failed to load, so it has no location name.
 #[derive(Debug)]
@@ -80,10 +41,16 @@ impl BrokenProject {
     }
 }
 
+/// The code location of `project` in `context` (the one place a spec is built from a project:
+/// it names the workspace file the project is listed in, if any).
+pub fn project_location(context: &Context, project: &ProjectConfig) -> LocationSpec {
+    let workspace_file = context.workspace.as_ref().map(|w| w.file.as_path());
+    LocationSpec::from_project(project, workspace_file)
+}
+
 /// The code locations of the context: the enclosing project, or each project of the workspace
 /// (at a workspace root), with the projects whose configuration failed to load.
 pub fn context_locations(context: &Context) -> (Vec<LocationSpec>, Vec<BrokenProject>) {
-    let workspace_file = context.workspace.as_ref().map(|w| w.file.as_path());
     // At a workspace root there is one result per `[[workspace.projects]]` entry, in order.
     let listed: Vec<String> = match (&context.project, &context.workspace) {
         (None, Some(ws)) => ws.projects.iter().map(|e| e.display_path()).collect(),
@@ -93,7 +60,7 @@ pub fn context_locations(context: &Context) -> (Vec<LocationSpec>, Vec<BrokenPro
     let mut errors = Vec::new();
     for (i, project) in context.projects().into_iter().enumerate() {
         match project {
-            Ok(project) => specs.push(LocationSpec::from_project(&project, workspace_file)),
+            Ok(project) => specs.push(project_location(context, &project)),
             Err(error) => errors.push(BrokenProject {
                 path: listed.get(i).cloned().unwrap_or_else(|| ".".to_string()),
                 error,

@@ -4,7 +4,7 @@
 //! singular forms such as `kind` are accepted); `key` always comes first. From a workspace root a
 //! `Location` column follows the key.
 
-use crate::commands::defs_listing::{user_tags, Listing};
+use crate::defs_listing::{user_tags, Listing};
 use crate::error::{CliError, CliResult};
 use crate::table::{truncate, Table};
 

@@ -1,10 +1,18 @@
-//! Global settings of every `dg` command, resolved in one place.
+//! The settings of every `dg` command, resolved in one place: the global ones here, each command's
+//! own in a submodule (flags, environment variables and config files in, one struct out).
 //!
-//! Precedence, later wins per key: built-in defaults, then the user file (`$DG_CLI_CONFIG`, else
-//! `$XDG_CONFIG_HOME/dg.toml`, else `~/.config/dg.toml`), then the `[cli]` table of the workspace
-//! file (or of a standalone project's file; a project inside a workspace does not count), then the
-//! flags the user actually typed. Commands call [`load`] (or [`GlobalSettings::resolve`] when they
-//! cannot require valid config files, like `dg check toml`) and print through the returned printer.
+//! Precedence of the global settings, later wins per key: built-in defaults, then the user file
+//! (`$DG_CLI_CONFIG`, else `$XDG_CONFIG_HOME/dg.toml`, else `~/.config/dg.toml`), then the `[cli]`
+//! table of the workspace file (or of a standalone project's file; a project inside a workspace
+//! does not count), then the flags the user actually typed. [`Session::resolve`] does this once per
+//! process and builds the one [`Printer`]; commands that work on a project or workspace then call
+//! [`Session::load`].
+
+pub mod check_defs;
+pub mod dev;
+pub mod launch;
+pub mod list_defs;
+pub mod load;
 
 use std::path::PathBuf;
 
@@ -70,21 +78,8 @@ impl GlobalSettings {
             } else {
                 Verbosity::Normal
             },
-            false,
+            &self.suppress_warnings,
         )
-    }
-
-    /// Prints each warning unless its name is in `suppress_warnings`.
-    pub fn warn_all<'a>(
-        &self,
-        printer: &Printer,
-        warnings: impl IntoIterator<Item = &'a ConfigWarning>,
-    ) {
-        for warning in warnings {
-            if !self.suppress_warnings.contains(&warning.id) {
-                printer.warn(warning);
-            }
-        }
     }
 }
 
@@ -98,6 +93,75 @@ pub fn file_cli(context: &Context) -> CliConfig {
     }
 }
 
+/// Which config files the global settings are resolved from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sources {
+    /// The user file and the file that governs the discovered context (every command but one).
+    UserAndContext,
+    /// The user file alone: `dg check toml` reports broken files, so its own settings must not
+    /// depend on them.
+    UserOnly,
+}
+
+/// What every `dg` command starts from: the resolved global settings, the one printer they ask
+/// for, and the discovered context (or why discovery failed, reported by [`Session::load`]).
+#[derive(Debug)]
+pub struct Session {
+    /// The resolved settings.
+    pub settings: GlobalSettings,
+    /// The printer, configured by `settings`; the only one the process builds.
+    pub printer: Printer,
+    user_warnings: Vec<ConfigWarning>,
+    context: Option<CliResult<Context>>,
+}
+
+impl Session {
+    /// Reads the user file, discovers the context from `--target-path` (or the current directory)
+    /// unless `sources` says not to, and resolves the settings and the printer.
+    pub fn resolve(args: &GlobalArgs, sources: Sources) -> CliResult<Self> {
+        let user = dg_config::load_user_config().map_err(CliError::from_diagnostic)?;
+        let mut settings = GlobalSettings::resolve(args, &[&user.cli])?;
+        let context = match sources {
+            Sources::UserOnly => None,
+            Sources::UserAndContext => {
+                Some(dg_config::discover(&settings.target_path).map_err(CliError::from_diagnostic))
+            }
+        };
+        if let Some(Ok(context)) = &context {
+            settings = GlobalSettings::resolve(args, &[&user.cli, &file_cli(context)])?;
+        }
+        Ok(Self {
+            printer: settings.printer(),
+            settings,
+            user_warnings: user.warnings,
+            context,
+        })
+    }
+
+    /// The discovered context for a command that works on a project or workspace: fails when
+    /// discovery failed, prints the warnings that are not suppressed, and checks that the context
+    /// has what the command `needs` (`None`: nothing).
+    pub fn load(self, needs: Option<Needs>) -> CliResult<Loaded> {
+        let context = match self.context {
+            Some(context) => context?,
+            None => dg_config::discover(&self.settings.target_path)
+                .map_err(CliError::from_diagnostic)?,
+        };
+        // Dagster cannot suppress the old-location warning (it is found before config is read); we can.
+        for warning in self.user_warnings.iter().chain(&context.warnings) {
+            self.printer.config_warning(warning);
+        }
+        if let Some(needs) = needs {
+            context.require(needs).map_err(CliError::from_diagnostic)?;
+        }
+        Ok(Loaded {
+            settings: self.settings,
+            context,
+            printer: self.printer,
+        })
+    }
+}
+
 /// Everything a command that works on a project or workspace starts from.
 #[derive(Debug)]
 pub struct Loaded {
@@ -107,29 +171,6 @@ pub struct Loaded {
     pub context: Context,
     /// The printer, configured by `settings`.
     pub printer: Printer,
-}
-
-/// Reads the user file, discovers the context from `--target-path` (or the current directory),
-/// resolves the settings, prints the warnings that are not suppressed, and checks that the
-/// context has what the command `needs` (`None`: nothing).
-pub fn load(args: &GlobalArgs, needs: Option<Needs>) -> CliResult<Loaded> {
-    let user = dg_config::load_user_config().map_err(CliError::from_diagnostic)?;
-    let provisional = GlobalSettings::resolve(args, &[&user.cli])?;
-    let context =
-        dg_config::discover(&provisional.target_path).map_err(CliError::from_diagnostic)?;
-    let settings = GlobalSettings::resolve(args, &[&user.cli, &file_cli(&context)])?;
-    let printer = settings.printer();
-    // Dagster cannot suppress the old-location warning (it is found before config is read); we can.
-    settings.warn_all(&printer, &user.warnings);
-    settings.warn_all(&printer, &context.warnings);
-    if let Some(needs) = needs {
-        context.require(needs).map_err(CliError::from_diagnostic)?;
-    }
-    Ok(Loaded {
-        settings,
-        context,
-        printer,
-    })
 }
 
 #[cfg(test)]
