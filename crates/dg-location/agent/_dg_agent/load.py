@@ -1,233 +1,23 @@
-"""The dg agent: loads a code location's Dagster definitions in the location's own interpreter.
+"""Loading a code location: importing its definitions as Dagster would and describing them as a
+snapshot (plain data; `crates/dg-location/src/snapshot.rs` holds the types, the source of truth)."""
 
-The host (the `dg` binary, which carries this file inside it) starts the agent with the project's
-interpreter and talks to it over a private Unix socket inherited at the file descriptor named by
-`DG_AGENT_FD`. Messages are JSON objects, one per line, each with the protocol version `v`; see
-`crates/dg-location/README.md`. The agent's stdout and stderr belong to user code: the host captures
-them as logs and never parses them.
-
-Only the standard library and the public `dagster` API are used, except where noted (a private
-helper is tried first and a public fallback used when it is missing).
-"""
-
-import fcntl
 import importlib
 import importlib.util
-import json
-import math
 import os
 import platform
-import socket
 import sys
 import time
-import traceback
 from pathlib import Path
 
-PROTOCOL_VERSION = 1
-SNAPSHOT_SCHEMA_VERSION = 2
-AGENT_FILENAME = "<dg-agent>"
-MAX_CAUSES = 5
-# The channel is moved to the lowest free descriptor at or above this (or half the descriptor
-# limit, when that is lower): out of the range user code opens, closes or writes by number.
-PRIVATE_FD_MIN = 1000
-
-
-class DefinitionsNotFound(Exception):
-    """The target module has no definitions Dagster could load."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Channel
-
-
-class Channel:
-    """The host's channel, kept out of user code's reach.
-
-    The host hands the channel over at a well-known descriptor (3). User code runs in this process
-    and may write to descriptor 3 (or close it) for its own reasons, so before any user code is
-    imported the channel moves to a private, close-on-exec descriptor far above the ones user code
-    opens, and `/dev/null` takes its old number: what user code writes there goes nowhere and
-    subprocesses inherit nothing of the channel."""
-
-    def __init__(self, fd):
-        private = _private_fd(fd)
-        null = os.open(os.devnull, os.O_RDWR)
-        try:
-            os.dup2(null, fd, inheritable=False)
-        finally:
-            os.close(null)
-        self._sock = socket.socket(fileno=private)
-        self._rfile = self._sock.makefile("rb")
-
-    def send(self, message):
-        message["v"] = PROTOCOL_VERSION
-        self._sock.sendall(encode_message(message))
-
-    def close(self):
-        self._rfile.close()
-        self._sock.close()
-
-    def requests(self):
-        for line in self._rfile:
-            line = line.strip()
-            if line:
-                yield json.loads(line)
-
-
-def _private_fd(fd):
-    """A close-on-exec duplicate of `fd` at a high number (see `PRIVATE_FD_MIN`)."""
-    try:
-        import resource
-
-        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-        floor = PRIVATE_FD_MIN if soft == resource.RLIM_INFINITY else min(PRIVATE_FD_MIN, soft // 2)
-        private = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, max(floor, fd + 1))
-    except (OSError, ValueError, ImportError):
-        private = os.dup(fd)  # close-on-exec too (PEP 446); just not as far out of the way
-    return private
-
-
-# ---------------------------------------------------------------------------------------------
-# Encoding
-
-
-def encode_message(message):
-    """One message as a JSON line, in UTF-8, that a strict JSON parser (the host's) reads.
-
-    Python's `json` writes `NaN` and `Infinity`, which JSON has no word for, and escapes a lone
-    surrogate (a string decoded with `surrogateescape`, half of an emoji) as `\\udcxx`, which is not
-    text at all. Such messages are encoded a second time with these values as Dagster shows them:
-    a non-finite float as its `str()` (`nan`, `inf`, `-inf`), a lone surrogate as U+FFFD."""
-    try:
-        text = json.dumps(
-            message, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str
-        )
-        data = text.encode("utf-8")
-    except ValueError:  # NaN or Infinity, or (UnicodeEncodeError) a lone surrogate
-        text = json.dumps(
-            _plain(message), separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-        data = text.encode("utf-8")
-    return data + b"\n"
-
-
-def _plain(value, depth=0):
-    """`value` with every float finite and every string valid Unicode (see `encode_message`)."""
-    if isinstance(value, str):
-        return _text(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(float(value))
-    if value is None or isinstance(value, (bool, int)):
-        return value
-    if depth > 64:
-        return _text(str(value))
-    if isinstance(value, dict):
-        return {
-            _text(k if isinstance(k, str) else str(_plain(k, depth + 1))): _plain(v, depth + 1)
-            for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, depth + 1) for v in value]
-    return _text(str(value))
-
-
-def _text(s):
-    """`s` as valid Unicode: surrogate pairs joined, lone surrogates replaced by U+FFFD."""
-    try:
-        s.encode("utf-8")
-        return s
-    except UnicodeEncodeError:
-        return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-
-
-def main():
-    fd = int(os.environ.pop("DG_AGENT_FD", "3"))
-    os.environ.pop("DG_AGENT_SOURCE", None)
-    _STATE["run_source"] = os.environ.pop("DG_RUN_SOURCE", None)
-    channel = Channel(fd)
-    channel.send(
-        {
-            "type": "ready",
-            "pid": os.getpid(),
-            "python_version": platform.python_version(),
-            "python_executable": sys.executable,
-        }
-    )
-    for request in channel.requests():
-        rid = request.get("id")
-        kind = request.get("type")
-        if kind == "ping":
-            channel.send({"id": rid, "type": "pong"})
-        elif kind == "load":
-            channel.send(dict(handle_load(request.get("target") or {}), id=rid))
-            release_memory()
-        elif kind in ("execute_run", "fork_run", "warm_up"):
-            channel.send(dict(handle_run(kind, request, channel), id=rid))
-            if kind == "warm_up":
-                release_memory()
-        elif kind == "shutdown":
-            channel.send({"id": rid, "type": "bye"})
-            break
-        else:
-            channel.send(
-                {"id": rid, "type": "unsupported", "request": str(kind), "protocol": PROTOCOL_VERSION}
-            )
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # The host is gone or said goodbye: exit now, without waiting for threads user code started.
-    os._exit(0)
-
-
-def release_memory():
-    """Gives the heap that loading freed back to the system: an agent lives as long as `dg dev`,
-    and glibc keeps freed memory (the snapshot, import garbage) resident otherwise."""
-    import gc
-
-    gc.collect()
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
-
-
-# ---------------------------------------------------------------------------------------------
-# Runs (the code lives in `dg_run.py`, passed in `DG_RUN_SOURCE` and compiled on first use)
-
-_STATE = {}
-
-
-def handle_run(kind, request, channel):
-    try:
-        module = _STATE.get("run_module")
-        if module is None:
-            source = _STATE.get("run_source")
-            if not source:
-                raise RuntimeError("this agent was started without the run module")
-            # Helpers both halves need are handed in, not written twice.
-            module = {
-                "__name__": "dg_run",
-                "_jsonable": _jsonable,
-                "encode_message": encode_message,
-            }
-            exec(compile(source, "<dg-run>", "exec"), module)
-            _STATE["run_module"] = module
-        if kind == "warm_up":
-            return module["warm_up"](_STATE, request)
-        return module["handle"](kind, request, _STATE, channel)
-    except Exception as exc:  # noqa: BLE001 - reported to the host, the agent keeps serving
-        return {"type": "run_rejected", "error": error_info(exc)}
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+from _dg_agent.errors import DefinitionsNotFound, error_info
+from _dg_agent.protocol import SNAPSHOT_SCHEMA_VERSION, jsonable
 
 
 # ---------------------------------------------------------------------------------------------
 # Loading
 
 
-def handle_load(target):
+def handle_load(target, state):
     started = time.perf_counter()
     try:
         working_directory = target.get("working_directory") or os.getcwd()
@@ -241,7 +31,7 @@ def handle_load(target):
         _set_initialization_context()
         defs, loaded_from = load_definitions(dagster, target)
         repo = defs.get_repository_def() if isinstance(defs, dagster.Definitions) else defs
-        _STATE["defs"] = defs
+        state["defs"] = defs
         snapshot = build_snapshot(dagster, repo, target)
         snapshot["loaded_from"] = loaded_from
         snapshot["dagster_version"] = dagster.__version__
@@ -543,25 +333,13 @@ def _safe(fn, default=None):
         return default
 
 
-def _jsonable(value, depth=0):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if depth > 6:
-        return str(value)
-    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
-        return [_jsonable(v, depth + 1) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
-    return str(value)
-
-
 def metadata_of(metadata):
     out = {}
     for key, value in (metadata or {}).items():
         if key == "dagster/code_references":
             continue
         raw = getattr(value, "value", value)
-        out[str(key)] = {"type": type(value).__name__, "value": _jsonable(raw)}
+        out[str(key)] = {"type": type(value).__name__, "value": jsonable(raw)}
     return out
 
 
@@ -632,79 +410,3 @@ def resource_type_name(resource):
     except Exception:  # noqa: BLE001
         cls = type(resource)
         return f"{cls.__module__}.{cls.__qualname__}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Errors
-
-
-def _frame_origin(filename, system_dirs):
-    if filename == AGENT_FILENAME:
-        return "agent"
-    if filename.startswith("<frozen importlib") or "/importlib/" in filename:
-        return "importlib"
-    if any(filename.startswith(d) for d in system_dirs):
-        return "dagster"
-    return "user"
-
-
-def _system_dirs():
-    dirs = []
-    for name in ("dagster", "dagster_shared", "dagster_pipes", "pydantic", "dagster_dg_core"):
-        module = sys.modules.get(name)
-        file = getattr(module, "__file__", None)
-        if file:
-            dirs.append(os.path.dirname(os.path.abspath(file)) + os.sep)
-    return dirs
-
-
-def error_info(exc, depth=0):
-    system_dirs = _system_dirs()
-    frames = []
-    for fs in traceback.extract_tb(exc.__traceback__):
-        frames.append(
-            {
-                "file": fs.filename,
-                "line": fs.lineno or 0,
-                "function": fs.name,
-                "code": fs.line or None,
-                "origin": _frame_origin(fs.filename, system_dirs),
-            }
-        )
-    cls = type(exc)
-    exc_type = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
-    if isinstance(exc, SyntaxError):
-        kind = "syntax"
-    elif isinstance(exc, ModuleNotFoundError):
-        kind = "missing_module"
-    elif isinstance(exc, ImportError):
-        kind = "import"
-    elif isinstance(exc, DefinitionsNotFound):
-        kind = "no_definitions"
-    else:
-        kind = "exception"
-    info = {
-        "kind": kind,
-        "exc_type": exc_type,
-        "message": exc.msg if isinstance(exc, SyntaxError) else str(exc),
-        "frames": frames,
-        "module_name": getattr(exc, "name", None) if isinstance(exc, ImportError) else None,
-        "syntax": None,
-        "cause": None,
-    }
-    if isinstance(exc, SyntaxError):
-        info["syntax"] = {
-            "file": exc.filename or "",
-            "line": exc.lineno or 0,
-            "offset": exc.offset,
-            "end_offset": getattr(exc, "end_offset", None),
-            "text": exc.text.rstrip("\n") if exc.text else None,
-        }
-    cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
-    if cause is not None and depth < MAX_CAUSES:
-        info["cause"] = error_info(cause, depth + 1)
-    return info
-
-
-if __name__ == "__main__":
-    main()
