@@ -11,7 +11,8 @@ captures them as logs and never parses them.
 Modules:
 * `protocol`: the host-agent channel and the encoding of its JSON messages.
 * `agent`: the request loop.
-* `load`: importing the definitions and building their snapshot.
+* `load`: importing the definitions as Dagster does.
+* `snapshot`: the snapshot of what was loaded (plain data).
 * `errors`: Python exceptions as the host shows them.
 * `run`: executing a run (in the agent, or in a forked worker).
 * `wire`: every message a run worker writes on its run socket (versioned, typed by the host in

@@ -13,13 +13,18 @@ from _dg_agent import wire
 from _dg_agent.run import MAX_LINE_BYTES, cut_lines
 from conftest import write_project
 
-DEFINITIONS = """
+DEFINITIONS = r"""
+    import os
+    import sys
+
     import dagster as dg
 
 
     @dg.asset
     def one(context):
         print("hello from the asset")
+        sys.stdout.flush()
+        os.write(1, b"binary \xff\xfe output\n")
         context.log.info("logged")
         return 1
 
@@ -82,7 +87,10 @@ def check_messages(messages, pid):
     assert materialization["asset_key"] == ["one"]
     assert materialization["step_key"] == "one"
     stdout = [m["event"] for m in events if m["event"]["type"] == "STDOUT"]
-    assert [(e["text"], e["step_key"]) for e in stdout] == [("hello from the asset", "one")]
+    assert [(e["text"], e["step_key"]) for e in stdout] == [
+        ("hello from the asset", "one"),
+        ("binary \ufffd\ufffd output", "one"),  # bytes that are not UTF-8 arrive replaced
+    ]
     assert any(
         m["event"]["type"] == "LOG" and m["event"]["message"] == "logged" and m["event"]["level"] == "INFO"
         for m in events
