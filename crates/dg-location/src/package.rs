@@ -138,9 +138,11 @@ mod tests {
             "__init__.py",
             "__main__.py",
             "agent.py",
+            "errors.py",
             "load.py",
             "protocol.py",
             "run.py",
+            "snapshot.py",
             "wire.py",
         ] {
             assert!(
