@@ -88,3 +88,41 @@ ensure_schemathesis() {
   export DG_TEST_SCHEMATHESIS="$venv/bin/st"
   log "schemathesis: $("$DG_TEST_SCHEMATHESIS" --version 2>/dev/null | head -n 1)"
 }
+
+# The shared Python environment with the pinned `dagster` that the Rust tests use (the same folder
+# and recipe as `dg-test`'s `shared_python`: built once beside its final place and renamed).
+# Exports DG_TEST_PYTHON, its interpreter.
+ensure_dagster_env() {
+  local version="${DG_TEST_DAGSTER_VERSION:-$DAGSTER_VERSION}"
+  local venv="$DG_TEST_CACHE_DIR/dagster-$version-py311"
+  if [ ! -f "$venv/.complete" ]; then
+    log "installing dagster $version into $venv"
+    mkdir -p "$DG_TEST_CACHE_DIR"
+    local tmp="$DG_TEST_CACHE_DIR/dagster-$version-py311.tmp$$"
+    rm -rf "$tmp"
+    uv venv --quiet --python 3.11 "$tmp"
+    uv pip install --quiet --python "$tmp/bin/python" "dagster==$version"
+    touch "$tmp/.complete"
+    mv "$tmp" "$venv" 2>/dev/null || rm -rf "$tmp"
+  fi
+  export DG_TEST_PYTHON="$venv/bin/python"
+}
+
+# pytest for the agent's Python tests, installed once into its own folder under $DG_TEST_CACHE_DIR
+# and put on PYTHONPATH beside the shared dagster environment (never installed into it). Exports
+# DG_TEST_PYTEST_PATH, that folder.
+DG_PYTEST_VERSION="${DG_PYTEST_VERSION:-9.2.0}"
+ensure_pytest() {
+  local target="$DG_TEST_CACHE_DIR/pytest-$DG_PYTEST_VERSION"
+  if [ ! -f "$target/.complete" ]; then
+    log "installing pytest $DG_PYTEST_VERSION into $target"
+    mkdir -p "$DG_TEST_CACHE_DIR"
+    local tmp="$target.tmp$$"
+    rm -rf "$tmp"
+    uv pip install --quiet --python 3.11 --target "$tmp" "pytest==$DG_PYTEST_VERSION"
+    touch "$tmp/.complete"
+    rm -rf "$target"
+    mv "$tmp" "$target"
+  fi
+  export DG_TEST_PYTEST_PATH="$target"
+}

@@ -27,12 +27,6 @@ pub const DG_UV: &str = "DG_UV";
 /// Set on every agent process: the number of the inherited file descriptor of the private
 /// host-agent channel (a Unix socket). User code never needs it.
 pub const DG_AGENT_FD: &str = "DG_AGENT_FD";
-/// Set on every agent process: the agent's Python source, which the bootstrap passed with `-c`
-/// compiles and runs (it removes the variable before user code is imported).
-pub const DG_AGENT_SOURCE: &str = "DG_AGENT_SOURCE";
-/// Set on every agent process: the run worker's Python source (`dg_run.py`), compiled by the agent
-/// on its first run request (removed from the environment before user code is imported).
-pub const DG_RUN_SOURCE: &str = "DG_RUN_SOURCE";
 /// Seconds a code location may take to load before its agent is stopped (default 180).
 pub const DG_LOCATION_LOAD_TIMEOUT: &str = "DG_LOCATION_LOAD_TIMEOUT";
 /// Folder of dg's caches, such as the snapshot cache (default `$XDG_CACHE_HOME/dg`, else `~/.cache/dg`).

@@ -1,4 +1,5 @@
-//! A running agent: the embedded Python program started with a location's interpreter, spoken to
+//! A running agent: the embedded Python package (see [`crate::package`]) started with a location's
+//! interpreter, spoken to
 //! over the private channel. Long-lived: one agent answers many requests until `shutdown` or drop
 //! (dropping kills its whole process group).
 //!
@@ -18,26 +19,9 @@ use crate::error::LoadError;
 use crate::protocol::{LoadTarget, Request, Response, ResponseEnvelope, PROTOCOL_VERSION};
 use crate::snapshot::DefinitionsSnapshot;
 
-/// The agent's Python source, embedded at build time.
-pub const AGENT_SOURCE: &str = include_str!("../agent/dg_agent.py");
-
-/// The run worker's Python source (`agent/dg_run.py`), handed to the agent in `DG_RUN_SOURCE` and
-/// compiled by it on the first run request.
-pub const RUN_SOURCE: &str = include_str!("../agent/dg_run.py");
-
-/// The `-c` program: compiles the source from the environment under a recognisable file name, so
-/// the agent's own frames can be told apart from user code.
-const BOOTSTRAP: &str =
-    "import os;exec(compile(os.environ['DG_AGENT_SOURCE'],'<dg-agent>','exec'))";
-
 /// The largest message the host reads from an agent (a snapshot of many definitions with large
 /// metadata is the largest there is); a longer one fails the request.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
-
-/// A hash of the agent's source: part of every cache key, so a new agent invalidates old snapshots.
-pub fn agent_version() -> String {
-    blake3::hash(AGENT_SOURCE.as_bytes()).to_hex()[..16].to_owned()
-}
 
 /// What the agent said about itself when it started.
 #[derive(Debug, Clone)]
@@ -70,11 +54,13 @@ impl Agent {
         sink: Option<LineSink>,
         timeout: Duration,
     ) -> Result<Self, LoadError> {
+        let package = crate::package::install().map_err(|source| LoadError::AgentPackage {
+            location: location.to_owned(),
+            source,
+        })?;
         let mut cmd = env.command();
-        cmd.arg("-c").arg(BOOTSTRAP);
-        cmd.env(vars::DG_AGENT_SOURCE, AGENT_SOURCE);
+        crate::package::configure(&mut cmd, &package);
         cmd.env(vars::DG_AGENT_FD, CHANNEL_FD.to_string());
-        cmd.env(vars::DG_RUN_SOURCE, RUN_SOURCE);
         // Logs arrive as they are printed, not when a buffer fills.
         cmd.env("PYTHONUNBUFFERED", "1");
         let spec = ChildSpec {

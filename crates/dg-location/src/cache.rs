@@ -34,8 +34,8 @@ use dg_core::env as vars;
 use dg_python::{EnvSource, PythonEnvironment};
 use serde::{Deserialize, Serialize};
 
-use crate::agent::agent_version;
 use crate::location::LocationSpec;
+use crate::package::agent_version;
 use crate::protocol::PROTOCOL_VERSION;
 use crate::snapshot::{DefinitionsSnapshot, SCHEMA_VERSION};
 
@@ -133,6 +133,16 @@ impl fmt::Display for CacheMiss {
     }
 }
 
+/// dg's cache folder: `$DG_CACHE_DIR`, else `$XDG_CACHE_HOME/dg`, else `~/.cache/dg`; `None` when
+/// none of these can be determined.
+pub fn cache_base() -> Option<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    var(vars::DG_CACHE_DIR)
+        .map(PathBuf::from)
+        .or_else(|| var(vars::XDG_CACHE_HOME).map(|d| PathBuf::from(d).join("dg")))
+        .or_else(|| var(vars::HOME).map(|h| PathBuf::from(h).join(".cache").join("dg")))
+}
+
 impl SnapshotCache {
     /// A cache in `dir` (created when first written).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
@@ -142,12 +152,7 @@ impl SnapshotCache {
     /// The default cache: `$DG_CACHE_DIR/snapshots`, else `$XDG_CACHE_HOME/dg/snapshots`, else
     /// `~/.cache/dg/snapshots`; `None` when none of these can be determined.
     pub fn default_location() -> Option<Self> {
-        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-        let base = var(vars::DG_CACHE_DIR)
-            .map(PathBuf::from)
-            .or_else(|| var(vars::XDG_CACHE_HOME).map(|d| PathBuf::from(d).join("dg")))
-            .or_else(|| var(vars::HOME).map(|h| PathBuf::from(h).join(".cache").join("dg")))?;
-        Some(Self::new(base.join("snapshots")))
+        Some(Self::new(cache_base()?.join("snapshots")))
     }
 
     /// The folder entries live in.

@@ -23,6 +23,13 @@ pub enum LoadError {
         source: std::io::Error,
     },
 
+    /// The agent's package could not be written to its cache folder.
+    #[error("code location `{location}`: cannot write the dg agent to its cache folder: {source}")]
+    AgentPackage {
+        location: String,
+        source: std::io::Error,
+    },
+
     /// User code raised while loading.
     #[error("code location `{location}` failed to load: {}{}", error.summary(), at(error))]
     UserCode {
@@ -117,6 +124,11 @@ impl Diagnostic for LoadError {
                 "Check that `{}` runs (recreate the environment with `uv sync`).",
                 interpreter.display()
             )),
+            Self::AgentPackage { .. } => Some(format!(
+                "Check that `{}` is writable, or point `{}` at a writable folder.",
+                crate::package::default_root().display(),
+                dg_config::env::DG_CACHE_DIR
+            )),
             Self::UserCode { root, error, .. } => Some(error.hint(root)),
             Self::Timeout { root, .. } => Some(format!(
                 "Look for code in `{}` that blocks while importing (network calls, sleeps, `input()`); \
@@ -145,7 +157,7 @@ impl Diagnostic for LoadError {
     fn exit_code(&self) -> u8 {
         match self {
             Self::Environment(e) => e.exit_code(),
-            Self::Spawn { .. } | Self::Protocol { .. } => EXIT_USAGE,
+            Self::Spawn { .. } | Self::AgentPackage { .. } | Self::Protocol { .. } => EXIT_USAGE,
             Self::UserCode { .. }
             | Self::Timeout { .. }
             | Self::Crashed { .. }

@@ -49,7 +49,7 @@ pub enum Request {
     },
 }
 
-/// What a run worker executes (see `agent/dg_run.py`).
+/// What a run worker executes (see `agent/_dg_agent/run.py`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSpec {
     /// The run id, used as Dagster's run id too.

@@ -2,7 +2,7 @@
 //!
 //! These Rust types are the source of truth for the agent's output: every struct denies unknown
 //! fields, and the agent is tested against them by loading real fixture projects. Bump
-//! [`SCHEMA_VERSION`] (here and in `agent/dg_agent.py`) on any incompatible change; cached snapshots
+//! [`SCHEMA_VERSION`] (here and in `agent/_dg_agent/protocol.py`) on any incompatible change; cached snapshots
 //! of another version are ignored.
 
 use std::collections::BTreeMap;

@@ -194,7 +194,7 @@ mod tests {
             exc_type: "ValueError".into(),
             message: "bad".into(),
             frames: vec![
-                frame("<dg-agent>", 1, "agent"),
+                frame("/cache/dg/agent/0123/_dg_agent/load.py", 1, "agent"),
                 frame("<frozen importlib._bootstrap>", 2, "importlib"),
                 frame("/p/a.py", 3, "user"),
                 frame("/venv/dagster/x.py", 4, "dagster"),

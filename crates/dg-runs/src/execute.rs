@@ -30,7 +30,7 @@ use crate::error::RunError;
 use crate::ingest::{Incoming, RunSocket};
 use crate::launcher::{signal_worker, Launcher, WorkerExit};
 use crate::request::{RunRequest, RunTarget};
-use crate::wire::WorkerMessage;
+use crate::wire::check_version;
 
 /// Receives every stored event of the run, in order, as soon as it is stored.
 pub type EventObserver = Arc<dyn Fn(&EventRecord) + Send + Sync>;
@@ -201,6 +201,8 @@ struct Progress {
     kill_at: Option<Instant>,
     drain_deadline: Option<Instant>,
     garbled: Option<String>,
+    /// Why the worker was refused (its wire version is not ours); it was killed.
+    refused: Option<String>,
 }
 
 impl Recorder<'_> {
@@ -315,11 +317,17 @@ impl Recorder<'_> {
     async fn handle(&mut self, item: Incoming, p: &mut Progress, batch: &mut Vec<SequencedEvent>) {
         match item {
             Incoming::Connected => p.connected = true,
-            Incoming::Message(WorkerMessage::Event { seq, event }) => {
-                batch.push(SequencedEvent { seq, event })
-            }
-            Incoming::Message(WorkerMessage::Hello { pid }) => self.pid = Some(pid),
-            Incoming::Message(WorkerMessage::End { success }) => p.ended = Some(success),
+            // A refused worker's messages are not read: they are not in our schema.
+            _ if p.refused.is_some() => {}
+            Incoming::Event(event) => batch.push(event),
+            Incoming::Hello { v, pid } => match check_version(v) {
+                Ok(()) => self.pid = Some(pid),
+                Err(refused) => {
+                    signal_worker(pid, libc::SIGKILL);
+                    p.refused = Some(refused);
+                }
+            },
+            Incoming::End { success } => p.ended = Some(success),
             Incoming::Garbled(line) => {
                 p.garbled.get_or_insert(line);
             }
@@ -410,6 +418,19 @@ impl Recorder<'_> {
     }
 
     async fn finish(&mut self, p: Progress) -> Result<(), RunError> {
+        if let Some(message) = p.refused {
+            let error = ErrorInfo {
+                message,
+                class_name: None,
+                stack: Vec::new(),
+            };
+            self.host_event(EventKind::RunFailure {
+                error: Some(error.clone()),
+            })
+            .await?;
+            self.outcome.error = Some(error);
+            return self.set_status(RunStatus::Failure).await;
+        }
         let ended = p.ended.or(match &p.exit {
             Some(WorkerExit::Exited { success }) => *success,
             _ => None,

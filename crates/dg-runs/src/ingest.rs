@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use dg_storage::{now, Event, EventKind, Timestamp};
+use dg_storage::{now, Event, EventKind, SequencedEvent, Timestamp};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 use tokio::net::UnixListener;
 use tokio::sync::mpsc;
@@ -42,8 +42,12 @@ const MAX_GAP: i64 = 10_000;
 pub(crate) enum Incoming {
     /// The worker connected.
     Connected,
-    /// A message.
-    Message(WorkerMessage),
+    /// The worker's `hello`: its wire version and pid.
+    Hello { v: u32, pid: u32 },
+    /// An event, converted from the wire to the stored form.
+    Event(SequencedEvent),
+    /// The worker's `end`.
+    End { success: bool },
     /// A line that is not a message and not an event (a bug on one side): kept for the error.
     Garbled(String),
 }
@@ -234,10 +238,14 @@ impl Sequencer {
                     Ok(WorkerMessage::Event { seq, event }) => {
                         let mut out = self.fill_gap(seq);
                         self.last = self.last.max(seq);
-                        out.push(Incoming::Message(WorkerMessage::Event { seq, event }));
+                        out.push(Incoming::Event(SequencedEvent {
+                            seq,
+                            event: event.into(),
+                        }));
                         return out;
                     }
-                    Ok(message) => return vec![Incoming::Message(message)],
+                    Ok(WorkerMessage::Hello { v, pid }) => return vec![Incoming::Hello { v, pid }],
+                    Ok(WorkerMessage::End { success }) => return vec![Incoming::End { success }],
                     Err(e) => e.to_string(),
                 },
             },
@@ -324,7 +332,7 @@ fn replacement(seq: i64, peek: &Peek, problem: &str) -> Incoming {
         .as_ref()
         .map(|t| format!(" (`{t}`)"))
         .unwrap_or_default();
-    Incoming::Message(WorkerMessage::Event {
+    Incoming::Event(SequencedEvent {
         seq,
         event: Event {
             timestamp: peek
@@ -350,7 +358,7 @@ mod tests {
         items
             .iter()
             .filter_map(|item| match item {
-                Incoming::Message(WorkerMessage::Event { seq, event }) => Some((
+                Incoming::Event(SequencedEvent { seq, event }) => Some((
                     *seq,
                     match &event.kind {
                         EventKind::EngineEvent { message } => message.clone(),
@@ -400,7 +408,7 @@ mod tests {
             "{}",
             got[2].1
         );
-        let Incoming::Message(WorkerMessage::Event { event, .. }) = &out[2] else {
+        let Incoming::Event(SequencedEvent { event, .. }) = &out[2] else {
             panic!()
         };
         assert_eq!(event.timestamp, Timestamp::from_secs_f64(3.5));
@@ -430,10 +438,7 @@ mod tests {
             &event(1),
             &event(1_000_000),
         ]);
-        assert!(matches!(
-            out[0],
-            Incoming::Message(WorkerMessage::Hello { pid: 3 })
-        ));
+        assert!(matches!(out[0], Incoming::Hello { v: 0, pid: 3 }));
         assert_eq!(
             seqs_and_messages(&out)
                 .iter()

@@ -17,8 +17,13 @@ use support::{common, types, Fixture};
 
 /// The `unruly_runs` fixture project with a SQLite instance.
 async fn fixture() -> Fixture {
+    fixture_named("unruly_runs").await
+}
+
+/// The fixture project `name` with a SQLite instance.
+async fn fixture_named(name: &str) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let spec = common::project(dir.path(), "unruly_runs");
+    let spec = common::project(dir.path(), name);
     let env = PythonEnvironment::resolve(&spec.name, &spec.root, &EnvOptions::default())
         .expect("environment");
     let home = dir.path().join(".dagster");
@@ -190,4 +195,42 @@ async fn a_progress_bar_without_newlines_arrives_in_bounded_pieces() {
         .concat()
         .split('\r')
         .all(|bar| bar.is_empty() || bar.len() == 99));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_of_another_wire_version_is_refused() {
+    let fx = fixture_named("old_wire").await;
+    let request = RunRequest::new(
+        "old_wire",
+        RunTarget::Assets(vec![AssetKey::from_user_string("a")]),
+    );
+    let warm = warm(&fx).await;
+    let (ctx, _) = fx.context();
+    let outcome = execute_run(&ctx, Launcher::Warm(warm.clone()), &request)
+        .await
+        .expect("run recorded");
+    let events = fx.events(&outcome.run_id).await;
+    let fresh = fx.launch(request).await;
+    for (outcome, events) in [fresh, (outcome, events)] {
+        assert_eq!(outcome.status, RunStatus::Failure, "{outcome:?}");
+        let message = outcome
+            .error
+            .as_ref()
+            .map(|e| e.message.clone())
+            .unwrap_or_default();
+        assert!(
+            message.contains("version 0 of the run wire")
+                && message.contains(&format!("version {}", dg_runs::wire::WIRE_VERSION)),
+            "{message}"
+        );
+        // Nothing the refused worker wrote was stored as the run's.
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e.event.kind, EventKind::AssetMaterialization { .. })),
+            "{:?}",
+            types(&events)
+        );
+    }
+    Arc::into_inner(warm).unwrap().shutdown();
 }

@@ -1,7 +1,6 @@
-"""Run execution for the dg agent: executes one Dagster run and streams its events to the host.
+"""Run execution: executes one Dagster run and streams its messages (built by `wire`) to the host.
 
-The agent compiles this file (carried by the `dg` binary next to `dg_agent.py`) the first time it is
-asked to execute a run, and calls `handle(kind, request, state, channel)`:
+The agent calls `handle(kind, request, state, channel)` when asked to execute a run:
 
 * `execute_run`: the agent itself executes the run (the fresh-process launcher), then answers
   `run_finished`.
@@ -9,10 +8,10 @@ asked to execute a run, and calls `handle(kind, request, state, channel)`:
   parent answers `run_forked` at once and keeps serving (the warm launcher).
 
 Either way the worker connects to the Unix socket named in the request (one per run, opened by the
-host) and writes JSON lines there: `hello` (its pid), `event` (a sequence number from 1 and an event
-in dg-storage's form), and finally `end`. The worker's file descriptors 1 and 2 are redirected to
-pipes while it runs, so everything user code (and its subprocesses) prints becomes `STDOUT` /
-`STDERR` events, ordered with Dagster's events.
+host) and writes JSON lines there: `hello` (the wire version and its pid), `event` (a sequence
+number from 1 and an event), and finally `end`; see `wire`. The worker's file descriptors 1 and 2
+are redirected to pipes while it runs, so everything user code (and its subprocesses) prints
+becomes `STDOUT` / `STDERR` events, ordered with Dagster's events.
 
 Only the standard library and the public `dagster` API are used, except where noted.
 """
@@ -25,33 +24,17 @@ import socket
 import sys
 import threading
 import time
-import traceback
+
+from _dg_agent import wire
+from _dg_agent.protocol import encode_message
 
 ASSET_JOB_NAME = "__ASSET_JOB"
 PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
-# Dagster's event types stored under their own name with no extra fields.
-PLAIN_EVENTS = {
-    "RUN_ENQUEUED",
-    "RUN_STARTING",
-    "RUN_START",
-    "RUN_SUCCESS",
-    "RUN_CANCELING",
-    "RUN_CANCELED",
-    "STEP_START",
-    "STEP_SKIPPED",
-}
 # Captured output longer than this without a newline (a progress bar redrawn with `\r`, a binary
 # blob) is cut into events of at most this many bytes, so that neither this process nor the host
 # holds an unbounded line (Docker's log drivers cut at the same size).
 MAX_LINE_BYTES = 16 * 1024
-LEVELS = {
-    logging.DEBUG: "DEBUG",
-    logging.INFO: "INFO",
-    logging.WARNING: "WARNING",
-    logging.ERROR: "ERROR",
-    logging.CRITICAL: "CRITICAL",
-}
 
 
 def handle(kind, request, state, channel):
@@ -148,7 +131,7 @@ class Emitter:
     def event(self, event):
         with self._lock:
             self._seq += 1
-            self._send({"t": "event", "seq": self._seq, "event": event})
+            self._send(wire.event_message(self._seq, event))
 
     def close(self):
         try:
@@ -208,12 +191,7 @@ class OutputCapture:
     def _emit(self, kind, pieces):
         for piece in pieces:
             self._emitter.event(
-                {
-                    "timestamp": time.time(),
-                    "step_key": self.step_key,
-                    "type": kind,
-                    "text": piece.decode("utf-8", "replace"),
-                }
+                wire.output(kind, time.time(), self.step_key, piece.decode("utf-8", "replace"))
             )
 
     def sync(self):
@@ -270,7 +248,7 @@ def cut_lines(buf):
 def execute(spec, state):
     """Executes the run described by `spec`; returns the process exit code (0 on success)."""
     emitter = Emitter(spec["events_socket"])
-    emitter.send({"t": "hello", "pid": os.getpid()})
+    emitter.send(wire.hello(os.getpid()))
     # The host asks a run to stop with SIGTERM: unwind through Dagster as an interrupt.
     signal.signal(signal.SIGTERM, _interrupt)
     capture = OutputCapture(emitter)
@@ -279,18 +257,12 @@ def execute(spec, state):
         success = _execute(spec, state, emitter, capture)
     except BaseException as exc:  # noqa: BLE001 - every failure is reported as the run's
         capture.sync()
-        emitter.event(
-            {
-                "timestamp": time.time(),
-                "type": "RUN_FAILURE",
-                "error": error_of_exception(exc),
-            }
-        )
+        emitter.event(wire.run_failure(time.time(), wire.error_of_exception(exc)))
     finally:
         try:
             capture.stop()
         finally:
-            emitter.send({"t": "end", "success": success})
+            emitter.send(wire.end(success))
             emitter.close()
     return 0 if success else 1
 
@@ -354,7 +326,7 @@ def _execute(spec, state, emitter, capture):
 
     def listener(entry):
         capture.sync()
-        event = event_of_entry(entry)
+        event = wire.event_of_entry(entry)
         if event["type"] == "STEP_START":
             capture.step_key = event.get("step_key")
         emitter.event(event)
@@ -411,101 +383,3 @@ def _uses_default_io_manager(job):
         return current is default_job_io_manager
     except ImportError:
         return current is None
-
-
-# ---------------------------------------------------------------------------------------------
-# Events
-
-
-def event_of_entry(entry):
-    event = {"timestamp": entry.timestamp, "step_key": entry.step_key}
-    de = entry.dagster_event
-    if de is None:
-        level = LEVELS.get(entry.level, "INFO" if entry.level < logging.WARNING else "ERROR")
-        event.update(type="LOG", level=level, message=entry.user_message)
-        return event
-    # The enum's names are today's (`RUN_START`); some values are older (`PIPELINE_START`).
-    kind = de.event_type.name
-    if kind in PLAIN_EVENTS:
-        event["type"] = kind
-    elif kind == "STEP_SUCCESS":
-        event.update(type=kind, duration_ms=getattr(de.event_specific_data, "duration_ms", None))
-    elif kind == "STEP_FAILURE":
-        error = getattr(de.step_failure_data, "error", None)
-        event.update(type=kind, error=error_of_serializable(error, de.message))
-    elif kind == "RUN_FAILURE":
-        error = getattr(de.event_specific_data, "error", None)
-        event.update(type=kind, error=error_of_serializable(error, de.message))
-    elif kind == "ASSET_MATERIALIZATION":
-        mat = de.step_materialization_data.materialization
-        event.update(
-            type=kind,
-            asset_key=list(mat.asset_key.path),
-            partition=mat.partition,
-            metadata=metadata_of(mat.metadata),
-        )
-    elif kind == "ASSET_OBSERVATION":
-        obs = de.asset_observation_data.asset_observation
-        event.update(
-            type=kind,
-            asset_key=list(obs.asset_key.path),
-            partition=obs.partition,
-            metadata=metadata_of(obs.metadata),
-        )
-    elif kind == "ASSET_CHECK_EVALUATION":
-        check = de.asset_check_evaluation_data
-        severity = getattr(check, "severity", None)
-        event.update(
-            type=kind,
-            asset_key=list(check.asset_key.path),
-            check_name=check.check_name,
-            passed=bool(check.passed),
-            severity=getattr(severity, "value", None),
-            partition=getattr(check, "partition", None),
-            metadata=metadata_of(check.metadata),
-        )
-    else:
-        message = de.message or entry.user_message or ""
-        if kind != "ENGINE_EVENT":
-            message = f"{kind}: {message}"
-        event.update(type="ENGINE_EVENT", message=message)
-    return event
-
-
-# `_jsonable` (plain JSON values from metadata) and `encode_message` (one message as a JSON line)
-# come from the agent, which compiles this module.
-
-
-def metadata_of(metadata):
-    return {
-        str(k): _jsonable(getattr(v, "value", v))
-        for k, v in (metadata or {}).items()
-    }
-
-
-def error_of_serializable(error, fallback):
-    """The user's error: the innermost cause of Dagster's wrapped error, with its traceback."""
-    if error is None:
-        return {"message": fallback or "the run failed"}
-    inner = error
-    while getattr(inner, "cause", None) is not None:
-        inner = inner.cause
-    message = (inner.message or "").strip()
-    cls = getattr(inner, "cls_name", None)
-    if cls and message.startswith(f"{cls}: "):
-        message = message[len(cls) + 2 :]
-    out = {"message": message or (fallback or ""), "class_name": cls}
-    stack = [line.rstrip("\n") for line in (inner.stack or [])]
-    if stack:
-        out["stack"] = stack
-    return out
-
-
-def error_of_exception(exc):
-    stack = [line.rstrip("\n") for line in traceback.format_tb(exc.__traceback__)]
-    cls = type(exc)
-    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
-    out = {"message": str(exc), "class_name": name}
-    if stack:
-        out["stack"] = stack
-    return out
