@@ -99,7 +99,7 @@ fn a_real_definition_wins_over_a_stub_whatever_the_order() {
     let raw = ws.get(&["raw".to_owned()]).unwrap();
     assert_eq!(raw.location, "z_owner");
     assert!(!raw.asset.is_auto_created_stub);
-    assert_eq!(raw.downstream, vec![vec!["report".to_owned()]]);
+    assert_eq!(raw.downstream, vec![key("report")]);
     let node = ws.graph.get(&key("raw")).unwrap();
     assert!(node.is_materializable);
     assert_eq!(node.code_location, "z_owner");

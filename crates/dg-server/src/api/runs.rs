@@ -263,7 +263,7 @@ fn resolve(state: &AppState, body: LaunchBody) -> Result<Vec<RunRequest>, ApiErr
         (Some(text), None) => {
             let keys = selected_keys(&view, Some(text))?.unwrap_or_default();
             Some(Target::Selection {
-                keys: keys.into_iter().map(dg_selection::AssetKey).collect(),
+                keys: keys.into_iter().collect(),
                 text: text.clone(),
                 location: body.location.clone(),
             })
