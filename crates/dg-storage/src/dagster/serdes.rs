@@ -366,7 +366,12 @@ fn event_specific_data(kind: &EventKind) -> PyValue {
             "StepFailureData",
             [
                 ("error", opt_error(error)),
-                ("error_source", PyValue::Null),
+                // Our step errors are the user's (the agent reports the innermost cause);
+                // Dagster reads a missing source as `FRAMEWORK_ERROR`.
+                (
+                    "error_source",
+                    PyValue::enum_member("ErrorSource.USER_CODE_ERROR"),
+                ),
                 ("user_failure_data", PyValue::Null),
             ],
         ),
@@ -694,7 +699,7 @@ fn plain_metadata_value(data: &PyValue) -> serde_json::Value {
 
 /// `run` as Dagster's serialised `PipelineRun`, the `runs.run_body` column. The code location,
 /// the partition and `dg`'s selection expression go into the tags ([`CODE_LOCATION_TAG`],
-/// [`PARTITION_TAG`], [`SELECTION_TAG`]); times and the worker are columns and tables of their own,
+/// [`PARTITION_TAG`], [`SELECTION_TAG`]), the location also into the job's origin; times and the worker are columns and tables of their own,
 /// not part of the body. Snapshot ids and the code origin are unknown here and written `null`.
 pub fn run_to_dagster_json(run: &Run) -> String {
     run_body_value(run).to_python_json()
@@ -723,7 +728,7 @@ fn run_body_value(run: &Run) -> PyValue {
             ("asset_check_selection", PyValue::Null),
             ("asset_selection", PyValue::Null),
             ("execution_plan_snapshot_id", PyValue::Null),
-            ("external_pipeline_origin", PyValue::Null),
+            ("external_pipeline_origin", job_origin(run)),
             ("has_repository_load_data", PyValue::Bool(false)),
             ("mode", PyValue::Null),
             ("parent_run_id", PyValue::Null),
@@ -750,6 +755,33 @@ fn run_body_value(run: &Run) -> PyValue {
                         .collect(),
                 ),
             ),
+        ],
+    )
+}
+
+/// Where the job comes from, which Dagster requires of a queued run: the code location by name
+/// (`RegisteredRepositoryLocationOrigin`, a location the workspace loads), Dagster's single
+/// repository `__repository__`, and the job. `null` when the run has no location.
+fn job_origin(run: &Run) -> PyValue {
+    if run.location.is_empty() {
+        return PyValue::Null;
+    }
+    let location = PyValue::class(
+        "RegisteredRepositoryLocationOrigin",
+        [("location_name", PyValue::str(&run.location))],
+    );
+    let repository = PyValue::class(
+        "ExternalRepositoryOrigin",
+        [
+            ("repository_location_origin", location),
+            ("repository_name", PyValue::str("__repository__")),
+        ],
+    );
+    PyValue::class(
+        "ExternalPipelineOrigin",
+        [
+            ("external_repository_origin", repository),
+            ("pipeline_name", PyValue::str(&run.job_name)),
         ],
     )
 }
@@ -800,7 +832,9 @@ pub fn run_from_dagster_json(json: &str, times: RunTimes) -> Result<Run, SerdesE
     let selection = tags.remove(SELECTION_TAG);
     Ok(Run {
         run_id: text("run_id").unwrap_or_default(),
-        location: tags.get(CODE_LOCATION_TAG).cloned().unwrap_or_default(),
+        location: origin_location(&body)
+            .or_else(|| tags.get(CODE_LOCATION_TAG).cloned())
+            .unwrap_or_default(),
         job_name: text("pipeline_name")
             .or_else(|| text("job_name"))
             .unwrap_or_default(),
@@ -818,6 +852,15 @@ pub fn run_from_dagster_json(json: &str, times: RunTimes) -> Result<Run, SerdesE
         worker: None,
         heartbeat_at: None,
     })
+}
+
+/// The code location named in a run's `external_pipeline_origin`, whatever kind of origin it is.
+fn origin_location(body: &PyValue) -> Option<String> {
+    let location = body
+        .get("external_pipeline_origin")?
+        .get("external_repository_origin")?
+        .get("repository_location_origin")?;
+    Some(location.get("location_name")?.as_str()?.to_string())
 }
 
 #[cfg(test)]
