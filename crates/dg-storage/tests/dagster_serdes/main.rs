@@ -12,7 +12,8 @@ use std::process::{Command, Stdio};
 
 use dg_storage::dagster::serdes::{
     dagster_event_type, dagster_run_tags, event_to_dagster_json, logs_captured_to_dagster_json,
-    parse_dagster_entry, run_from_dagster_json, run_to_dagster_json, RunTimes, SELECTION_TAG,
+    parse_dagster_entry, run_from_dagster_json, run_to_dagster_json, PyValue, RunTimes,
+    SELECTION_TAG,
 };
 use dg_storage::{
     AssetKey, ErrorInfo, Event, EventKind, LogLevel, Metadata, Run, RunStatus, Timestamp,
@@ -345,11 +346,12 @@ fn we_read_what_dagster_writes() {
         .expect("start the shared Python");
     assert!(status.success(), "dagster_writes.py failed");
     let text = std::fs::read_to_string(&out_file).expect("rows written");
-    let (mut events, mut runs, mut mapped) = (0, 0, 0);
+    let (mut events, mut runs, mut mapped, mut checks) = (0, 0, 0, 0);
     for line in text.lines() {
         let row: Value = serde_json::from_str(line).expect("a row");
         if let Some(body) = row["run"].as_str() {
             runs += 1;
+            assert_eq!(PyValue::parse(body).unwrap().to_python_json(), body);
             let times = RunTimes {
                 created_at: at(1.0),
                 updated_at: at(2.0),
@@ -370,6 +372,9 @@ fn we_read_what_dagster_writes() {
         }
         events += 1;
         let json_row = row["row"].as_str().expect("the serialised entry");
+        // The JSON layer writes back exactly what Python wrote (NaN, `\u00e9`, float reprs).
+        let value = PyValue::parse(json_row).expect("Python's JSON");
+        assert_eq!(value.to_python_json(), json_row);
         let entry = parse_dagster_entry(json_row).unwrap_or_else(|e| panic!("{e}: {json_row}"));
         let ctx = format!("{json_row}\nread as {entry:?}");
         assert_eq!(json!(entry.dagster_event_type), row["event_type"], "{ctx}");
@@ -423,7 +428,24 @@ fn we_read_what_dagster_writes() {
             }
             (kind, None) => panic!("a log message read as {kind:?}"),
         }
-        if let Some(EventKind::StepFailure { error }) = Some(&entry.event.kind) {
+        if let EventKind::AssetCheckEvaluation {
+            asset_key,
+            check_name,
+            passed,
+            severity,
+            partition,
+            metadata,
+        } = &entry.event.kind
+        {
+            assert_eq!(asset_key, &AssetKey::new(["upstream"]));
+            assert_eq!(check_name, "upstream_ok");
+            assert!(!passed);
+            assert_eq!(severity.as_deref(), Some("WARN"));
+            assert_eq!(partition, &None);
+            assert_eq!(metadata_json(metadata), json!({"n": 2}));
+            checks += 1;
+        }
+        if let EventKind::StepFailure { error } = &entry.event.kind {
             let error = error.as_ref().expect("the step's error");
             assert_eq!(error.message, "kaboom");
             assert_eq!(error.class_name.as_deref(), Some("ValueError"));
@@ -436,6 +458,7 @@ fn we_read_what_dagster_writes() {
         }
     }
     assert_eq!(runs, 3, "{text}");
+    assert_eq!(checks, 1, "{text}");
     assert!(events > 40, "{text}");
     assert!(mapped >= 20, "{mapped} events mapped to kinds of their own");
 }
