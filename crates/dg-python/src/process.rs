@@ -383,8 +383,9 @@ pub fn end_all(grace: Duration) -> usize {
 }
 
 /// How long, after a forwarded signal ended every child, the host gets to report it and exit on its
-/// own before the forwarding thread exits for it.
-const REPORT_WINDOW: Duration = Duration::from_millis(500);
+/// own before the forwarding thread exits for it. Only a host that does not react waits this long;
+/// 0.5 s was too short on a loaded machine (the report was lost now and then).
+const REPORT_WINDOW: Duration = Duration::from_secs(2);
 
 /// How often [`end_all`] looks again at groups that ended without leaving the registry.
 const RECHECK: Duration = Duration::from_millis(50);
