@@ -13,6 +13,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod dagster;
 pub mod error;
 pub mod event;
 pub mod monitor;
