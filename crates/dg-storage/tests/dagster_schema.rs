@@ -311,7 +311,7 @@ async fn an_existing_sqlite_instance_is_opened_and_checked_never_rewritten() {
     let again = create_sqlite_instance(&home).await.unwrap();
     assert_eq!(again.created, vec![instance.schedules.clone()]);
 
-    let cases: [(&str, fn(&RevisionError) -> bool); 3] = [
+    let cases: [(&str, Expect); 3] = [
         (
             "UPDATE alembic_version SET version_num = '7e2f3204cf8e'",
             |e| matches!(e, RevisionError::Older { revision } if revision == "7e2f3204cf8e"),
@@ -372,8 +372,12 @@ fn skip_postgres() -> bool {
     std::env::var_os(DG_TEST_SKIP_POSTGRES).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
+/// Whether a revision error is the expected one.
+type Expect = fn(&RevisionError) -> bool;
+
 /// A Python with dagster and dagster-postgres: the environment `scripts/observe-dagster-instance`
 /// builds in the test cache, when it is there (the shared test environment has only `dagster`).
+#[allow(clippy::print_stderr)] // the reason the comparison falls back to the doc
 fn postgres_python() -> Option<PathBuf> {
     let python = dg_test::python::test_cache_dir()
         .join(format!(
