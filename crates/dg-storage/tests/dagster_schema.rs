@@ -354,6 +354,51 @@ async fn an_existing_sqlite_instance_is_opened_and_checked_never_rewritten() {
         .is_empty());
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_creators_make_each_sqlite_file_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let home = home.clone();
+            tokio::spawn(async move {
+                let instance = create_sqlite_instance(&home).await.unwrap();
+                create_run_db(&home, RUN_ID).await.unwrap();
+                instance.created
+            })
+        })
+        .collect();
+    let mut created = Vec::new();
+    for task in tasks {
+        created.extend(task.await.unwrap());
+    }
+    created.sort();
+    let layout = SqliteInstance::layout(&home);
+    let mut expected = vec![
+        layout.runs.clone(),
+        layout.index(),
+        layout.schedules.clone(),
+    ];
+    expected.sort();
+    assert_eq!(created, expected, "each file created exactly once");
+    assert_eq!(count(&layout.runs, "secondary_indexes").await, 7);
+    // No temporary file is left behind.
+    for dir in [
+        home.join("history"),
+        layout.event_log_dir.clone(),
+        home.join("schedules"),
+    ] {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(
+                !name.contains("dg-creating"),
+                "{name} left in {}",
+                dir.display()
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
@@ -680,6 +725,32 @@ async fn dagster_uses_our_postgres_instance_without_changing_its_schema() {
             HEAD_REVISION
         );
         assert_eq!(before.0, pg_catalog(&mut conn).await);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_creators_make_the_postgres_tables_once() {
+    if skip_postgres() {
+        return;
+    }
+    with_dbs(1, |dbs| async move {
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let options = dbs[0].clone();
+                tokio::spawn(async move {
+                    let mut conn = options.connect().await.unwrap();
+                    let revision = create_postgres_instance(&mut conn).await.unwrap();
+                    conn.close().await.ok();
+                    revision
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), HEAD_REVISION);
+        }
+        let mut conn = dbs[0].connect().await.unwrap();
+        assert_eq!(pg_bookkeeping(&mut conn).await.len(), 1 + 11 + 1);
     })
     .await;
 }

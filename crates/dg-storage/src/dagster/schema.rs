@@ -21,7 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::postgres::PgConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
-use sqlx::{Connection, Row};
+use sqlx::{Connection, Executor, Row};
 
 /// The alembic revision Dagster 1.13.27 (and 1.12.22) stamps on a new instance: the head of its
 /// migration chain.
@@ -399,8 +399,8 @@ pub async fn create_postgres_instance(conn: &mut PgConnection) -> Result<String,
         if present {
             continue;
         }
-        sqlx::raw_sql(ddl)
-            .execute(&mut *tx)
+        (&mut *tx)
+            .execute(ddl)
             .await
             .map_err(db("creating Dagster's tables"))?;
         for name in indexes {
@@ -416,8 +416,8 @@ pub async fn create_postgres_instance(conn: &mut PgConnection) -> Result<String,
         created = true;
     }
     if created {
-        sqlx::raw_sql(POSTGRES_ALEMBIC)
-            .execute(&mut *tx)
+        (&mut *tx)
+            .execute(POSTGRES_ALEMBIC)
             .await
             .map_err(db("creating alembic_version"))?;
         sqlx::query(
@@ -469,7 +469,11 @@ fn classify(revisions: Vec<String>) -> Result<String, RevisionError> {
 /// checked; an absent one is built in a temporary file next to it and linked into place only if
 /// `path` is still absent, so no reader ever sees half a schema and a concurrent creator's file is
 /// never replaced. Returns whether this call created it.
-async fn ensure_sqlite_db(path: &Path, ddl: &str, indexes: &[&str]) -> Result<bool, SchemaError> {
+async fn ensure_sqlite_db(
+    path: &Path,
+    ddl: &'static str,
+    indexes: &'static [&'static str],
+) -> Result<bool, SchemaError> {
     if path.exists() {
         check_existing(path).await?;
         return Ok(false);
@@ -516,7 +520,11 @@ async fn ensure_sqlite_db(path: &Path, ddl: &str, indexes: &[&str]) -> Result<bo
 /// Builds a new database at `path`: WAL mode, the DDL, the revision stamp and the
 /// `secondary_indexes` rows, in one transaction; the connection is closed (checkpointing the WAL)
 /// before returning.
-async fn build_sqlite_db(path: &Path, ddl: &str, indexes: &[&str]) -> Result<(), SchemaError> {
+async fn build_sqlite_db(
+    path: &Path,
+    ddl: &'static str,
+    indexes: &'static [&'static str],
+) -> Result<(), SchemaError> {
     let location = format!("`{}`", path.display());
     let db = |action: &'static str| {
         let location = location.clone();
@@ -536,8 +544,8 @@ async fn build_sqlite_db(path: &Path, ddl: &str, indexes: &[&str]) -> Result<(),
         .await
         .map_err(db("creating the database"))?;
     let mut tx = conn.begin().await.map_err(db("beginning a transaction"))?;
-    sqlx::raw_sql(ddl)
-        .execute(&mut *tx)
+    (&mut *tx)
+        .execute(ddl)
         .await
         .map_err(db("creating Dagster's tables"))?;
     sqlx::query("INSERT INTO alembic_version (version_num) VALUES (?)")
@@ -613,6 +621,17 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The public futures can be spawned on a multi-threaded runtime (sqlx's `raw_sql` would make
+    /// them not `Send` for every lifetime).
+    #[allow(dead_code)]
+    fn futures_are_spawnable(mut pg: PgConnection, mut sqlite: SqliteConnection) {
+        fn spawnable<T: Send + 'static>(_: T) {}
+        spawnable(async { create_sqlite_instance(&PathBuf::new()).await });
+        spawnable(async { create_run_db(&PathBuf::new(), "r").await });
+        spawnable(async move { create_postgres_instance(&mut pg).await });
+        spawnable(async move { check_revision(&mut sqlite).await });
+    }
 
     #[test]
     fn civil_dates() {
