@@ -95,6 +95,27 @@ fn run_dagster(python: &Path, home: &Path, yaml: &str, script: &str) -> String {
     stdout
 }
 
+/// `dagster instance info` on `home` (its `dagster.yaml` already written): asserts Dagster sees every
+/// storage at the head revision, with nothing to migrate.
+fn assert_dagster_sees_head_revision(python: &Path, home: &Path) {
+    let out = Command::new(python)
+        .args(["-m", "dagster", "instance", "info"])
+        .env(DAGSTER_HOME, home)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "dagster instance info failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let current: Vec<_> = stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("current: "))
+        .collect();
+    assert_eq!(current, [HEAD_REVISION; 3], "{stdout}");
+}
+
 async fn sqlite(path: &Path) -> SqliteConnection {
     SqliteConnectOptions::new()
         .filename(path)
@@ -251,6 +272,8 @@ async fn dagster_uses_our_sqlite_instance_without_changing_its_schema() {
     for f in &files {
         before.push((sqlite_master(f).await, sqlite_bookkeeping(f).await));
     }
+    std::fs::write(home.join("dagster.yaml"), "").unwrap();
+    assert_dagster_sees_head_revision(python(), &home);
     let out = run_dagster(python(), &home, "", USE_INSTANCE);
     let run_id = out
         .lines()
@@ -706,12 +729,11 @@ async fn dagster_uses_our_postgres_instance_without_changing_its_schema() {
         create_postgres_instance(&mut conn).await.unwrap();
         let before = (pg_catalog(&mut conn).await, pg_bookkeeping(&mut conn).await);
         let tmp = tempfile::tempdir().unwrap();
-        run_dagster(
-            &python,
-            &tmp.path().join("home"),
-            &dagster_yaml(&dbs[0]),
-            USE_INSTANCE,
-        );
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(home.join("dagster.yaml"), dagster_yaml(&dbs[0])).unwrap();
+        assert_dagster_sees_head_revision(&python, &home);
+        run_dagster(&python, &home, &dagster_yaml(&dbs[0]), USE_INSTANCE);
         assert_eq!(before.0, pg_catalog(&mut conn).await);
         let runs: i64 = sqlx::query("SELECT count(*) FROM runs")
             .fetch_one(&mut conn)
