@@ -186,7 +186,7 @@ impl AssetJson {
             .collect();
         Self {
             asset_key: a.key_string(),
-            asset_key_parts: a.key.clone(),
+            asset_key_parts: a.key.to_vec(),
             description: a.description.clone(),
             group_name: a.group_name.clone(),
             kinds: a.kinds.clone(),

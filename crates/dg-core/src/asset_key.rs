@@ -57,6 +57,23 @@ impl fmt::Display for AssetKey {
     }
 }
 
+/// A key reads as the slice of its components (`key.join("/")`, `key.len()`, `key[0]`).
+impl std::ops::Deref for AssetKey {
+    type Target = [String];
+
+    fn deref(&self) -> &[String] {
+        &self.0
+    }
+}
+
+/// Maps and sets keyed by `AssetKey` can be searched with a `&[String]` (hash, equality and
+/// order are those of the components).
+impl std::borrow::Borrow<[String]> for AssetKey {
+    fn borrow(&self) -> &[String] {
+        &self.0
+    }
+}
+
 impl From<Vec<String>> for AssetKey {
     fn from(path: Vec<String>) -> Self {
         AssetKey(path)

@@ -14,8 +14,10 @@ mod asset_key;
 pub mod diagnostic;
 pub mod env;
 pub mod home;
+mod run_target;
 mod time;
 
 pub use asset_key::AssetKey;
 pub use diagnostic::{Diagnostic, EXIT_USAGE, EXIT_USER_CODE};
+pub use run_target::RunTarget;
 pub use time::Timestamp;

@@ -61,8 +61,21 @@ impl Timestamp {
     }
 
     /// Seconds since the Unix epoch, as Dagster stores them.
+    ///
+    /// Correctly rounded (the `f64` nearest to the exact nanosecond time), so that
+    /// `from_secs_f64(t.as_secs_f64())` is `t` for every time [`Timestamp::now`] returns; a sum of
+    /// whole and fractional seconds would round twice and be off by one unit now and then.
     pub fn as_secs_f64(self) -> f64 {
-        self.0.as_second() as f64 + f64::from(self.0.subsec_nanosecond()) / NANOS_PER_SEC
+        let nanos = self.0.as_nanosecond();
+        let sign = if nanos < 0 { "-" } else { "" };
+        let (whole, frac) = (
+            nanos.unsigned_abs() / 1_000_000_000,
+            nanos.unsigned_abs() % 1_000_000_000,
+        );
+        // Rust parses decimal text to the nearest `f64`, and this text is the time exactly.
+        format!("{sign}{whole}.{frac:09}")
+            .parse()
+            .unwrap_or(f64::NAN)
     }
 
     /// The `jiff` timestamp, for calendar and time-zone arithmetic.
@@ -163,6 +176,10 @@ mod tests {
 
     #[test]
     fn now_survives_a_round_trip_through_f64_and_json() {
+        for _ in 0..10_000 {
+            let now = Timestamp::now();
+            assert_eq!(Timestamp::from_secs_f64(now.as_secs_f64()), now);
+        }
         let now = Timestamp::now();
         assert_eq!(Timestamp::from_secs_f64(now.as_secs_f64()), now);
         let json = serde_json::to_string(&now).unwrap();

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// An asset key: its path components (`["raw", "orders"]` is shown `raw/orders`).
-pub type AssetKey = Vec<String>;
+pub use dg_core::AssetKey;
 
 /// Every definition of one code location, with how and where it was loaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

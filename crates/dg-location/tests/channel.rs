@@ -48,7 +48,7 @@ fn user_code_writing_to_fd_3_cannot_disturb_the_channel() {
     let dir = tempfile::tempdir().unwrap();
     let (mut agent, spec) = start(dir.path(), "fd3_writer");
     let snapshot = agent.load(&spec.load_target(), TIMEOUT).unwrap();
-    assert_eq!(snapshot.assets[0].key, ["fd3_asset"]);
+    assert_eq!(snapshot.assets[0].key[..], ["fd3_asset"]);
     // The channel is still in step: every later request gets its own answer.
     for _ in 0..3 {
         agent.ping(TIMEOUT).unwrap();

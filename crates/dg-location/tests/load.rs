@@ -37,8 +37,8 @@ fn load_many(names: &[&str]) -> BTreeMap<String, Result<LoadedLocation, LoadErro
         .collect()
 }
 
-fn key(parts: &[&str]) -> Vec<String> {
-    parts.iter().map(|s| (*s).to_owned()).collect()
+fn key(parts: &[&str]) -> dg_location::snapshot::AssetKey {
+    dg_location::snapshot::AssetKey::new(parts.iter().copied())
 }
 
 #[test]

@@ -2,19 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use dg_storage::AssetKey;
-
 /// Name Dagster gives the implicit job that materializes an asset selection.
 pub const ASSET_JOB_NAME: &str = "__ASSET_JOB";
 
-/// What a run executes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunTarget {
-    /// These assets, through Dagster's implicit asset job.
-    Assets(Vec<AssetKey>),
-    /// A job by name.
-    Job(String),
-}
+pub use dg_core::RunTarget;
 
 /// One run to execute in one code location.
 #[derive(Debug, Clone, PartialEq)]

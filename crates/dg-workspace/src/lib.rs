@@ -16,5 +16,6 @@ mod resolve;
 mod tests;
 mod workspace;
 
-pub use resolve::{PlannedRun, PlannedTarget, ResolveError, Target};
+pub use dg_core::RunTarget;
+pub use resolve::{PlannedRun, ResolveError, Target};
 pub use workspace::{asset_node, Workspace, WorkspaceAsset, IMPLICIT_ASSET_JOB};

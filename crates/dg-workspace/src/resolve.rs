@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use dg_core::RunTarget;
 use dg_selection::AssetKey;
 
 use crate::Workspace;
@@ -27,19 +28,11 @@ pub enum Target {
     },
 }
 
-/// What one run executes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlannedTarget {
-    Job(String),
-    /// Sorted by key.
-    Assets(Vec<AssetKey>),
-}
-
 /// One run of a resolved target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedRun {
     pub location: String,
-    pub target: PlannedTarget,
+    pub target: RunTarget,
 }
 
 /// Why a target resolves to no run. Messages name things in backticks; callers add their own
@@ -119,7 +112,7 @@ impl Workspace {
                 }
                 Ok(vec![PlannedRun {
                     location,
-                    target: PlannedTarget::Assets(keys),
+                    target: RunTarget::Assets(keys),
                 }])
             }
             Target::Selection {
@@ -161,7 +154,7 @@ impl Workspace {
         match &owners[..] {
             [one] => Ok(vec![PlannedRun {
                 location: one.clone(),
-                target: PlannedTarget::Job(job),
+                target: RunTarget::Job(job),
             }]),
             [] => {
                 let known: BTreeSet<&String> = in_scope().flat_map(|l| &self.jobs[l]).collect();
@@ -224,7 +217,7 @@ impl Workspace {
             .into_iter()
             .map(|location| PlannedRun {
                 location: location.to_owned(),
-                target: PlannedTarget::Assets(per_location[location].clone()),
+                target: RunTarget::Assets(per_location[location].clone()),
             })
             .collect()
     }

@@ -5,7 +5,7 @@ use dg_location::snapshot::{AssetSnapshot, JobSnapshot, LoadedFrom};
 use dg_location::DefinitionsSnapshot;
 use dg_selection::AssetKey;
 
-use crate::{PlannedRun, PlannedTarget, ResolveError, Target, Workspace};
+use crate::{PlannedRun, ResolveError, RunTarget, Target, Workspace};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
@@ -74,8 +74,8 @@ fn select(ws: &Workspace, text: &str) -> Target {
     }
 }
 
-fn assets(keys: &[&str]) -> PlannedTarget {
-    PlannedTarget::Assets(keys.iter().map(|k| key(k)).collect())
+fn assets(keys: &[&str]) -> RunTarget {
+    RunTarget::Assets(keys.iter().map(|k| key(k)).collect())
 }
 
 fn run(location: &str, keys: &[&str]) -> PlannedRun {
@@ -99,7 +99,7 @@ fn a_real_definition_wins_over_a_stub_whatever_the_order() {
     let raw = ws.get(&["raw".to_owned()]).unwrap();
     assert_eq!(raw.location, "z_owner");
     assert!(!raw.asset.is_auto_created_stub);
-    assert_eq!(raw.downstream, vec![vec!["report".to_owned()]]);
+    assert_eq!(raw.downstream, vec![key("report")]);
     let node = ws.graph.get(&key("raw")).unwrap();
     assert!(node.is_materializable);
     assert_eq!(node.code_location, "z_owner");
@@ -267,7 +267,7 @@ fn jobs_resolve_to_the_one_location_that_defines_them() {
         ws.resolve_targets(job("only_a", None)).unwrap(),
         vec![PlannedRun {
             location: "a".to_owned(),
-            target: PlannedTarget::Job("only_a".to_owned())
+            target: RunTarget::Job("only_a".to_owned())
         }]
     );
     let err = ws.resolve_targets(job("shared", None)).unwrap_err();

@@ -17,7 +17,7 @@ pub struct WorkspaceAsset {
     pub location: String,
     pub asset: AssetSnapshot,
     /// Downstream assets (in any location), sorted by key.
-    pub downstream: Vec<Vec<String>>,
+    pub downstream: Vec<AssetKey>,
 }
 
 impl WorkspaceAsset {
@@ -32,7 +32,7 @@ impl WorkspaceAsset {
 pub struct Workspace {
     /// One entry per key, sorted by key.
     pub assets: Vec<WorkspaceAsset>,
-    index: HashMap<Vec<String>, usize>,
+    index: HashMap<AssetKey, usize>,
     /// The graph the selection language evaluates on.
     pub graph: AssetGraph,
     /// Locations in the order given.
@@ -78,7 +78,7 @@ impl Workspace {
         let mut jobs = BTreeMap::new();
         let mut owners: BTreeMap<AssetKey, Vec<String>> = BTreeMap::new();
         // Every definition of each key, in the order given.
-        let mut defs: BTreeMap<Vec<String>, Vec<(&'a str, &'a AssetSnapshot)>> = BTreeMap::new();
+        let mut defs: BTreeMap<AssetKey, Vec<(&'a str, &'a AssetSnapshot)>> = BTreeMap::new();
         for (location, snapshot) in locations {
             names.push(location.to_owned());
             jobs.insert(
@@ -87,7 +87,7 @@ impl Workspace {
             );
             for asset in &snapshot.assets {
                 if rank(asset) == 2 {
-                    let list = owners.entry(AssetKey(asset.key.clone())).or_default();
+                    let list = owners.entry(asset.key.clone()).or_default();
                     if !list.iter().any(|l| l == location) {
                         list.push(location.to_owned());
                     }
@@ -119,12 +119,12 @@ impl Workspace {
                 }
             }
         }
-        let index: HashMap<Vec<String>, usize> = assets
+        let index: HashMap<AssetKey, usize> = assets
             .iter()
             .enumerate()
             .map(|(i, a)| (a.asset.key.clone(), i))
             .collect();
-        let mut downstream: Vec<Vec<Vec<String>>> = vec![Vec::new(); assets.len()];
+        let mut downstream: Vec<Vec<AssetKey>> = vec![Vec::new(); assets.len()];
         for a in &assets {
             for dep in &a.asset.deps {
                 if let Some(&i) = index.get(dep) {
@@ -196,7 +196,7 @@ pub fn asset_node(location: &str, asset: &AssetSnapshot) -> AssetNode {
         kinds: asset.kinds.iter().cloned().collect(),
         owners: asset.owners.clone(),
         code_location: location.to_owned(),
-        deps: asset.deps.iter().map(|d| AssetKey(d.clone())).collect(),
+        deps: asset.deps.iter().cloned().collect(),
         is_materializable: asset.is_materializable,
         jobs: asset.job_names.iter().cloned().collect(),
         sensors: asset.targeting_sensor_names.iter().cloned().collect(),
@@ -211,6 +211,6 @@ pub fn asset_node(location: &str, asset: &AssetSnapshot) -> AssetNode {
                 "multi" => Some(PartitionsKind::Multipartitions),
                 _ => None,
             }),
-        ..AssetNode::new(AssetKey(asset.key.clone()))
+        ..AssetNode::new(asset.key.clone())
     }
 }

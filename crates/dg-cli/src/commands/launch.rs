@@ -26,7 +26,7 @@ use dg_runs::{
 };
 use dg_selection::SelectOptions;
 use dg_storage::{EventRecord, RunStatus};
-use dg_workspace::{PlannedTarget, ResolveError, Target, Workspace};
+use dg_workspace::{ResolveError, Target, Workspace};
 
 use crate::args::LaunchArgs;
 use crate::error::{CliError, CliResult};
@@ -256,13 +256,7 @@ fn targets(
     let runs = workspace.resolve_targets(target).map_err(resolve_error)?;
     Ok(runs
         .into_iter()
-        .map(|run| {
-            let target = match run.target {
-                PlannedTarget::Job(job) => RunTarget::Job(job),
-                PlannedTarget::Assets(keys) => RunTarget::Assets(keys),
-            };
-            (run.location, target)
-        })
+        .map(|run| (run.location, run.target))
         .collect())
 }
 

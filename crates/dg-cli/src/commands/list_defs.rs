@@ -106,8 +106,7 @@ fn add_location<'a>(
     hide_stubs_of: Option<&HashSet<String>>,
 ) {
     let at = |item| Located { location, item };
-    let is_selected =
-        |key: &[String]| selected.is_none_or(|keys| keys.contains(&AssetKey(key.to_vec())));
+    let is_selected = |key: &[String]| selected.is_none_or(|keys| keys.contains(key));
     for asset in &snapshot.assets {
         let hidden_stub = asset.is_auto_created_stub
             && hide_stubs_of.is_some_and(|keys| keys.contains(&asset.key_string()));

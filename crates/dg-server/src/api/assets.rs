@@ -92,7 +92,7 @@ pub async fn select_assets(
         if keys.as_ref().is_some_and(|k| !k.contains(&asset.asset.key)) {
             continue;
         }
-        let key = AssetKey(asset.asset.key.clone());
+        let key = asset.asset.key.clone();
         let latest = if materialized.contains(&key) {
             latest(state, &key).await?
         } else {
@@ -107,13 +107,13 @@ pub async fn select_assets(
 pub fn selected_keys(
     view: &WorkspaceView,
     selection: Option<&str>,
-) -> Result<Option<BTreeSet<Vec<String>>>, ApiError> {
+) -> Result<Option<BTreeSet<AssetKey>>, ApiError> {
     let Some(text) = selection.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
     let expr = dg_selection::parse(text).map_err(selection_error)?;
     let keys = dg_selection::select(&view.graph, &expr).map_err(selection_error)?;
-    Ok(Some(keys.into_iter().map(|k| k.0).collect()))
+    Ok(Some(keys.into_iter().collect()))
 }
 
 /// 400 with the error; a syntax error (also one past a limit: too long, too many terms, too
@@ -157,7 +157,7 @@ pub async fn asset_detail(state: &AppState, key: &str) -> Result<AssetDetail, Ap
     let history = state
         .storage
         .materialization_history(
-            &AssetKey(parts.clone()),
+            &asset.asset.key,
             &HistoryFilter {
                 limit: Some(100),
                 ..HistoryFilter::default()
@@ -199,7 +199,7 @@ fn asset_json(asset: &WorkspaceAsset, latest: Option<Materialization>) -> AssetJ
     let a: &AssetSnapshot = &asset.asset;
     AssetJson {
         key: a.key_string(),
-        path: a.key.clone(),
+        path: a.key.to_vec(),
         location: asset.location.clone(),
         group: a.group_name.clone(),
         description: a.description.clone(),

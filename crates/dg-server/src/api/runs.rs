@@ -11,7 +11,7 @@ use axum::Json;
 use dg_host::runs::LaunchError;
 use dg_runs::{RunRequest, RunTarget};
 use dg_storage::{EventRecord, Run, RunFilter, RunStatus};
-use dg_workspace::{PlannedTarget, ResolveError, Target};
+use dg_workspace::{ResolveError, Target};
 use serde::{Deserialize, Serialize};
 
 use super::assets::selected_keys;
@@ -263,7 +263,7 @@ fn resolve(state: &AppState, body: LaunchBody) -> Result<Vec<RunRequest>, ApiErr
         (Some(text), None) => {
             let keys = selected_keys(&view, Some(text))?.unwrap_or_default();
             Some(Target::Selection {
-                keys: keys.into_iter().map(dg_selection::AssetKey).collect(),
+                keys: keys.into_iter().collect(),
                 text: text.clone(),
                 location: body.location.clone(),
             })
@@ -278,13 +278,7 @@ fn resolve(state: &AppState, body: LaunchBody) -> Result<Vec<RunRequest>, ApiErr
             .resolve_targets(target)
             .map_err(|e| resolve_error(e, selection.as_deref()))?
             .into_iter()
-            .map(|run| {
-                let target = match run.target {
-                    PlannedTarget::Job(job) => RunTarget::Job(job),
-                    PlannedTarget::Assets(keys) => RunTarget::Assets(keys),
-                };
-                (run.location, target)
-            })
+            .map(|run| (run.location, run.target))
             .collect(),
     };
     let partition = body.partition.filter(|p| !p.is_empty());

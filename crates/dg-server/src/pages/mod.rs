@@ -111,7 +111,7 @@ async fn asset_page(State(state): State<AppState>, Path(key): Path<String>) -> R
         let only = Some(detail.asset.path.as_slice());
         let statuses = status::asset_statuses(state.storage.as_ref(), &view, only).await?;
         let status = statuses
-            .get(&detail.asset.path)
+            .get(detail.asset.path.as_slice())
             .copied()
             .unwrap_or(dg_layout::NodeStatus::Unknown);
         Ok::<_, ApiError>((detail, status))

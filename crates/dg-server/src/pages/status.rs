@@ -39,13 +39,13 @@ pub async fn asset_statuses(
     storage: &dyn Storage,
     view: &WorkspaceView,
     only: Option<&[String]>,
-) -> Result<HashMap<Vec<String>, NodeStatus>, ApiError> {
+) -> Result<HashMap<AssetKey, NodeStatus>, ApiError> {
     let mut materialized: Vec<AssetKey> = storage.materialized_asset_keys().await?;
     if let Some(asset) = only.and_then(|key| view.get(key)) {
         // The asset and its upstream assets are all its status depends on.
-        materialized.retain(|k| k.0 == asset.asset.key || asset.asset.deps.contains(&k.0));
+        materialized.retain(|k| *k == asset.asset.key || asset.asset.deps.contains(k));
     }
-    let mut materialized_at: HashMap<Vec<String>, Timestamp> = HashMap::new();
+    let mut materialized_at: HashMap<AssetKey, Timestamp> = HashMap::new();
     let check_stale = materialized.len() <= STALE_CHECK_LIMIT;
     for key in &materialized {
         let at = if check_stale {
@@ -58,9 +58,9 @@ pub async fn asset_statuses(
         } else {
             Timestamp::MIN
         };
-        materialized_at.insert(key.0.clone(), at);
+        materialized_at.insert(key.clone(), at);
     }
-    let by_step: HashMap<String, &Vec<String>> = view
+    let by_step: HashMap<String, &AssetKey> = view
         .assets
         .iter()
         .filter(|a| !a.asset.is_auto_created_stub)
@@ -73,8 +73,8 @@ pub async fn asset_statuses(
             ..RunFilter::default()
         })
         .await?;
-    let mut running: HashSet<Vec<String>> = HashSet::new();
-    let mut failed_at: HashMap<Vec<String>, Timestamp> = HashMap::new();
+    let mut running: HashSet<AssetKey> = HashSet::new();
+    let mut failed_at: HashMap<AssetKey, Timestamp> = HashMap::new();
     let mut failed_read = 0;
     for run in &runs {
         let in_progress = !run.status.is_terminal();
@@ -86,7 +86,7 @@ pub async fn asset_statuses(
             .events_after(&run.run_id, None, EVENTS_PER_RUN)
             .await?;
         if in_progress {
-            let mut targets: HashSet<Vec<String>> = HashSet::new();
+            let mut targets: HashSet<AssetKey> = HashSet::new();
             if let Ok(Some(keys)) = selected_keys(view, run.selection.as_deref()) {
                 targets.extend(
                     keys.into_iter()
@@ -102,7 +102,7 @@ pub async fn asset_statuses(
                         }
                     }
                     (EventKind::AssetMaterialization { asset_key, .. }, _) => {
-                        targets.remove(&asset_key.0);
+                        targets.remove(asset_key);
                     }
                     _ => {}
                 }

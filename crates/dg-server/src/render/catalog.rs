@@ -13,7 +13,7 @@ use super::page::{page, Nav};
 use crate::api::assets::{AssetDetail, AssetJson};
 
 /// The status of each asset, by key parts (from [`crate::pages`]).
-pub type Statuses = HashMap<Vec<String>, NodeStatus>;
+pub type Statuses = HashMap<dg_core::AssetKey, NodeStatus>;
 
 /// The catalog page; `error` is a selection error to show above the (empty) table.
 pub fn catalog(
