@@ -182,7 +182,11 @@ mod tests {
             let now = Timestamp::now();
             assert_eq!(Timestamp::from_secs_f64(now.as_secs_f64()), now);
             let json = serde_json::to_string(&now).unwrap();
-            assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), now, "{json}");
+            assert_eq!(
+                serde_json::from_str::<Timestamp>(&json).unwrap(),
+                now,
+                "{json}"
+            );
         }
     }
 
