@@ -589,33 +589,12 @@ async fn check_existing(path: &Path) -> Result<(), SchemaError> {
 
 /// Now as Dagster writes its naive UTC timestamps to SQLite: `YYYY-MM-DD HH:MM:SS.ffffff`.
 fn naive_utc_now() -> String {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = since.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:06}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_micros()
-    )
+    naive_utc(crate::Timestamp::now())
 }
 
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+/// `ts` as Dagster writes naive UTC timestamps to SQLite: `YYYY-MM-DD HH:MM:SS.ffffff`.
+fn naive_utc(ts: crate::Timestamp) -> String {
+    ts.as_jiff().strftime("%Y-%m-%d %H:%M:%S.%6f").to_string()
 }
 
 #[cfg(test)]
@@ -634,10 +613,11 @@ mod tests {
     }
 
     #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_792), (2026, 12, 5));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    fn naive_utc_text() {
+        let at = |secs| naive_utc(crate::Timestamp::from_secs_f64(secs));
+        assert_eq!(at(0.0), "1970-01-01 00:00:00.000000");
+        assert_eq!(at(1_796_428_800.25), "2026-12-05 00:00:00.250000");
+        assert_eq!(at(951_782_400.0), "2000-02-29 00:00:00.000000");
     }
 
     #[test]
