@@ -568,68 +568,28 @@ mod url {
     }
 }
 
+/// The rows of `sql`, which selects one text column, each as a line.
+async fn pg_lines(conn: &mut PgConnection, sql: &str) -> Vec<String> {
+    sqlx::query_scalar(sql).fetch_all(conn).await.unwrap()
+}
+
 /// Every column, constraint, index and sequence of the public schema, one line each, sorted.
 async fn pg_catalog(conn: &mut PgConnection) -> Vec<String> {
     let mut out = Vec::new();
-    for r in sqlx::query(
-        "SELECT table_name::text, column_name::text, data_type::text, \
-         coalesce(character_maximum_length, 0), is_nullable::text, coalesce(column_default, '') \
+    for sql in [
+        "SELECT format('column %s.%s %s %s null=%s default=%s', table_name, column_name, \
+         data_type, coalesce(character_maximum_length, 0), is_nullable, \
+         coalesce(column_default, '')) \
          FROM information_schema.columns WHERE table_schema = 'public'",
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .unwrap()
-    {
-        out.push(format!(
-            "column {}.{} {} {} null={} default={}",
-            r.get::<String, _>(0),
-            r.get::<String, _>(1),
-            r.get::<String, _>(2),
-            r.get::<i32, _>(3),
-            r.get::<String, _>(4),
-            r.get::<String, _>(5)
-        ));
-    }
-    for r in sqlx::query(
-        "SELECT conrelid::regclass::text, conname::text, pg_get_constraintdef(oid) \
+        "SELECT format('constraint %s %s %s', conrelid::regclass, conname, \
+         pg_get_constraintdef(oid)) \
          FROM pg_constraint WHERE connamespace = 'public'::regnamespace",
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .unwrap()
-    {
-        out.push(format!(
-            "constraint {} {} {}",
-            r.get::<String, _>(0),
-            r.get::<String, _>(1),
-            r.get::<String, _>(2)
-        ));
-    }
-    for r in
-        sqlx::query("SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = 'public'")
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap()
-    {
-        out.push(format!(
-            "index {} {}",
-            r.get::<String, _>(0),
-            r.get::<String, _>(1)
-        ));
-    }
-    for r in sqlx::query(
-        "SELECT sequence_name::text, data_type::text FROM information_schema.sequences \
-         WHERE sequence_schema = 'public'",
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .unwrap()
-    {
-        out.push(format!(
-            "sequence {} {}",
-            r.get::<String, _>(0),
-            r.get::<String, _>(1)
-        ));
+        "SELECT format('index %s %s', indexname, indexdef) FROM pg_indexes \
+         WHERE schemaname = 'public'",
+        "SELECT format('sequence %s %s', sequence_name, data_type) \
+         FROM information_schema.sequences WHERE sequence_schema = 'public'",
+    ] {
+        out.extend(pg_lines(conn, sql).await);
     }
     out.sort();
     out
@@ -637,33 +597,14 @@ async fn pg_catalog(conn: &mut PgConnection) -> Vec<String> {
 
 async fn pg_bookkeeping(conn: &mut PgConnection) -> Vec<String> {
     let mut out = Vec::new();
-    for r in sqlx::query("SELECT version_num::text FROM alembic_version")
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap()
-    {
-        out.push(format!("alembic {}", r.get::<String, _>(0)));
+    for sql in [
+        "SELECT format('alembic %s', version_num) FROM alembic_version",
+        "SELECT format('secondary_index %s %s %s', id, name, (migration_completed IS NOT NULL)::text) \
+         FROM secondary_indexes ORDER BY id",
+        "SELECT format('instance_info rows %s', count(*)) FROM instance_info",
+    ] {
+        out.extend(pg_lines(conn, sql).await);
     }
-    for r in sqlx::query(
-        "SELECT id, name::text, migration_completed IS NOT NULL FROM secondary_indexes ORDER BY id",
-    )
-    .fetch_all(&mut *conn)
-    .await
-    .unwrap()
-    {
-        out.push(format!(
-            "secondary_index {} {} {}",
-            r.get::<i64, _>(0),
-            r.get::<String, _>(1),
-            r.get::<bool, _>(2)
-        ));
-    }
-    let n: i64 = sqlx::query("SELECT count(*) FROM instance_info")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap()
-        .get(0);
-    out.push(format!("instance_info rows {n}"));
     out
 }
 
