@@ -31,139 +31,9 @@ fn script(name: &str) -> String {
     format!("{}/tests/dagster_serdes/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn at(secs: f64) -> Timestamp {
-    Timestamp::from_secs_f64(secs)
-}
-
-fn event(step: Option<&str>, kind: EventKind) -> Event {
-    Event {
-        timestamp: at(1_796_455_186.372_27),
-        step_key: step.map(Into::into),
-        kind,
-    }
-}
-
-fn metadata() -> Metadata {
-    [
-        ("rows", json!(3)),
-        ("score", json!(0.5)),
-        ("note", json!("é ok \u{1F600}")),
-        ("flag", json!(true)),
-        ("none", Value::Null),
-        ("json", json!({"k": [1, "x", 2.5]})),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
-}
-
-fn error() -> ErrorInfo {
-    ErrorInfo {
-        message: "kaboom".into(),
-        class_name: Some("ValueError".into()),
-        stack: vec!["  File \"x.py\", line 1, in f".into()],
-    }
-}
-
-/// One event of every kind that Dagster has a type for.
-fn every_event() -> Vec<Event> {
-    let key = AssetKey::new(["team", "raw"]);
-    vec![
-        event(None, EventKind::RunEnqueued),
-        event(None, EventKind::RunStarting),
-        event(None, EventKind::RunStart),
-        event(None, EventKind::RunSuccess),
-        event(None, EventKind::RunFailure { error: None }),
-        event(
-            None,
-            EventKind::RunFailure {
-                error: Some(error()),
-            },
-        ),
-        event(None, EventKind::RunCanceling),
-        event(None, EventKind::RunCanceled),
-        event(Some("raw"), EventKind::StepStart),
-        event(
-            Some("raw"),
-            EventKind::StepSuccess {
-                duration_ms: Some(12.5),
-            },
-        ),
-        event(
-            Some("raw"),
-            EventKind::StepFailure {
-                error: Some(error()),
-            },
-        ),
-        event(Some("graph.op"), EventKind::StepSkipped),
-        event(
-            Some("raw"),
-            EventKind::AssetMaterialization {
-                asset_key: key.clone(),
-                partition: None,
-                metadata: metadata(),
-            },
-        ),
-        event(
-            Some("raw"),
-            EventKind::AssetMaterialization {
-                asset_key: key.clone(),
-                partition: Some("2024-01-01".into()),
-                metadata: Metadata::new(),
-            },
-        ),
-        event(
-            Some("raw"),
-            EventKind::AssetObservation {
-                asset_key: key.clone(),
-                partition: Some("p".into()),
-                metadata: metadata(),
-            },
-        ),
-        event(
-            Some("raw_ok"),
-            EventKind::AssetCheckEvaluation {
-                asset_key: key.clone(),
-                check_name: "raw_ok".into(),
-                passed: false,
-                severity: Some("WARN".into()),
-                partition: None,
-                metadata: metadata(),
-            },
-        ),
-        event(
-            Some("raw_ok"),
-            EventKind::AssetCheckEvaluation {
-                asset_key: key,
-                check_name: "raw_ok".into(),
-                passed: true,
-                severity: None,
-                partition: None,
-                metadata: Metadata::new(),
-            },
-        ),
-        event(
-            None,
-            EventKind::EngineEvent {
-                message: "Launching run".into(),
-            },
-        ),
-        event(
-            Some("raw"),
-            EventKind::Log {
-                level: LogLevel::Warning,
-                message: "careful: \u{1F600}\n\"quoted\"".into(),
-            },
-        ),
-        event(
-            None,
-            EventKind::Log {
-                level: LogLevel::Debug,
-                message: String::new(),
-            },
-        ),
-    ]
-}
+#[path = "../../src/dagster/serdes/samples.rs"]
+mod samples;
+use samples::{at, every_event};
 
 fn sample_run(status: RunStatus) -> Run {
     Run {
@@ -219,7 +89,19 @@ fn metadata_json(metadata: &Metadata) -> Value {
 
 #[test]
 fn dagster_reads_our_events() {
-    let events = every_event();
+    let mut events = every_event();
+    // A check without a severity is written with Dagster's default (`ERROR`).
+    events.push(samples::event(
+        Some("raw_ok"),
+        EventKind::AssetCheckEvaluation {
+            asset_key: AssetKey::new(["team", "raw"]),
+            check_name: "raw_ok".into(),
+            passed: true,
+            severity: None,
+            partition: None,
+            metadata: Metadata::new(),
+        },
+    ));
     let mut rows: Vec<Value> = events
         .iter()
         .map(|e| json!({"kind": "event", "json": event_to_dagster_json(RUN_ID, JOB, e).unwrap()}))

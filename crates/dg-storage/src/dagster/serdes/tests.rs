@@ -8,125 +8,9 @@ use super::*;
 const RUN: &str = "a58b522f-0000-4000-8000-000000000000";
 const JOB: &str = "__ASSET_JOB";
 
-fn at(secs: f64) -> Timestamp {
-    Timestamp::from_secs_f64(secs)
-}
-
-fn event(step: Option<&str>, kind: EventKind) -> Event {
-    Event {
-        timestamp: at(1_796_455_186.372_27),
-        step_key: step.map(Into::into),
-        kind,
-    }
-}
-
-fn error() -> ErrorInfo {
-    ErrorInfo {
-        message: "kaboom".into(),
-        class_name: Some("ValueError".into()),
-        stack: vec!["  File \"x.py\", line 1, in f\n    raise ValueError(\"kaboom\")".into()],
-    }
-}
-
-/// One event of every kind Dagster has a type for.
-pub(super) fn every_event() -> Vec<Event> {
-    let key = AssetKey::new(["team", "raw"]);
-    let metadata: Metadata = [
-        ("rows", serde_json::json!(3)),
-        ("score", serde_json::json!(0.5)),
-        ("note", serde_json::json!("é ok")),
-        ("flag", serde_json::json!(true)),
-        ("none", serde_json::Value::Null),
-        ("json", serde_json::json!({"k": [1, "x"]})),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    vec![
-        event(None, EventKind::RunEnqueued),
-        event(None, EventKind::RunStarting),
-        event(None, EventKind::RunStart),
-        event(None, EventKind::RunSuccess),
-        event(None, EventKind::RunFailure { error: None }),
-        event(
-            None,
-            EventKind::RunFailure {
-                error: Some(error()),
-            },
-        ),
-        event(None, EventKind::RunCanceling),
-        event(None, EventKind::RunCanceled),
-        event(Some("raw"), EventKind::StepStart),
-        event(
-            Some("raw"),
-            EventKind::StepSuccess {
-                duration_ms: Some(12.5),
-            },
-        ),
-        event(
-            Some("raw"),
-            EventKind::StepFailure {
-                error: Some(error()),
-            },
-        ),
-        event(Some("graph.op"), EventKind::StepSkipped),
-        event(
-            Some("raw"),
-            EventKind::AssetMaterialization {
-                asset_key: key.clone(),
-                partition: None,
-                metadata: metadata.clone(),
-            },
-        ),
-        event(
-            Some("raw"),
-            EventKind::AssetMaterialization {
-                asset_key: key.clone(),
-                partition: Some("2024-01-01".into()),
-                metadata: Metadata::new(),
-            },
-        ),
-        event(
-            None,
-            EventKind::AssetObservation {
-                asset_key: key.clone(),
-                partition: None,
-                metadata: metadata.clone(),
-            },
-        ),
-        event(
-            Some("raw_ok"),
-            EventKind::AssetCheckEvaluation {
-                asset_key: key.clone(),
-                check_name: "raw_ok".into(),
-                passed: false,
-                severity: Some("WARN".into()),
-                partition: None,
-                metadata,
-            },
-        ),
-        event(
-            None,
-            EventKind::EngineEvent {
-                message: "Launching run \"x\"".into(),
-            },
-        ),
-        event(
-            Some("raw"),
-            EventKind::Log {
-                level: LogLevel::Warning,
-                message: "careful: \u{1F600}\n".into(),
-            },
-        ),
-        event(
-            None,
-            EventKind::Log {
-                level: LogLevel::Critical,
-                message: String::new(),
-            },
-        ),
-    ]
-}
+#[path = "samples.rs"]
+mod samples;
+use samples::{at, event, every_event};
 
 #[test]
 fn every_kind_round_trips() {
@@ -197,7 +81,25 @@ fn step_events_carry_handles_and_tags() {
 
 #[test]
 fn metadata_entries_are_typed() {
-    let e = &every_event()[12];
+    let metadata: Metadata = [
+        ("rows", serde_json::json!(3)),
+        ("score", serde_json::json!(0.5)),
+        ("note", serde_json::json!("é ok")),
+        ("flag", serde_json::json!(true)),
+        ("none", serde_json::Value::Null),
+        ("json", serde_json::json!({"k": [1, "x"]})),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let e = &event(
+        Some("raw"),
+        EventKind::AssetMaterialization {
+            asset_key: AssetKey::new(["team", "raw"]),
+            partition: None,
+            metadata,
+        },
+    );
     let json = event_to_dagster_json(RUN, JOB, e).unwrap();
     for part in [
         r#""entry_data": {"__class__": "IntMetadataEntryData", "value": 3}, "label": "rows""#,
