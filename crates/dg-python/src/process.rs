@@ -28,7 +28,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -272,15 +272,11 @@ impl ManagedChild {
             }
         };
         let deadline = Instant::now() + OUTPUT_DRAIN;
-        // Readers send nothing: the channel disconnects when the last one ends.
-        while let Ok(()) | Err(RecvTimeoutError::Timeout) = self
+        // Readers send nothing: this returns when the last one ends (the channel disconnects) or
+        // at the deadline.
+        let _ = self
             .readers_done
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            if Instant::now() >= deadline {
-                break;
-            }
-        }
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()));
         for reader in self.readers.drain(..) {
             if reader.is_finished() {
                 let _ = reader.join();
