@@ -190,7 +190,7 @@ impl AssetJson {
             description: a.description.clone(),
             group_name: a.group_name.clone(),
             kinds: a.kinds.clone(),
-            dependency_keys: a.deps.iter().map(|d| d.join("/")).collect(),
+            dependency_keys: a.deps.iter().map(|d| d.to_user_string()).collect(),
             owners: a
                 .owners
                 .iter()
@@ -242,9 +242,13 @@ impl CheckJson {
     fn new(c: &AssetCheckSnapshot, code_location: Option<String>) -> Self {
         Self {
             key: c.key_string(),
-            asset_key: c.asset_key.join("/"),
+            asset_key: c.asset_key.to_user_string(),
             name: c.name.clone(),
-            additional_deps: c.additional_deps.iter().map(|d| d.join("/")).collect(),
+            additional_deps: c
+                .additional_deps
+                .iter()
+                .map(|d| d.to_user_string())
+                .collect(),
             description: c.description.clone(),
             source: c.source.clone(),
             code_location,

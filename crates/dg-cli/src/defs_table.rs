@@ -147,7 +147,10 @@ pub fn render(listing: &Listing<'_>, columns: &[Column], with_location: bool) ->
                 let asset = a.item;
                 Row::new(asset.key_string(), a.location)
                     .with(C::Group, asset.group_name.clone())
-                    .with(C::Deps, joined(asset.deps.iter().map(|d| d.join("/"))))
+                    .with(
+                        C::Deps,
+                        joined(asset.deps.iter().map(|d| d.to_user_string())),
+                    )
                     .with(C::Kinds, asset.kinds.join("\n"))
                     .with(C::Description, description(asset.description.as_deref()))
                     .with(
@@ -175,7 +178,7 @@ pub fn render(listing: &Listing<'_>, columns: &[Column], with_location: bool) ->
                 Row::new(c.item.key_string(), c.location)
                     .with(
                         C::Deps,
-                        joined(c.item.additional_deps.iter().map(|d| d.join("/"))),
+                        joined(c.item.additional_deps.iter().map(|d| d.to_user_string())),
                     )
                     .with(C::Description, description(c.item.description.as_deref()))
             })

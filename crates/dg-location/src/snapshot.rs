@@ -97,7 +97,7 @@ pub struct AssetSnapshot {
 impl AssetSnapshot {
     /// The key as Dagster shows it: components joined by `/`.
     pub fn key_string(&self) -> String {
-        self.key.join("/")
+        self.key.to_user_string()
     }
 }
 
@@ -171,7 +171,7 @@ pub struct AssetCheckSnapshot {
 impl AssetCheckSnapshot {
     /// The check key as Dagster shows it: `asset/key:check_name`.
     pub fn key_string(&self) -> String {
-        format!("{}:{}", self.asset_key.join("/"), self.name)
+        format!("{}:{}", self.asset_key, self.name)
     }
 }
 

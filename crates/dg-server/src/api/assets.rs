@@ -211,8 +211,12 @@ fn asset_json(asset: &WorkspaceAsset, latest: Option<Materialization>) -> AssetJ
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         owners: a.owners.clone(),
-        deps: a.deps.iter().map(|d| d.join("/")).collect(),
-        downstream: asset.downstream.iter().map(|d| d.join("/")).collect(),
+        deps: a.deps.iter().map(|d| d.to_user_string()).collect(),
+        downstream: asset
+            .downstream
+            .iter()
+            .map(|d| d.to_user_string())
+            .collect(),
         is_materializable: a.is_materializable && !a.is_auto_created_stub,
         is_external: !a.is_materializable || a.is_auto_created_stub,
         partitions: a.partitions.clone(),

@@ -186,7 +186,7 @@ pub async fn launch(
         .map(|request| NextRun {
             location: request.location.clone(),
             assets: match &request.target {
-                RunTarget::Assets(keys) => keys.iter().map(|k| k.0.join("/")).collect(),
+                RunTarget::Assets(keys) => keys.iter().map(|k| k.to_user_string()).collect(),
                 RunTarget::Job(_) => Vec::new(),
             },
         })
