@@ -12,7 +12,7 @@ mod source;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use postgres::PostgresConfig;
+pub use postgres::{PostgresConfig, PostgresUrlError};
 
 use crate::error::{Result, StorageError};
 use source::Resolver;

@@ -1,19 +1,54 @@
 //! PostgreSQL settings as Dagster writes them: `postgres_url`, or `postgres_db` with `username`,
 //! `password`, `hostname`, `db_name`, `port`, `params` and `scheme`, each possibly `{env: VAR}`.
+//!
+//! Both forms become the URL Dagster would build (`url`), read as SQLAlchemy reads it, and its
+//! libpq keywords (the URL's query parameters, `params` of `postgres_db`) become sqlx connect
+//! options ([`PostgresConfig::connect_options`]), TLS included. A keyword dg cannot honour is an
+//! error naming it, never ignored.
 
-use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
+mod params;
+mod url;
+
+use std::path::Path;
 use std::time::Duration;
+use std::{env, fmt};
 
 use serde::Deserialize;
 use sqlx::postgres::PgConnectOptions;
 
 use super::source::{Resolver, Source};
 use crate::error::Result;
+use params::ConnectParams;
 
 /// How long opening a PostgreSQL storage waits for a connection before it reports an error.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why a PostgreSQL URL (or the connection parameters of `postgres_db`) cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostgresUrlError {
+    /// The text is not `scheme://...`.
+    #[error(
+        "is not a URL of the form `postgresql://user:password@host:port/database?param=value`"
+    )]
+    NotAUrl,
+    /// The port is not a number.
+    #[error("has port `{0}`, which is not a number from 0 to 65535")]
+    Port(String),
+    /// A `%XX` escape decodes to bytes that are not UTF-8.
+    #[error("holds `{0}`, whose %-escapes are not UTF-8")]
+    NotUtf8(String),
+    /// A SQLAlchemy driver that does not take libpq's parameters.
+    #[error("uses scheme `{0}`; dg supports `postgresql`, `postgres`, `postgresql+psycopg2` and `postgresql+psycopg` (libpq's parameters)")]
+    Scheme(String),
+    /// A connection parameter dg cannot honour, or a bad value.
+    #[error("parameter `{name}` {message}")]
+    Param {
+        /// The libpq keyword.
+        name: String,
+        /// What is wrong and what to use instead.
+        message: String,
+    },
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,16 +69,16 @@ struct RawPostgresDb {
     db_name: Source<String>,
     port: Option<Source<i64>>,
     #[serde(default)]
-    params: BTreeMap<String, serde_norway::Value>,
+    params: serde_norway::Mapping,
     scheme: Option<Source<String>>,
 }
 
 /// A resolved PostgreSQL connection. `Debug` and `Display` never show the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PostgresConfig {
-    /// The connection URL, password included.
+    /// The connection URL as Dagster builds it, password included.
     pub url: String,
-    /// Host, for messages.
+    /// Host (or socket folder), for messages.
     pub host: String,
     /// Port, for messages.
     pub port: u16,
@@ -51,45 +86,78 @@ pub struct PostgresConfig {
     pub database: String,
     /// The dotted `dagster.yaml` key these settings came from (`storage.postgres.postgres_db`).
     pub key: String,
-    /// How long to wait for a connection before failing.
+    /// How long to wait for a connection before failing (libpq's `connect_timeout`, default 5 s).
     pub connect_timeout: Duration,
     /// Whether to create and migrate tables (`should_autocreate_tables`, default true).
     pub autocreate_tables: bool,
+    params: Box<ConnectParams>,
+    /// Where `url` starts its database path, for [`PostgresConfig::with_database`].
+    path_start: usize,
 }
 
 impl PostgresConfig {
     /// Settings from a URL, outside any config file (tests, benchmarks); `key` names its source.
-    pub fn from_url(url: &str, key: &str) -> Result<Self, sqlx::Error> {
-        let options = PgConnectOptions::from_str(url)?;
+    /// Default certificate files are looked for under `$HOME/.postgresql`, as libpq does.
+    pub fn from_url(url: &str, key: &str) -> Result<Self, PostgresUrlError> {
+        let home = env::var_os(dg_core::env::HOME);
+        Self::parse(url, key, home.as_deref().map(Path::new))
+    }
+
+    fn parse(url: &str, key: &str, home: Option<&Path>) -> Result<Self, PostgresUrlError> {
+        let parts = url::parse(url)?;
+        match parts.scheme.as_str() {
+            "postgresql" | "postgres" | "postgresql+psycopg2" | "postgresql+psycopg" => {}
+            other => return Err(PostgresUrlError::Scheme(other.to_string())),
+        }
+        let params = ConnectParams::from_url(&parts, home)?;
+        let options = params.to_options()?;
+        let host = match (&params.host, options.get_socket()) {
+            (Some(host), _) => host.clone(),
+            (None, Some(socket)) => socket.display().to_string(),
+            (None, None) => options.get_host().to_string(),
+        };
         Ok(Self {
             url: url.to_string(),
-            host: options.get_host().to_string(),
+            host,
             port: options.get_port(),
-            database: options.get_database().unwrap_or("postgres").to_string(),
+            database: options
+                .get_database()
+                .unwrap_or(options.get_username())
+                .to_string(),
             key: key.to_string(),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            connect_timeout: params.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             autocreate_tables: true,
+            path_start: parts.path_start,
+            params: Box::new(params),
         })
+    }
+
+    /// sqlx's options for this connection: host, port, user, password (else `PGPASSWORD` or
+    /// `~/.pgpass`), database, TLS (`sslmode`, `sslrootcert`, `sslcert`, `sslkey`),
+    /// `application_name` and `options`. Connect with [`PostgresConfig::connect_timeout`] as the
+    /// bound. Fails only if the environment changed since the config was read so that the host is
+    /// no longer usable.
+    pub fn connect_options(&self) -> Result<PgConnectOptions, PostgresUrlError> {
+        self.params.to_options()
     }
 
     /// The same server with another database (the URL's path replaced).
     pub fn with_database(&self, database: &str) -> Self {
-        let (base, query) = match self.url.split_once('?') {
-            Some((b, q)) => (b, Some(q)),
-            None => (self.url.as_str(), None),
-        };
-        let after_scheme = base.find("://").map(|i| i + 3).unwrap_or(0);
-        let base = match base[after_scheme..].find('/') {
-            Some(i) => &base[..after_scheme + i],
-            None => base,
-        };
-        let mut url = format!("{base}/{}", encode(database));
+        let query = self.url[self.path_start..].split_once('?').map(|(_, q)| q);
+        let mut url = format!(
+            "{}/{}",
+            &self.url[..self.path_start],
+            url::quote(database, "")
+        );
         if let Some(q) = query {
             url = format!("{url}?{q}");
         }
+        let mut params = self.params.clone();
+        params.dbname = Some(database.to_string());
         Self {
             url,
             database: database.to_string(),
+            params,
             ..self.clone()
         }
     }
@@ -102,14 +170,14 @@ impl PostgresConfig {
                 format!("`{key}.auth_provider` (cloud identity login) is not supported by dg; use a password"),
             ));
         }
-        let (url, key) = match (&raw.postgres_url, &raw.postgres_db) {
+        let (url, key, from_db) = match (&raw.postgres_url, &raw.postgres_db) {
             (Some(url), None) => {
                 let key = format!("{key}.postgres_url");
-                (r.string(url, &key)?, key)
+                (r.string(url, &key)?, key, false)
             }
             (None, Some(db)) => {
                 let key = format!("{key}.postgres_db");
-                (db_url(db, &key, r)?, key)
+                (db_url(db, &key, r)?, key, true)
             }
             _ => {
                 return Err(r.invalid(
@@ -118,18 +186,26 @@ impl PostgresConfig {
                 ))
             }
         };
-        let mut config = Self::from_url(&url, &key).map_err(|e| {
-            r.invalid(
-                r.line_of("postgres_"),
-                format!("`{key}` is not a valid PostgreSQL URL: {e}"),
-            )
+        let home = (r.env)(dg_core::env::HOME);
+        let mut config = Self::parse(&url, &key, home.as_deref().map(Path::new)).map_err(|e| {
+            let (line, message) = match &e {
+                PostgresUrlError::Param { name, message } if from_db => (
+                    r.line_of(&format!("{name}:")),
+                    format!("`{key}.params.{name}` {message}"),
+                ),
+                PostgresUrlError::Param { name, .. } => {
+                    (r.line_of(&format!("{name}=")), format!("`{key}`: {e}"))
+                }
+                _ => (r.line_of("postgres_"), format!("`{key}` {e}")),
+            };
+            r.invalid(line.or_else(|| r.line_of("postgres_")), message)
         })?;
         config.autocreate_tables = autocreate_tables;
         Ok(config)
     }
 }
 
-/// Builds `scheme://user:password@host:port/db?params` from `postgres_db`.
+/// Builds the URL of `postgres_db` as dagster-postgres does (`get_conn_string`).
 fn db_url(db: &RawPostgresDb, key: &str, r: &Resolver<'_>) -> Result<String> {
     let user = r.string(&db.username, &format!("{key}.username"))?;
     let password = match &db.password {
@@ -152,43 +228,47 @@ fn db_url(db: &RawPostgresDb, key: &str, r: &Resolver<'_>) -> Result<String> {
         Some(s) => r.string(s, &format!("{key}.scheme"))?,
         None => "postgresql".into(),
     };
-    let auth = if password.is_empty() {
-        encode(&user)
-    } else {
-        format!("{}:{}", encode(&user), encode(&password))
-    };
-    let mut url = format!("{scheme}://{auth}@{host}:{port}/{}", encode(&name));
-    let params: Vec<String> = db
-        .params
-        .iter()
-        .map(|(k, v)| {
-            let v = match v {
-                serde_norway::Value::String(s) => s.clone(),
-                other => serde_norway::to_string(other)
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string(),
-            };
-            format!("{}={}", encode(k), encode(&v))
-        })
-        .collect();
-    if !params.is_empty() {
-        url = format!("{url}?{}", params.join("&"));
+    let mut params = Vec::new();
+    for (k, v) in &db.params {
+        let name = python_str(k).ok_or_else(|| {
+            r.invalid(
+                r.line_of("params:"),
+                format!("`{key}.params` has a key that is not a plain value"),
+            )
+        })?;
+        let value = python_str(v).ok_or_else(|| {
+            r.invalid(
+                r.line_of(&format!("{name}:")),
+                format!("`{key}.params.{name}` must be a string or number, not a list or mapping"),
+            )
+        })?;
+        params.push((name, value));
     }
-    Ok(url)
+    Ok(url::conn_string(
+        &scheme, &user, &password, &host, port, &name, &params,
+    ))
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+/// Python's `str()` of a YAML scalar, as `urlencode` writes it into the URL.
+fn python_str(v: &serde_norway::Value) -> Option<String> {
+    use serde_norway::Value;
+    Some(match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Null => "None".into(),
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64()?;
+            if f.fract() == 0.0 && f.is_finite() {
+                format!("{f:.1}")
+            } else {
+                f.to_string()
+            }
         }
-    }
-    out
+        Value::Number(n) => n.to_string(),
+        Value::Tagged(t) => return python_str(&t.value),
+        Value::Sequence(_) | Value::Mapping(_) => return None,
+    })
 }
 
 impl fmt::Debug for PostgresConfig {
@@ -212,3 +292,6 @@ impl fmt::Display for PostgresConfig {
         )
     }
 }
+
+#[cfg(test)]
+mod tests;

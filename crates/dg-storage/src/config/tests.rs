@@ -108,10 +108,14 @@ fn postgres_db_with_env_values_and_escaping() {
     )
     .unwrap();
     let p = pg(&config);
+    // dagster-postgres quotes the password with Python's `quote`, which keeps `/`.
     assert_eq!(
         p.url,
-        "postgresql://me:p%40ss%2Fword@localhost:5433/dagster?sslmode=disable"
+        "postgresql://me:p%40ss/word@localhost:5433/dagster?sslmode=disable"
     );
+    let options = p.connect_options().unwrap();
+    assert_eq!(options.get_username(), "me");
+    assert_eq!(options.get_database(), Some("dagster"));
     assert_eq!(p.port, 5433);
     assert_eq!(p.key, "storage.postgres.postgres_db");
 }

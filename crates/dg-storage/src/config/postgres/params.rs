@@ -1,0 +1,443 @@
+//! libpq's connection keywords, as Dagster passes them (the URL's parts and its query parameters,
+//! through SQLAlchemy to psycopg), mapped onto sqlx's `PgConnectOptions`.
+//!
+//! Guarantees: every keyword libpq knows is either honoured or refused with a message naming it and
+//! what dg supports instead; none is ignored. Keywords libpq does not know are refused too, as
+//! libpq refuses them. Where sqlx differs from libpq, the difference is made explicit here:
+//! `sslmode=allow` tries TLS first (sqlx has no plain-then-TLS fallback), and a verifying mode trusts
+//! the system's roots besides `sslrootcert` (sqlx always loads them).
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+
+use super::url::{quote, UrlParts};
+use super::PostgresUrlError;
+
+/// libpq's `sslmode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+/// Where the CA certificates that verify the server come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RootCert {
+    /// A PEM file (`sslrootcert=<path>`, or `~/.postgresql/root.crt` when it exists).
+    File(PathBuf),
+    /// The system's trusted roots (`sslrootcert=system`).
+    System,
+}
+
+/// The connection keywords dg honours, resolved (defaults from `~/.postgresql` applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ConnectParams {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub dbname: Option<String>,
+    pub ssl_mode: SslMode,
+    pub root_cert: Option<RootCert>,
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    pub application_name: Option<String>,
+    pub options: Option<String>,
+    pub connect_timeout: Option<Duration>,
+}
+
+/// Keywords libpq knows that dg cannot honour, with why or what to do instead.
+const UNSUPPORTED: &[(&str, &str)] = &[
+    ("sslpassword", "dg reads unencrypted client keys only; decrypt the key (`openssl pkey -in KEY -out KEY.plain`) and point `sslkey` at it"),
+    ("sslcrl", "certificate revocation lists are not checked by dg"),
+    ("sslcrldir", "certificate revocation lists are not checked by dg"),
+    ("sslkeylogfile", "dg does not log TLS keys"),
+    ("passfile", "dg reads the password file named by `PGPASSFILE` (default `~/.pgpass`); set that variable instead"),
+    ("service", "connection service files are not read by dg; write the settings out"),
+    ("require_auth", "dg does not restrict authentication methods"),
+    ("keepalives", "dg does not set TCP keepalives"),
+    ("keepalives_idle", "dg does not set TCP keepalives"),
+    ("keepalives_interval", "dg does not set TCP keepalives"),
+    ("keepalives_count", "dg does not set TCP keepalives"),
+    ("tcp_user_timeout", "dg does not set TCP timeouts; use `connect_timeout`"),
+    ("replication", "dg does not open replication connections"),
+    ("krbsrvname", "Kerberos (GSSAPI) authentication is not supported by dg"),
+    ("gsslib", "Kerberos (GSSAPI) authentication is not supported by dg"),
+    ("gssdelegation", "Kerberos (GSSAPI) authentication is not supported by dg"),
+    ("requirepeer", "dg does not check the server's peer user"),
+    ("min_protocol_version", "dg speaks protocol 3.0 only"),
+    ("max_protocol_version", "dg speaks protocol 3.0 only"),
+    ("scram_client_key", "dg authenticates with the password"),
+    ("scram_server_key", "dg authenticates with the password"),
+];
+
+/// What dg honours, for messages.
+pub(crate) const SUPPORTED: &str = "host, hostaddr, port, dbname, user, password, sslmode, sslrootcert, \
+sslcert, sslkey, connect_timeout, application_name, fallback_application_name, options, \
+client_encoding (UTF8), gssencmode (disable, prefer), channel_binding (disable, prefer), \
+target_session_attrs (any), load_balance_hosts, sslnegotiation (postgres), sslsni (1), \
+sslcertmode (allow, disable), sslcompression (0), requiressl, ssl_min_protocol_version (up to TLSv1.2), \
+ssl_max_protocol_version (TLSv1.3)";
+
+fn param(name: &str, message: impl Into<String>) -> PostgresUrlError {
+    PostgresUrlError::Param {
+        name: name.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Accepts `value` if it is one of `allowed` (case-sensitive, as libpq).
+fn only(name: &str, value: &str, allowed: &[&str], why: &str) -> Result<(), PostgresUrlError> {
+    if allowed.contains(&value) {
+        return Ok(());
+    }
+    Err(param(
+        name,
+        format!(
+            "`{value}` is not supported by dg ({why}); use {}",
+            allowed
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    ))
+}
+
+impl ConnectParams {
+    /// The keywords of `url`, its query parameters overriding its parts as in SQLAlchemy;
+    /// `home` is where `~/.postgresql` default certificate files are looked for.
+    pub fn from_url(url: &UrlParts, home: Option<&Path>) -> Result<Self, PostgresUrlError> {
+        let mut p = Self {
+            host: url.host.clone(),
+            port: url.port,
+            user: url.username.clone().filter(|u| !u.is_empty()),
+            password: url.password.clone().filter(|p| !p.is_empty()),
+            dbname: url.database.clone().filter(|d| !d.is_empty()),
+            ssl_mode: SslMode::Prefer,
+            root_cert: None,
+            client_cert: None,
+            application_name: None,
+            options: None,
+            connect_timeout: None,
+        };
+        let mut ssl_mode = None;
+        let (mut cert, mut key, mut hostaddr, mut fallback_name) = (None, None, None, None);
+        let mut use_default_certs = true;
+        let mut seen: Vec<&str> = Vec::new();
+        for (name, value) in &url.query {
+            let name = name.as_str();
+            if seen.contains(&name) {
+                return Err(param(name, "is given twice; give it once"));
+            }
+            seen.push(name);
+            let value = value.as_str();
+            match name {
+                "host" => p.host = Some(value.to_string()),
+                "hostaddr" => hostaddr = Some(value.to_string()),
+                "port" => {
+                    p.port = Some(value.parse().map_err(|_| {
+                        param(
+                            name,
+                            format!("`{value}` is not a port number (one host and one port only)"),
+                        )
+                    })?)
+                }
+                "dbname" => p.dbname = Some(value.to_string()),
+                "user" => p.user = Some(value.to_string()),
+                "password" => p.password = Some(value.to_string()),
+                "sslmode" => ssl_mode = Some(parse_ssl_mode(value)?),
+                "requiressl" => {
+                    only(name, value, &["0", "1"], "it is 0 or 1")?;
+                    if !seen.contains(&"sslmode") {
+                        ssl_mode = Some(if value == "1" {
+                            SslMode::Require
+                        } else {
+                            SslMode::Prefer
+                        });
+                    }
+                }
+                "sslrootcert" if value == "system" => p.root_cert = Some(RootCert::System),
+                "sslrootcert" => p.root_cert = Some(RootCert::File(value.into())),
+                "sslcert" => cert = Some(PathBuf::from(value)),
+                "sslkey" => key = Some(PathBuf::from(value)),
+                "sslcertmode" => {
+                    only(
+                        name,
+                        value,
+                        &["allow", "disable"],
+                        "a client certificate is sent whenever `sslcert` is set",
+                    )?;
+                    use_default_certs = value == "allow";
+                }
+                "application_name" => p.application_name = Some(value.to_string()),
+                "fallback_application_name" => fallback_name = Some(value.to_string()),
+                "options" => p.options = Some(value.to_string()),
+                "connect_timeout" => p.connect_timeout = Some(parse_timeout(value)?),
+                "client_encoding" => {
+                    if !matches!(
+                        value.to_ascii_lowercase().as_str(),
+                        "utf8" | "utf-8" | "unicode"
+                    ) {
+                        return Err(param(name, format!("`{value}` is not supported by dg, which always talks UTF8; use `UTF8`")));
+                    }
+                }
+                "gssencmode" => only(
+                    name,
+                    value,
+                    &["disable", "prefer"],
+                    "it has no GSSAPI encryption",
+                )?,
+                "channel_binding" => only(
+                    name,
+                    value,
+                    &["disable", "prefer"],
+                    "it authenticates with SCRAM without channel binding",
+                )?,
+                "target_session_attrs" => only(name, value, &["any"], "it connects to one host")?,
+                "load_balance_hosts" => only(
+                    name,
+                    value,
+                    &["disable", "random"],
+                    "it connects to one host",
+                )?,
+                "sslnegotiation" => only(
+                    name,
+                    value,
+                    &["postgres"],
+                    "it negotiates TLS the PostgreSQL way",
+                )?,
+                "sslsni" => only(name, value, &["1"], "TLS always sends the host name")?,
+                "sslcompression" => only(name, value, &["0"], "TLS compression is never used")?,
+                "ssl_min_protocol_version" => only(
+                    name,
+                    value,
+                    &["TLSv1", "TLSv1.1", "TLSv1.2"],
+                    "it always uses TLS 1.2 or 1.3",
+                )?,
+                "ssl_max_protocol_version" => {
+                    only(name, value, &["TLSv1.3"], "it may use TLS 1.3")?
+                }
+                _ => {
+                    if let Some((_, why)) = UNSUPPORTED.iter().find(|(k, _)| *k == name) {
+                        return Err(param(name, format!("is not supported: {why}")));
+                    }
+                    if name.starts_with("oauth_") {
+                        return Err(param(
+                            name,
+                            "is not supported: dg authenticates with the password",
+                        ));
+                    }
+                    return Err(param(
+                        name,
+                        format!("is not a libpq connection parameter; dg supports {SUPPORTED}"),
+                    ));
+                }
+            }
+        }
+        if let Some(addr) = hostaddr {
+            match &p.host {
+                Some(h) if !h.is_empty() && *h != addr => {
+                    return Err(param("hostaddr", format!("`{addr}` with host `{h}` is not supported by dg (it connects to and verifies one name); give only `host`")));
+                }
+                _ => p.host = Some(addr),
+            }
+        }
+        if let Some(h) = &p.host {
+            if h.contains(',') {
+                return Err(param(
+                    "host",
+                    format!("`{h}` names several hosts; dg connects to one"),
+                ));
+            }
+        }
+        p.application_name = p.application_name.or(fallback_name);
+        p.ssl_mode = match (ssl_mode, &p.root_cert) {
+            (None, Some(RootCert::System)) => SslMode::VerifyFull,
+            (Some(m), Some(RootCert::System)) if m != SslMode::VerifyFull => {
+                return Err(param(
+                    "sslmode",
+                    "must be `verify-full` with `sslrootcert=system` (as in libpq)",
+                ));
+            }
+            (m, _) => m.unwrap_or(SslMode::Prefer),
+        };
+        p.apply_defaults(home, cert, key, use_default_certs)?;
+        Ok(p)
+    }
+
+    /// libpq's defaults under `~/.postgresql`: `root.crt` (whose presence makes `require` verify
+    /// the CA) and the client pair `postgresql.crt` / `postgresql.key`.
+    fn apply_defaults(
+        &mut self,
+        home: Option<&Path>,
+        cert: Option<PathBuf>,
+        key: Option<PathBuf>,
+        use_default_certs: bool,
+    ) -> Result<(), PostgresUrlError> {
+        if self.ssl_mode == SslMode::Disable {
+            return Ok(());
+        }
+        let default = |file: &str| {
+            home.map(|h| h.join(".postgresql").join(file))
+                .filter(|p| p.is_file())
+        };
+        if self.root_cert.is_none() {
+            self.root_cert = default("root.crt").map(RootCert::File);
+        }
+        match (&self.root_cert, self.ssl_mode) {
+            (Some(RootCert::File(_)), SslMode::Require) => self.ssl_mode = SslMode::VerifyCa,
+            (None, SslMode::VerifyCa | SslMode::VerifyFull) => {
+                return Err(param(
+                    "sslrootcert",
+                    "is needed to verify the server: give the CA file, or `system` for the system's trusted roots \
+                     (libpq looks for `~/.postgresql/root.crt`, which does not exist)",
+                ))
+            }
+            _ => {}
+        }
+        if !use_default_certs {
+            if cert.is_some() {
+                return Err(param("sslcert", "is set while `sslcertmode` is `disable`"));
+            }
+            return Ok(());
+        }
+        let cert = cert.or_else(|| default("postgresql.crt"));
+        let key = key.or_else(|| default("postgresql.key"));
+        self.client_cert = match (cert, key) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            (Some(c), None) => {
+                return Err(param(
+                    "sslkey",
+                    format!(
+                        "is missing: the client certificate `{}` needs its key",
+                        c.display()
+                    ),
+                ))
+            }
+            (None, Some(k)) => {
+                return Err(param(
+                    "sslcert",
+                    format!(
+                        "is missing: the client key `{}` needs its certificate",
+                        k.display()
+                    ),
+                ))
+            }
+        };
+        Ok(())
+    }
+
+    /// sqlx's options for these keywords; the password falls back to `PGPASSWORD` and `~/.pgpass`,
+    /// and the other unset ones to the `PG*` variables sqlx reads, as in libpq.
+    pub fn to_options(&self) -> Result<PgConnectOptions, PostgresUrlError> {
+        // Through sqlx's URL parser, so that its password-file lookup sees the final host, port,
+        // user and database.
+        let mut url = String::from("postgres://");
+        if let Some(user) = &self.user {
+            url.push_str(&quote(user, ""));
+            if let Some(pw) = &self.password {
+                url.push(':');
+                url.push_str(&quote(pw, ""));
+            }
+            url.push('@');
+        }
+        let mut query = Vec::new();
+        match &self.host {
+            Some(h) if h.starts_with('/') => query.push(format!("host={}", quote(h, ""))),
+            Some(h) if h.contains(':') => url.push_str(&format!("[{h}]")),
+            Some(h) => url.push_str(h),
+            None => {}
+        }
+        if let Some(port) = self.port {
+            url.push_str(&format!(":{port}"));
+        }
+        url.push('/');
+        if let Some(db) = &self.dbname {
+            url.push_str(&quote(db, ""));
+        }
+        if self.user.is_none() {
+            if let Some(pw) = &self.password {
+                query.push(format!("password={}", quote(pw, "")));
+            }
+        }
+        if let Some(o) = &self.options {
+            query.push(format!("options={}", quote(o, "")));
+        }
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query.join("&"));
+        }
+        let mut options = PgConnectOptions::from_str(&url).map_err(|e| {
+            param(
+                "host",
+                format!(
+                    "`{}` is not usable: {e}",
+                    self.host.as_deref().unwrap_or("")
+                ),
+            )
+        })?;
+        if let Some(h) = self.host.as_deref().filter(|h| h.contains(':')) {
+            // sqlx keeps the URL's brackets around an IPv6 address; it connects to the bare one.
+            options = options.host(h);
+        }
+        options = options.ssl_mode(match self.ssl_mode {
+            SslMode::Disable => PgSslMode::Disable,
+            // sqlx cannot start plain and retry with TLS; trying TLS first connects wherever libpq's
+            // `allow` does.
+            SslMode::Allow | SslMode::Prefer => PgSslMode::Prefer,
+            SslMode::Require => PgSslMode::Require,
+            SslMode::VerifyCa => PgSslMode::VerifyCa,
+            SslMode::VerifyFull => PgSslMode::VerifyFull,
+        });
+        if let Some(RootCert::File(path)) = &self.root_cert {
+            options = options.ssl_root_cert(path);
+        }
+        if let Some((cert, key)) = &self.client_cert {
+            options = options.ssl_client_cert(cert).ssl_client_key(key);
+        }
+        if let Some(name) = &self.application_name {
+            options = options.application_name(name);
+        }
+        Ok(options)
+    }
+}
+
+fn parse_ssl_mode(value: &str) -> Result<SslMode, PostgresUrlError> {
+    Ok(match value {
+        "disable" => SslMode::Disable,
+        "allow" => SslMode::Allow,
+        "prefer" => SslMode::Prefer,
+        "require" => SslMode::Require,
+        "verify-ca" => SslMode::VerifyCa,
+        "verify-full" => SslMode::VerifyFull,
+        _ => {
+            return Err(param(
+                "sslmode",
+                format!("`{value}` is not one of `disable`, `allow`, `prefer`, `require`, `verify-ca`, `verify-full`"),
+            ))
+        }
+    })
+}
+
+/// libpq's `connect_timeout`: whole seconds, at least 2; zero or less waits without limit.
+fn parse_timeout(value: &str) -> Result<Duration, PostgresUrlError> {
+    let secs: i64 = value.trim().parse().map_err(|_| {
+        param(
+            "connect_timeout",
+            format!("`{value}` is not a whole number of seconds"),
+        )
+    })?;
+    Ok(match secs {
+        i64::MIN..=0 => Duration::from_secs(u64::from(u32::MAX)),
+        1 => Duration::from_secs(2),
+        s => Duration::from_secs(s.unsigned_abs()),
+    })
+}
