@@ -9,7 +9,6 @@
 mod params;
 mod url;
 
-use std::path::Path;
 use std::time::Duration;
 use std::{env, fmt};
 
@@ -97,19 +96,22 @@ pub struct PostgresConfig {
 
 impl PostgresConfig {
     /// Settings from a URL, outside any config file (tests, benchmarks); `key` names its source.
-    /// Default certificate files are looked for under `$HOME/.postgresql`, as libpq does.
+    /// libpq's `PGSSL*` variables and `$HOME/.postgresql` files apply, as in libpq.
     pub fn from_url(url: &str, key: &str) -> Result<Self, PostgresUrlError> {
-        let home = env::var_os(dg_core::env::HOME);
-        Self::parse(url, key, home.as_deref().map(Path::new))
+        Self::parse(url, key, &|var| env::var(var).ok())
     }
 
-    fn parse(url: &str, key: &str, home: Option<&Path>) -> Result<Self, PostgresUrlError> {
+    fn parse(
+        url: &str,
+        key: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, PostgresUrlError> {
         let parts = url::parse(url)?;
         match parts.scheme.as_str() {
             "postgresql" | "postgres" | "postgresql+psycopg2" | "postgresql+psycopg" => {}
             other => return Err(PostgresUrlError::Scheme(other.to_string())),
         }
-        let params = ConnectParams::from_url(&parts, home)?;
+        let params = ConnectParams::from_url(&parts, env)?;
         let options = params.to_options()?;
         let host = match (&params.host, options.get_socket()) {
             (Some(host), _) => host.clone(),
@@ -186,8 +188,7 @@ impl PostgresConfig {
                 ))
             }
         };
-        let home = (r.env)(dg_core::env::HOME);
-        let mut config = Self::parse(&url, &key, home.as_deref().map(Path::new)).map_err(|e| {
+        let mut config = Self::parse(&url, &key, r.env).map_err(|e| {
             let (line, message) = match &e {
                 PostgresUrlError::Param { name, message } if from_db => (
                     r.line_of(&format!("{name}:")),

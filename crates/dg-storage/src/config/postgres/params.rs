@@ -77,6 +77,17 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("scram_server_key", "dg authenticates with the password"),
 ];
 
+/// libpq's environment variables for TLS and timeout keywords (the others sqlx reads itself).
+const ENV_DEFAULTS: [(&str, &str); 7] = [
+    ("PGSSLMODE", "sslmode"),
+    ("PGREQUIRESSL", "requiressl"),
+    ("PGSSLROOTCERT", "sslrootcert"),
+    ("PGSSLCERT", "sslcert"),
+    ("PGSSLKEY", "sslkey"),
+    ("PGSSLCERTMODE", "sslcertmode"),
+    ("PGCONNECT_TIMEOUT", "connect_timeout"),
+];
+
 /// What dg honours, for messages.
 pub(crate) const SUPPORTED: &str = "host, hostaddr, port, dbname, user, password, sslmode, sslrootcert, \
 sslcert, sslkey, connect_timeout, application_name, fallback_application_name, options, \
@@ -111,9 +122,13 @@ fn only(name: &str, value: &str, allowed: &[&str], why: &str) -> Result<(), Post
 }
 
 impl ConnectParams {
-    /// The keywords of `url`, its query parameters overriding its parts as in SQLAlchemy;
-    /// `home` is where `~/.postgresql` default certificate files are looked for.
-    pub fn from_url(url: &UrlParts, home: Option<&Path>) -> Result<Self, PostgresUrlError> {
+    /// The keywords of `url`, its query parameters overriding its parts as in SQLAlchemy, with
+    /// libpq's `PGSSL*`/`PGCONNECT_TIMEOUT` variables from `env` for keywords not given; default
+    /// certificate files are looked for under `$HOME/.postgresql`.
+    pub fn from_url(
+        url: &UrlParts,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, PostgresUrlError> {
         let mut p = Self {
             host: url.host.clone(),
             port: url.port,
@@ -127,17 +142,23 @@ impl ConnectParams {
             options: None,
             connect_timeout: None,
         };
+        let mut pairs: Vec<(&str, String, Option<&str>)> = url
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone(), None))
+            .collect();
+        for (var, keyword) in ENV_DEFAULTS {
+            if !url.query.iter().any(|(k, _)| k == keyword) {
+                if let Some(value) = env(var).filter(|v| !v.is_empty()) {
+                    pairs.push((keyword, value, Some(var)));
+                }
+            }
+        }
+        let has_sslmode = pairs.iter().any(|(k, ..)| *k == "sslmode");
         let mut ssl_mode = None;
         let (mut cert, mut key, mut hostaddr, mut fallback_name) = (None, None, None, None);
         let mut use_default_certs = true;
-        let mut seen: Vec<&str> = Vec::new();
-        for (name, value) in &url.query {
-            let name = name.as_str();
-            if seen.contains(&name) {
-                return Err(param(name, "is given twice; give it once"));
-            }
-            seen.push(name);
-            let value = value.as_str();
+        let mut apply = |name: &str, value: &str| -> Result<(), PostgresUrlError> {
             match name {
                 "host" => p.host = Some(value.to_string()),
                 "hostaddr" => hostaddr = Some(value.to_string()),
@@ -155,7 +176,7 @@ impl ConnectParams {
                 "sslmode" => ssl_mode = Some(parse_ssl_mode(value)?),
                 "requiressl" => {
                     only(name, value, &["0", "1"], "it is 0 or 1")?;
-                    if !seen.contains(&"sslmode") {
+                    if !has_sslmode {
                         ssl_mode = Some(if value == "1" {
                             SslMode::Require
                         } else {
@@ -240,6 +261,21 @@ impl ConnectParams {
                     ));
                 }
             }
+            Ok(())
+        };
+        let mut seen: Vec<&str> = Vec::new();
+        for (name, value, var) in &pairs {
+            if seen.contains(name) {
+                return Err(param(name, "is given twice; give it once"));
+            }
+            seen.push(name);
+            apply(name, value).map_err(|e| match (e, var) {
+                (PostgresUrlError::Param { name, message }, Some(var)) => PostgresUrlError::Param {
+                    name,
+                    message: format!("{message} (the value is `{var}`'s)"),
+                },
+                (e, _) => e,
+            })?;
         }
         if let Some(addr) = hostaddr {
             match &p.host {
@@ -268,7 +304,8 @@ impl ConnectParams {
             }
             (m, _) => m.unwrap_or(SslMode::Prefer),
         };
-        p.apply_defaults(home, cert, key, use_default_certs)?;
+        let home = env(dg_core::env::HOME).map(PathBuf::from);
+        p.apply_defaults(home.as_deref(), cert, key, use_default_certs)?;
         Ok(p)
     }
 

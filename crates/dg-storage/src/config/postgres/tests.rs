@@ -13,7 +13,24 @@ use crate::config::{InstanceConfig, StorageConfig, CONFIG_FILE};
 use crate::error::StorageError;
 
 fn parse(url: &str) -> Result<PostgresConfig, PostgresUrlError> {
-    PostgresConfig::parse(url, "k", None)
+    PostgresConfig::parse(url, "k", &|_| None)
+}
+
+/// [`parse`] with `HOME` = `home` and other variables from `vars`.
+fn parse_env(
+    url: &str,
+    home: &Path,
+    vars: &[(&str, &str)],
+) -> Result<PostgresConfig, PostgresUrlError> {
+    let home = home.to_string_lossy().to_string();
+    let env = |var: &str| match var {
+        "HOME" => Some(home.clone()),
+        _ => vars
+            .iter()
+            .find(|(k, _)| *k == var)
+            .map(|(_, v)| v.to_string()),
+    };
+    PostgresConfig::parse(url, "k", &env)
 }
 
 fn load(text: &str, home: &Path) -> crate::error::Result<PostgresConfig> {
@@ -167,8 +184,7 @@ fn default_certificates_under_home_dot_postgresql() {
     let dir = home.path().join(".postgresql");
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("root.crt"), "x").unwrap();
-    let p = PostgresConfig::parse("postgresql://u@h/d?sslmode=require", "k", Some(home.path()))
-        .unwrap();
+    let p = parse_env("postgresql://u@h/d?sslmode=require", home.path(), &[]).unwrap();
     assert_eq!(p.params.ssl_mode, SslMode::VerifyCa);
     assert_eq!(
         p.params.root_cert,
@@ -177,28 +193,18 @@ fn default_certificates_under_home_dot_postgresql() {
     assert_eq!(p.params.client_cert, None);
 
     std::fs::write(dir.join("postgresql.crt"), "x").unwrap();
-    let (name, _) = param_error(PostgresConfig::parse(
-        "postgresql://u@h/d",
-        "k",
-        Some(home.path()),
-    ));
+    let (name, _) = param_error(parse_env("postgresql://u@h/d", home.path(), &[]));
     assert_eq!(name, "sslkey");
     std::fs::write(dir.join("postgresql.key"), "x").unwrap();
-    let p = PostgresConfig::parse("postgresql://u@h/d", "k", Some(home.path())).unwrap();
+    let p = parse_env("postgresql://u@h/d", home.path(), &[]).unwrap();
     assert_eq!(
         p.params.client_cert,
         Some((dir.join("postgresql.crt"), dir.join("postgresql.key")))
     );
     // `sslmode=disable` and `sslcertmode=disable` use none of them.
-    let p = PostgresConfig::parse("postgresql://u@h/d?sslmode=disable", "k", Some(home.path()))
-        .unwrap();
+    let p = parse_env("postgresql://u@h/d?sslmode=disable", home.path(), &[]).unwrap();
     assert_eq!((p.params.root_cert, p.params.client_cert), (None, None));
-    let p = PostgresConfig::parse(
-        "postgresql://u@h/d?sslcertmode=disable",
-        "k",
-        Some(home.path()),
-    )
-    .unwrap();
+    let p = parse_env("postgresql://u@h/d?sslcertmode=disable", home.path(), &[]).unwrap();
     assert_eq!(p.params.client_cert, None);
 }
 
@@ -322,4 +328,36 @@ fn with_database_keeps_the_query() {
     assert_eq!(q.connect_options().unwrap().get_database(), Some("other"));
     let p = parse("postgresql://h").unwrap().with_database("x");
     assert_eq!(p.url, "postgresql://h/x");
+}
+
+#[test]
+fn libpq_variables_fill_keywords_not_given() {
+    let vars = [
+        ("PGSSLMODE", "verify-full"),
+        ("PGSSLROOTCERT", "/env/ca.pem"),
+        ("PGCONNECT_TIMEOUT", "7"),
+    ];
+    let p = parse_env("postgresql://u@h/d", Path::new("/nonexistent"), &vars).unwrap();
+    assert_eq!(p.params.ssl_mode, SslMode::VerifyFull);
+    assert_eq!(
+        p.params.root_cert,
+        Some(RootCert::File("/env/ca.pem".into()))
+    );
+    assert_eq!(p.connect_timeout, Duration::from_secs(7));
+    // The URL wins over the environment.
+    let p = parse_env(
+        "postgresql://u@h/d?sslmode=disable",
+        Path::new("/nonexistent"),
+        &vars,
+    )
+    .unwrap();
+    assert_eq!(p.params.ssl_mode, SslMode::Disable);
+    // A bad value names the variable it came from.
+    let (name, message) = param_error(parse_env(
+        "postgresql://u@h/d",
+        Path::new("/nonexistent"),
+        &[("PGSSLMODE", "always")],
+    ));
+    assert_eq!(name, "sslmode");
+    assert!(message.contains("`PGSSLMODE`"), "{message}");
 }
