@@ -6,6 +6,7 @@
 //! options ([`PostgresConfig::connect_options`]), TLS included. A keyword dg cannot honour is an
 //! error naming it, never ignored.
 
+mod keywords;
 mod params;
 mod url;
 
