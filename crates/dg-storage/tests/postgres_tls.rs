@@ -13,7 +13,7 @@ mod server;
 use std::path::Path;
 use std::time::Duration;
 
-use dg_storage::{InstanceConfig, PostgresConfig, StorageConfig};
+use dg_storage::{InstanceConfig, PostgresConfig, PostgresStorage, StorageConfig, StorageError};
 use server::TlsServer;
 use sqlx::{Connection, PgConnection};
 
@@ -177,4 +177,23 @@ async fn postgres_over_tls() {
         home,
     );
     assert_eq!(connect(&c).await, Ok(true));
+
+    // The storage itself opens (and creates its tables) over verified TLS, and a wrong CA is a
+    // `PostgresConnect` error that says why.
+    let empty = tempfile::tempdir().unwrap();
+    let q = |ca: &str| format!("sslmode=verify-full&sslrootcert={ca}");
+    let c = config(&url(&server, "localhost", "dgtls", &q(&ca)), empty.path());
+    let storage = PostgresStorage::open(&c).await.unwrap();
+    storage.close().await;
+    let c = config(
+        &url(&server, "localhost", "dgtls", &q(&wrong_ca)),
+        nohome.path(),
+    );
+    match PostgresStorage::open(&c).await {
+        Err(StorageError::PostgresConnect { reason, key, .. }) => {
+            assert!(reason.contains("UnknownIssuer"), "{reason}");
+            assert_eq!(key, "storage.postgres.postgres_url");
+        }
+        other => panic!("expected a connection error, got {other:?}"),
+    }
 }
