@@ -3,9 +3,7 @@
 //! port and the `dagster.yaml` key, never a hang. Writes to a run lock its row (`FOR UPDATE`);
 //! migrations hold a transaction-scoped advisory lock.
 
-use std::str::FromStr;
-
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
 use crate::config::PostgresConfig;
@@ -31,7 +29,8 @@ impl PostgresStorage {
 
     /// [`PostgresStorage::open`] with options.
     pub async fn open_with(config: &PostgresConfig, options: &OpenOptions) -> Result<Self> {
-        let connect = PgConnectOptions::from_str(&config.url)
+        let connect = config
+            .connect_options()
             .map_err(|e| connect_error(config, e.to_string()))?;
         let pool = PgPoolOptions::new()
             .max_connections(8)
