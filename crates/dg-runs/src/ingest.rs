@@ -241,6 +241,7 @@ impl Sequencer {
                         out.push(Incoming::Event(SequencedEvent {
                             seq,
                             event: event.into(),
+                            dagster_json: None,
                         }));
                         return out;
                     }
@@ -347,6 +348,7 @@ fn replacement(seq: i64, peek: &Peek, problem: &str) -> Incoming {
                 ),
             },
         },
+        dagster_json: None,
     })
 }
 
@@ -358,7 +360,7 @@ mod tests {
         items
             .iter()
             .filter_map(|item| match item {
-                Incoming::Event(SequencedEvent { seq, event }) => Some((
+                Incoming::Event(SequencedEvent { seq, event, .. }) => Some((
                     *seq,
                     match &event.kind {
                         EventKind::EngineEvent { message } => message.clone(),

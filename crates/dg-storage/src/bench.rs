@@ -66,6 +66,7 @@ pub async fn ingest(storage: &dyn Storage, spec: IngestSpec) -> Result<IngestRep
                         message: format!("log line {n} of the ingestion benchmark"),
                     },
                 },
+                dagster_json: None,
             })
             .collect();
         storage.append_events(&run_id, &events).await?;

@@ -230,6 +230,23 @@ pub struct SequencedEvent {
     pub seq: i64,
     /// The event.
     pub event: Event,
+    /// Dagster's serialised `EventLogEntry` of this event, as the worker's Dagster wrote it, when
+    /// the event came from Dagster: storage keeps this text as the event (so every Dagster event
+    /// type is stored as itself) and `event` is its typed reading. `None`: storage serialises
+    /// `event` itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dagster_json: Option<String>,
+}
+
+impl SequencedEvent {
+    /// An event numbered `seq` with no Dagster text of its own.
+    pub fn new(seq: i64, event: Event) -> Self {
+        Self {
+            seq,
+            event,
+            dagster_json: None,
+        }
+    }
 }
 
 /// A stored event.

@@ -17,6 +17,7 @@ fn materialization(seq: i64, key: &AssetKey, partition: Option<&str>) -> Sequenc
                 metadata: [("seq".to_string(), serde_json::json!(seq))].into(),
             },
         },
+        dagster_json: None,
     }
 }
 
@@ -110,6 +111,7 @@ pub async fn latest_materialization_by_partition(db: TestDb) -> TestDb {
                 partition: Some("2024-01-09".into()),
                 metadata: Default::default(),
             }),
+            dagster_json: None,
         }],
     )
     .await
@@ -179,6 +181,7 @@ pub async fn asset_check_results(db: TestDb) -> TestDb {
             partition: None,
             metadata: Default::default(),
         }),
+        dagster_json: None,
     };
     s.append_events(
         &run,

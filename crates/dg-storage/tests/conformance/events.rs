@@ -87,6 +87,7 @@ pub async fn typed_events_round_trip(db: TestDb) -> TestDb {
                 step_key: (i % 2 == 0).then(|| "a".into()),
                 kind,
             },
+            dagster_json: None,
         })
         .collect();
     let ids = s.append_events(&id, &batch).await.unwrap();

@@ -40,6 +40,7 @@ pub fn log(seq: i64) -> SequencedEvent {
                 message: format!("event {seq}"),
             },
         },
+        dagster_json: None,
     }
 }
 
