@@ -17,6 +17,7 @@ pub mod dagster;
 pub mod error;
 pub mod event;
 pub mod monitor;
+pub mod plan;
 pub mod postgres;
 pub mod retry;
 pub mod run;
