@@ -79,29 +79,31 @@ pub enum StorageError {
     /// The disk (or the database's quota) is full: nothing of the failed write was stored.
     #[error("{location} is full: the write was not stored")]
     DiskFull {
-        /// The database, e.g. "SQLite database `/x/.dagster/storage/dg.db`".
+        /// The database, e.g. "SQLite database `/x/.dagster/history/runs.db`".
         location: String,
     },
-    /// The database was written by a newer dg; we refuse to touch it.
-    #[error("{location} has schema version {found}, newer than the {supported} this dg supports")]
-    SchemaTooNew {
+    /// The instance's schema is not at the revision dg reads and writes (Dagster 1.13.27's head):
+    /// an older one needs `dagster instance migrate`, dg never migrates.
+    #[error("{location}: {source}")]
+    Revision {
         /// The database.
         location: String,
-        /// Version found in the database.
-        found: i64,
-        /// Newest version this build knows.
-        supported: i64,
+        /// Why the revision is refused.
+        #[source]
+        source: crate::dagster::schema::RevisionError,
     },
-    /// The database has an older schema and we were told not to change it.
-    #[error("{location} has schema version {found}, older than the {latest} this dg needs")]
-    SchemaOutdated {
+    /// A database that holds tables by the names Dagster uses but is not a Dagster instance (such
+    /// as a previous dg's own schema): dg refuses to add anything to it.
+    #[error("{location} is not a Dagster instance: {message}")]
+    NotDagster {
         /// The database.
         location: String,
-        /// Version found in the database.
-        found: i64,
-        /// The version this build needs.
-        latest: i64,
+        /// What was found.
+        message: String,
     },
+    /// Creating or checking the instance's files failed.
+    #[error(transparent)]
+    Layout(#[from] crate::dagster::schema::SchemaError),
     /// A run id that does not exist.
     #[error("run `{run_id}` does not exist")]
     RunNotFound {
@@ -191,10 +193,16 @@ impl Diagnostic for StorageError {
                 "Check that PostgreSQL is running and reachable, and the settings under `{key}` in `dagster.yaml`."
             ),
             Self::DiskFull { .. } => "Free disk space (or raise the database quota) and retry.".into(),
-            Self::SchemaTooNew { .. } => "Use the newer dg that wrote this instance, or point `DAGSTER_HOME` elsewhere.".into(),
-            Self::SchemaOutdated { .. } => {
-                "Set `should_autocreate_tables: true` under `storage.postgres` in `dagster.yaml` so dg migrates it, or migrate it with the dg that uses it.".into()
+            Self::Revision { source, .. } | Self::Layout(crate::dagster::schema::SchemaError::Revision { source, .. }) => match source {
+                crate::dagster::schema::RevisionError::Older { .. } => {
+                    "Upgrade the instance with `dagster instance migrate` (Dagster 1.13), then run dg again.".into()
+                }
+                _ => "Point `DAGSTER_HOME` (or `dagster.yaml`'s storage) at an instance made by Dagster 1.12/1.13 or by dg.".into(),
+            },
+            Self::NotDagster { .. } => {
+                "Point `storage.postgres` in `dagster.yaml` at an empty database or at a Dagster instance's database (a previous dg's database is no longer read; create a new one).".into()
             }
+            Self::Layout(_) => return None,
             Self::RunNotFound { .. } => "List runs to find the right id.".into(),
             Self::RunExists { .. } => "Generate a fresh run id.".into(),
             Self::RunFinished { .. } => return None,

@@ -78,8 +78,6 @@ pub enum AssetUpdate {
     Planned,
     /// `last_materialization_timestamp` only.
     Observation,
-    /// The row exists (inserted when missing), nothing else changes.
-    Touch,
 }
 
 /// What an asset check event writes to `asset_check_executions`.
@@ -106,20 +104,12 @@ pub struct Plan {
     pub row: EventRow,
     /// SQLite: also copy the row into `index.db` (asset, check and run status events).
     pub mirror_to_index: bool,
-    /// The `asset_keys` change, for asset events with a key.
+    /// The `asset_keys` change, for materializations, their plans and observations.
     pub asset: Option<AssetUpdate>,
     /// `asset_event_tags` rows `(key, value)`.
     pub asset_tags: Vec<(String, String)>,
     /// The `asset_check_executions` change.
     pub check: Option<CheckUpdate>,
-}
-
-impl Plan {
-    /// Whether the event's index copy (or, on PostgreSQL, the event) is an asset event read by the
-    /// asset queries.
-    pub fn is_asset_event(&self) -> bool {
-        self.asset.is_some()
-    }
 }
 
 /// Plans a run's sequenced event: `None` for `STDOUT`/`STDERR` (no row), else its rows.
@@ -208,7 +198,9 @@ pub fn plan_dagster_text(run_id: &str, text: String) -> Result<Plan, SerdesError
         (true, "ASSET_MATERIALIZATION") => Some(AssetUpdate::Materialization),
         (true, "ASSET_MATERIALIZATION_PLANNED") => Some(AssetUpdate::Planned),
         (true, "ASSET_OBSERVATION") => Some(AssetUpdate::Observation),
-        (true, _) => Some(AssetUpdate::Touch),
+        // Other asset events (a failed materialization, a freshness change) leave `asset_keys`
+        // as it is, as in Dagster (`_get_asset_entry_values` gives nothing to write).
+        (true, _) => None,
     };
     let asset_tags = match (&asset, subject) {
         (Some(AssetUpdate::Materialization | AssetUpdate::Observation), Some(s)) => {

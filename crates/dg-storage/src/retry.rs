@@ -115,8 +115,8 @@ impl Storage for Retrying {
         self.location.clone()
     }
 
-    async fn schema_version(&self) -> Result<i64> {
-        self.run(|_| self.inner.schema_version()).await
+    async fn revision(&self) -> Result<String> {
+        self.run(|_| self.inner.revision()).await
     }
 
     async fn create_run(&self, run: &NewRun) -> Result<Run> {
@@ -154,7 +154,11 @@ impl Storage for Retrying {
             .await
     }
 
-    async fn append_events(&self, run_id: &str, events: &[SequencedEvent]) -> Result<Vec<i64>> {
+    async fn append_events(
+        &self,
+        run_id: &str,
+        events: &[SequencedEvent],
+    ) -> Result<Vec<Option<i64>>> {
         self.run(|_| self.inner.append_events(run_id, events)).await
     }
 

@@ -4,8 +4,9 @@
 //! Guarantees every backend keeps (checked by the conformance suite in `tests/conformance`):
 //! a batch of events is stored in one transaction, in the order of its sequence numbers, exactly
 //! once even when resent or written by two processes at once; a finished run never changes status;
-//! the latest-materialization index is updated in the same transaction as the event; every write
-//! may be repeated after an error whose outcome is unknown without storing anything twice.
+//! the asset index (Dagster's `asset_keys`, `asset_event_tags`, `asset_check_executions`) is
+//! updated in the same transaction as the event; every write may be repeated after an error whose
+//! outcome is unknown without storing anything twice.
 
 use std::sync::Arc;
 
@@ -35,8 +36,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// The database, for messages ("SQLite database `/x/dg.db`").
     fn location(&self) -> String;
 
-    /// The schema version of the open database.
-    async fn schema_version(&self) -> Result<i64>;
+    /// The alembic revision of the open instance (always Dagster 1.13.27's head,
+    /// [`crate::dagster::schema::HEAD_REVISION`]: opening refuses any other).
+    async fn revision(&self) -> Result<String>;
 
     /// Stores a new run; fails with `RunExists` when its id is taken.
     async fn create_run(&self, run: &NewRun) -> Result<Run>;
@@ -55,13 +57,21 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Records that `worker` is alive and executing the run.
     async fn record_heartbeat(&self, run_id: &str, worker: &Worker, at: Timestamp) -> Result<()>;
 
-    /// Appends a batch of a run's events in one transaction and returns their storage ids, in order.
+    /// Appends a batch of a run's events in one transaction and returns their storage ids, in order:
+    /// `None` for captured output (`STDOUT`/`STDERR`), which is not an event in Dagster (it lives in
+    /// compute log files) and is stored only as its sequence number.
     ///
+    /// Each event is stored as Dagster's serialised `EventLogEntry`: its `dagster_json` verbatim
+    /// when it has one, else the typed event serialised by `dagster::serdes`.
     /// Sequence numbers must ascend by one. A batch may start at or before the next expected number:
     /// events already stored are not stored again (their existing ids are returned), so a writer that
     /// is unsure whether a batch was acknowledged simply resends it. A batch that would leave a gap
     /// fails with `BadSequence`.
-    async fn append_events(&self, run_id: &str, events: &[SequencedEvent]) -> Result<Vec<i64>>;
+    async fn append_events(
+        &self,
+        run_id: &str,
+        events: &[SequencedEvent],
+    ) -> Result<Vec<Option<i64>>>;
 
     /// Appends one event written by the host rather than the run's worker (monitoring, launch,
     /// cancellation); it has no sequence number and never collides with the worker's. Appending an
@@ -116,14 +126,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn mark_orphaned_runs_failed(&self, policy: &OrphanPolicy) -> Result<Vec<String>>;
 }
 
-/// Opens (creating and migrating as needed) the storage that `config` selects, retrying transient
+/// Opens (creating what is missing, checking the revision of what exists) the storage that `config` selects, retrying transient
 /// failures of later operations with the default [`RetryPolicy`](crate::RetryPolicy). Opening
 /// itself is not retried: an unreachable server is a prompt error.
 pub async fn open(config: &InstanceConfig) -> Result<Arc<dyn Storage>> {
     open_with(config, &OpenOptions::default()).await
 }
 
-/// [`open`] with options (schema version, SQLite page cap, retry policy).
+/// [`open`] with options (SQLite page cap, retry policy).
 pub async fn open_with(config: &InstanceConfig, options: &OpenOptions) -> Result<Arc<dyn Storage>> {
     let inner: Arc<dyn Storage> = match &config.storage {
         StorageConfig::Sqlite(sqlite) => {

@@ -1,7 +1,7 @@
 //! The instance config: `dagster.yaml` in the instance home, read with Dagster's keys.
 //!
 //! Only the storage settings are modelled (`storage: {sqlite | postgres}`, and the legacy
-//! `run_storage` / `event_log_storage` class entries). Every other top-level key Dagster accepts is
+//! `run_storage` / `event_log_storage` / `schedule_storage` class entries). Every other top-level key Dagster accepts is
 //! kept as plain JSON in [`InstanceConfig::sections`] for the parts of dg that use it; a key Dagster
 //! does not know is an error with file and line, as in Dagster.
 
@@ -19,10 +19,9 @@ use source::Resolver;
 
 /// File name of the instance config inside the home.
 pub const CONFIG_FILE: &str = "dagster.yaml";
-/// Default SQLite storage folder inside the home (Dagster's `<home>/storage`).
-pub const DEFAULT_STORAGE_DIR: &str = "storage";
-/// Name of dg's SQLite database file inside the storage folder.
-pub const SQLITE_FILE: &str = "dg.db";
+/// Where a previous dg (before issue 14) kept its own database, relative to the home. It is never
+/// opened or changed again ([`crate::legacy_database`]).
+pub const LEGACY_DATABASE: &str = "storage/dg.db";
 
 /// The instance's settings, loaded from `<home>/dagster.yaml` (defaults when the file is absent).
 #[derive(Debug, Clone)]
@@ -46,29 +45,56 @@ pub enum StorageConfig {
     Postgres(PostgresConfig),
 }
 
-/// SQLite storage settings.
+/// SQLite storage settings: the folders of Dagster's three SQLite storages. With
+/// `storage: {sqlite: {base_dir: D}}` (default: the home) they are `D/history`, `D/history/runs`
+/// and `D/schedules`; the legacy `run_storage` / `event_log_storage` / `schedule_storage` entries
+/// name each folder itself, as Dagster's `SqliteRunStorage` / `SqliteEventLogStorage` /
+/// `SqliteScheduleStorage` take them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqliteConfig {
-    /// The folder holding the database (`storage.sqlite.base_dir`, relative paths taken from the home).
-    pub base_dir: PathBuf,
+    /// The folder of run storage's `runs.db`.
+    pub runs_dir: PathBuf,
+    /// The event log's folder: `index.db` and one `<run_id>.db` shard per run.
+    pub event_log_dir: PathBuf,
+    /// The folder of `schedules.db`.
+    pub schedules_dir: PathBuf,
 }
 
 impl SqliteConfig {
-    /// The database file dg uses in [`SqliteConfig::base_dir`].
-    pub fn database_path(&self) -> PathBuf {
-        self.base_dir.join(SQLITE_FILE)
+    /// The folders Dagster's `SqliteStorage` uses under `base_dir` (`storage.sqlite.base_dir`, or
+    /// the instance home).
+    pub fn under(base_dir: &Path) -> Self {
+        let layout = crate::dagster::schema::SqliteInstance::layout(base_dir);
+        Self::from_layout(&layout)
+    }
+
+    fn from_layout(layout: &crate::dagster::schema::SqliteInstance) -> Self {
+        let parent = |p: &Path| p.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self {
+            runs_dir: parent(&layout.runs),
+            event_log_dir: layout.event_log_dir.clone(),
+            schedules_dir: parent(&layout.schedules),
+        }
+    }
+
+    /// The database files of this config.
+    pub fn layout(&self) -> crate::dagster::schema::SqliteInstance {
+        crate::dagster::schema::SqliteInstance {
+            runs: self.runs_dir.join("runs.db"),
+            event_log_dir: self.event_log_dir.clone(),
+            schedules: self.schedules_dir.join("schedules.db"),
+            created: Vec::new(),
+        }
     }
 }
 
 impl InstanceConfig {
-    /// The default config of an instance at `home`: SQLite under `<home>/storage`.
+    /// The default config of an instance at `home`: SQLite under the home, as Dagster's default.
     pub fn default_for(home: &Path) -> Self {
         Self {
             home: home.to_path_buf(),
             file: None,
-            storage: StorageConfig::Sqlite(SqliteConfig {
-                base_dir: home.join(DEFAULT_STORAGE_DIR),
-            }),
+            storage: StorageConfig::Sqlite(SqliteConfig::under(home)),
             sections: BTreeMap::new(),
         }
     }

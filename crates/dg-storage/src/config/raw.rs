@@ -95,14 +95,12 @@ impl RawInstance {
             .as_ref()
             .map(|c| c.resolve("event_log_storage", home, r))
             .transpose()?;
-        match (run, events) {
-            (Some(a), Some(b)) if !same_database(&a, &b) => Err(r.invalid(
-                r.line_of("event_log_storage:"),
-                "`run_storage` and `event_log_storage` point to different databases; dg keeps runs and events in one".into(),
-            )),
-            (Some(a), _) | (None, Some(a)) => Ok(Some(a)),
-            (None, None) => Ok(None),
-        }
+        let schedules = self
+            .schedule_storage
+            .as_ref()
+            .map(|c| c.resolve("schedule_storage", home, r))
+            .transpose()?;
+        combine_legacy(home, run, events, schedules, r)
     }
 
     /// The other sections, as JSON, keyed by their top-level name.
@@ -173,9 +171,62 @@ impl RawStorage {
     }
 }
 
+/// One legacy entry as resolved: a SQLite folder, or a PostgreSQL database.
+enum Legacy {
+    Sqlite(std::path::PathBuf),
+    Postgres(PostgresConfig, &'static str),
+}
+
+/// The storage of the legacy entries: all SQLite (each missing one at Dagster's default folder
+/// under the home) or all PostgreSQL on one database.
+fn combine_legacy(
+    home: &Path,
+    run: Option<Legacy>,
+    events: Option<Legacy>,
+    schedules: Option<Legacy>,
+    r: &Resolver<'_>,
+) -> Result<Option<StorageConfig>> {
+    let given = [&run, &events, &schedules];
+    if given.iter().all(|g| g.is_none()) {
+        return Ok(None);
+    }
+    let pgs: Vec<(&PostgresConfig, &str)> = given
+        .iter()
+        .filter_map(|g| match g {
+            Some(Legacy::Postgres(pg, key)) => Some((pg, *key)),
+            _ => None,
+        })
+        .collect();
+    if let Some((first, _)) = pgs.first() {
+        if pgs.len() != given.iter().filter(|g| g.is_some()).count() {
+            return Err(r.invalid(
+                r.line_of("event_log_storage:"),
+                "`run_storage`, `event_log_storage` and `schedule_storage` mix SQLite and PostgreSQL; dg keeps them in one backend".into(),
+            ));
+        }
+        if let Some((_, key)) = pgs.iter().find(|(pg, _)| pg.url != first.url) {
+            return Err(r.invalid(
+                r.line_of(&format!("{key}:")),
+                "`run_storage`, `event_log_storage` and `schedule_storage` point to different PostgreSQL databases; dg keeps runs and events in one".into(),
+            ));
+        }
+        return Ok(Some(StorageConfig::Postgres((*first).clone())));
+    }
+    let defaults = SqliteConfig::under(home);
+    let dir = |g: Option<Legacy>, default: std::path::PathBuf| match g {
+        Some(Legacy::Sqlite(dir)) => dir,
+        _ => default,
+    };
+    Ok(Some(StorageConfig::Sqlite(SqliteConfig {
+        runs_dir: dir(run, defaults.runs_dir),
+        event_log_dir: dir(events, defaults.event_log_dir),
+        schedules_dir: dir(schedules, defaults.schedules_dir),
+    })))
+}
+
 impl RawClass {
     /// Maps Dagster's storage classes onto our backends by their class name.
-    fn resolve(&self, key: &str, home: &Path, r: &Resolver<'_>) -> Result<StorageConfig> {
+    fn resolve(&self, key: &'static str, home: &Path, r: &Resolver<'_>) -> Result<Legacy> {
         let config = self.config.clone().unwrap_or(serde_norway::Value::Null);
         let bad = |e: serde_norway::Error| {
             r.invalid(
@@ -183,20 +234,21 @@ impl RawClass {
                 format!("`{key}.config`: {e}"),
             )
         };
-        if self.class.starts_with("Sqlite") || self.class.starts_with("ConsolidatedSqlite") {
+        if self.class.starts_with("Sqlite") {
             let sqlite: Option<RawSqlite> = serde_norway::from_value(config).map_err(bad)?;
-            let base_dir = sqlite.and_then(|s| s.base_dir);
-            return sqlite_config(
-                base_dir.as_ref(),
-                &format!("{key}.config.base_dir"),
-                home,
-                r,
-            );
+            let Some(base_dir) = sqlite.and_then(|s| s.base_dir) else {
+                return Err(r.invalid(
+                    r.line_of(&format!("{key}:")),
+                    format!("`{key}.config.base_dir` is required for `{}`", self.class),
+                ));
+            };
+            let dir = r.string(&base_dir, &format!("{key}.config.base_dir"))?;
+            return Ok(Legacy::Sqlite(home.join(dir)));
         }
         if self.class.starts_with("Postgres") {
             let pg: RawPostgres = serde_norway::from_value(config).map_err(bad)?;
             return PostgresConfig::resolve(&pg, &format!("{key}.config"), r)
-                .map(StorageConfig::Postgres);
+                .map(|pg| Legacy::Postgres(pg, key));
         }
         Err(StorageError::UnsupportedStorage {
             path: r.path.to_path_buf(),
@@ -214,16 +266,7 @@ fn sqlite_config(
 ) -> Result<StorageConfig> {
     let base_dir = match base_dir {
         Some(source) => home.join(r.string(source, key)?),
-        None => home.join(super::DEFAULT_STORAGE_DIR),
+        None => home.to_path_buf(),
     };
-    Ok(StorageConfig::Sqlite(SqliteConfig { base_dir }))
-}
-
-/// Whether two storage configs reach the same database (wherever in the file they were written).
-fn same_database(a: &StorageConfig, b: &StorageConfig) -> bool {
-    match (a, b) {
-        (StorageConfig::Postgres(a), StorageConfig::Postgres(b)) => a.url == b.url,
-        (StorageConfig::Sqlite(_), StorageConfig::Sqlite(_)) => true,
-        _ => false,
-    }
+    Ok(StorageConfig::Sqlite(SqliteConfig::under(&base_dir)))
 }

@@ -16,8 +16,10 @@ fn load(text: &str, env: &[(&str, &str)]) -> Result<InstanceConfig> {
         // Paths are under the temp dir; make them comparable.
         c.home = Path::new("/h").to_path_buf();
         if let StorageConfig::Sqlite(s) = &mut c.storage {
-            if let Ok(rest) = s.base_dir.strip_prefix(dir.path()) {
-                s.base_dir = Path::new("/h").join(rest);
+            for d in [&mut s.runs_dir, &mut s.event_log_dir, &mut s.schedules_dir] {
+                if let Ok(rest) = d.strip_prefix(dir.path()) {
+                    *d = Path::new("/h").join(rest);
+                }
             }
         }
         c
@@ -32,14 +34,16 @@ fn pg(config: &InstanceConfig) -> &PostgresConfig {
 }
 
 #[test]
-fn missing_file_is_sqlite_in_home_storage() {
+fn missing_file_is_sqlite_in_the_home_as_dagster() {
     let dir = tempfile::tempdir().unwrap();
     let config = InstanceConfig::load(dir.path()).unwrap();
     assert_eq!(config.file, None);
     assert_eq!(
         config.storage,
         StorageConfig::Sqlite(SqliteConfig {
-            base_dir: dir.path().join("storage")
+            runs_dir: dir.path().join("history"),
+            event_log_dir: dir.path().join("history/runs"),
+            schedules_dir: dir.path().join("schedules"),
         })
     );
 }
@@ -49,9 +53,7 @@ fn empty_and_comment_only_files_are_the_default() {
     let config = load("# nothing here\n\n", &[]).unwrap();
     assert_eq!(
         config.storage,
-        StorageConfig::Sqlite(SqliteConfig {
-            base_dir: "/h/storage".into()
-        })
+        StorageConfig::Sqlite(SqliteConfig::under(Path::new("/h")))
     );
 }
 
@@ -65,7 +67,9 @@ fn sqlite_base_dir_from_env_relative_to_home() {
     assert_eq!(
         config.storage,
         StorageConfig::Sqlite(SqliteConfig {
-            base_dir: "/h/data".into()
+            runs_dir: "/h/data/history".into(),
+            event_log_dir: "/h/data/history/runs".into(),
+            schedules_dir: "/h/data/schedules".into(),
         })
     );
 }
@@ -198,14 +202,27 @@ event_log_storage:
     let config = load(text, &[]).unwrap();
     assert_eq!(pg(&config).key, "run_storage.config.postgres_url");
 
-    let text = "run_storage:\n  module: dagster.core.storage.runs\n  class: SqliteRunStorage\n  config:\n    base_dir: /x/history\n";
+    // Each SQLite class names its own folder, as Dagster's classes take it; a missing entry is
+    // Dagster's default folder under the home.
+    let text = "run_storage:\n  module: dagster.core.storage.runs\n  class: SqliteRunStorage\n  config:\n    base_dir: /x/r\nevent_log_storage:\n  module: dagster.core.storage.event_log\n  class: SqliteEventLogStorage\n  config:\n    base_dir: e\n";
     let config = load(text, &[]).unwrap();
     assert_eq!(
         config.storage,
         StorageConfig::Sqlite(SqliteConfig {
-            base_dir: "/x/history".into()
+            runs_dir: "/x/r".into(),
+            event_log_dir: "/h/e".into(),
+            schedules_dir: "/h/schedules".into(),
         })
     );
+    let layout = match &config.storage {
+        StorageConfig::Sqlite(s) => s.layout(),
+        _ => unreachable!(),
+    };
+    assert_eq!(layout.runs, Path::new("/x/r/runs.db"));
+    assert_eq!(layout.index(), Path::new("/h/e/index.db"));
+
+    let mixed = "run_storage:\n  module: m\n  class: SqliteRunStorage\n  config:\n    base_dir: /x\nevent_log_storage:\n  module: dagster_postgres.event_log\n  class: PostgresEventLogStorage\n  config:\n    postgres_url: postgresql://u@h:5432/d\n";
+    assert!(load(mixed, &[]).unwrap_err().to_string().contains("mix SQLite and PostgreSQL"));
 }
 
 #[test]

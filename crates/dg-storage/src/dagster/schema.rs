@@ -291,7 +291,15 @@ impl SqliteInstance {
 /// 1.13.27 does on `DagsterInstance.get()`; an existing one is opened and its revision checked,
 /// never changed. Returns the layout, with the files it created.
 pub async fn create_sqlite_instance(base_dir: &Path) -> Result<SqliteInstance, SchemaError> {
-    let mut instance = SqliteInstance::layout(base_dir);
+    create_sqlite_instance_at(SqliteInstance::layout(base_dir)).await
+}
+
+/// [`create_sqlite_instance`] for files laid out as `layout` names them (the legacy
+/// `run_storage` / `event_log_storage` / `schedule_storage` entries put each in its own folder).
+pub async fn create_sqlite_instance_at(
+    mut instance: SqliteInstance,
+) -> Result<SqliteInstance, SchemaError> {
+    instance.created.clear();
     let index = instance.index();
     let files = [
         (instance.runs.clone(), SQLITE_RUNS, RUN_SECONDARY_INDEXES),
@@ -314,9 +322,16 @@ pub async fn create_sqlite_instance(base_dir: &Path) -> Result<SqliteInstance, S
 /// checked, never changed), with the event log's tables and no `secondary_indexes` rows, as Dagster
 /// does when a run's first event is written. Returns its path.
 pub async fn create_run_db(base_dir: &Path, run_id: &str) -> Result<PathBuf, SchemaError> {
-    let path = SqliteInstance::layout(base_dir).run_db(run_id)?;
-    ensure_sqlite_db(&path, SQLITE_EVENT_LOG, &[]).await?;
-    Ok(path)
+    SqliteInstance::layout(base_dir).create_run_db(run_id).await
+}
+
+impl SqliteInstance {
+    /// [`create_run_db`] in this layout's event log folder.
+    pub async fn create_run_db(&self, run_id: &str) -> Result<PathBuf, SchemaError> {
+        let path = self.run_db(run_id)?;
+        ensure_sqlite_db(&path, SQLITE_EVENT_LOG, &[]).await?;
+        Ok(path)
+    }
 }
 
 /// Reads a SQLite database's alembic revision: `Ok` with it when it is [`HEAD_REVISION`], else why

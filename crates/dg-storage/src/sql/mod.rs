@@ -1,25 +1,16 @@
-//! What the SQLite and PostgreSQL backends share: the schema, the trait implementation (written
-//! once as a macro over the sqlx database type, since sqlx queries are not generic without a wall
-//! of trait bounds), and the plain-Rust halves of decoding rows and checking batches.
+//! What the SQLite and PostgreSQL backends share besides row planning (`crate::plan`): open
+//! options, reading runs and events back from Dagster's rows (`rows`), checking batches, and
+//! classifying database errors.
 
-pub(crate) mod migrate;
-pub(crate) mod ops;
-pub(crate) mod ops_events;
-pub(crate) mod schema;
-
-use std::collections::BTreeMap;
+pub(crate) mod rows;
 
 use crate::error::{Result, StorageError};
-use crate::event::{Event, EventRecord, SequencedEvent};
-use crate::run::{Run, RunStatus, Timestamp, Worker};
+use crate::event::SequencedEvent;
 
 /// How to open a storage.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OpenOptions {
-    /// Migrate only up to this schema version (`None`: the latest). For tests of migrations and for
-    /// tools that must not upgrade a database.
-    pub schema_version: Option<i64>,
-    /// SQLite only: cap the database file at this many pages (SQLite's `max_page_count`), a quota
+    /// SQLite only: cap each database file at this many pages (SQLite's `max_page_count`), a quota
     /// past which writes fail as on a full disk. Tests use it to check that a full disk is a clean
     /// error; PostgreSQL ignores it.
     pub sqlite_max_pages: Option<u64>,
@@ -27,103 +18,8 @@ pub struct OpenOptions {
     pub retry: crate::RetryPolicy,
 }
 
-/// Columns of `runs`, in the order [`RunRow`] reads them.
-pub(crate) const RUN_COLUMNS: &str =
-    "run_id, location, job_name, selection, partition_key, config, tags, status, \
-     created_at, updated_at, started_at, ended_at, worker_pid, worker_host, heartbeat_at";
-
-/// Columns of `event_logs` that make an [`EventRecord`].
-pub(crate) const EVENT_COLUMNS: &str = "e.id, e.run_id, e.seq, e.body";
-
-/// Events per multi-row `INSERT` (9 parameters each: below SQLite's and PostgreSQL's limits).
+/// Rows per multi-row `INSERT` (8 parameters each: below SQLite's and PostgreSQL's limits).
 pub(crate) const INSERT_CHUNK: usize = 500;
-
-/// A `runs` row as read from either backend.
-pub(crate) struct RunRow {
-    pub run_id: String,
-    pub location: String,
-    pub job_name: String,
-    pub selection: Option<String>,
-    pub partition: Option<String>,
-    pub config: String,
-    pub tags: String,
-    pub status: String,
-    pub created_at: f64,
-    pub updated_at: f64,
-    pub started_at: Option<f64>,
-    pub ended_at: Option<f64>,
-    pub worker_pid: Option<i64>,
-    pub worker_host: Option<String>,
-    pub heartbeat_at: Option<f64>,
-}
-
-impl RunRow {
-    pub fn into_run(self, location: &str) -> Result<Run> {
-        let corrupt = |what: &str, message: String| StorageError::Corrupt {
-            location: location.to_string(),
-            what: format!("{what} of run `{}`", self.run_id),
-            message,
-        };
-        let config: serde_json::Value =
-            serde_json::from_str(&self.config).map_err(|e| corrupt("config", e.to_string()))?;
-        let tags: BTreeMap<String, String> =
-            serde_json::from_str(&self.tags).map_err(|e| corrupt("tags", e.to_string()))?;
-        let status: RunStatus = self
-            .status
-            .parse()
-            .map_err(|e: crate::run::UnknownStatus| corrupt("status", e.to_string()))?;
-        let worker = match (self.worker_pid, self.worker_host) {
-            (Some(pid), Some(hostname)) => Some(Worker {
-                pid: u32::try_from(pid).unwrap_or(0),
-                hostname,
-            }),
-            _ => None,
-        };
-        Ok(Run {
-            run_id: self.run_id,
-            location: self.location,
-            job_name: self.job_name,
-            selection: self.selection,
-            partition: self.partition,
-            config,
-            tags,
-            status,
-            created_at: Timestamp::from_secs_f64(self.created_at),
-            updated_at: Timestamp::from_secs_f64(self.updated_at),
-            started_at: self.started_at.map(Timestamp::from_secs_f64),
-            ended_at: self.ended_at.map(Timestamp::from_secs_f64),
-            worker,
-            heartbeat_at: self.heartbeat_at.map(Timestamp::from_secs_f64),
-        })
-    }
-}
-
-/// Decodes an event row.
-pub(crate) fn event_record(
-    location: &str,
-    id: i64,
-    run_id: String,
-    seq: Option<i64>,
-    body: &str,
-) -> Result<EventRecord> {
-    let event: Event = serde_json::from_str(body).map_err(|e| StorageError::Corrupt {
-        location: location.to_string(),
-        what: format!("event {id} of run `{run_id}`"),
-        message: e.to_string(),
-    })?;
-    Ok(EventRecord {
-        storage_id: id,
-        run_id,
-        seq,
-        event,
-    })
-}
-
-/// The stored JSON of an event.
-pub(crate) fn event_body(event: &Event) -> String {
-    // An `Event` holds only strings, numbers and JSON values: serialising cannot fail.
-    serde_json::to_string(event).unwrap_or_default()
-}
 
 /// Checks that a batch is numbered from at least 1 upwards by one.
 pub(crate) fn check_batch(run_id: &str, events: &[SequencedEvent]) -> Result<()> {
