@@ -75,9 +75,7 @@ async fn run(args: &Args) -> Result<String, String> {
     let mut config = InstanceConfig::default_for(dir.path());
     let mut drop_db = None;
     config.storage = match args.backend.as_str() {
-        "sqlite" => StorageConfig::Sqlite(SqliteConfig {
-            base_dir: dir.path().join("storage"),
-        }),
+        "sqlite" => StorageConfig::Sqlite(SqliteConfig::under(dir.path())),
         "postgres" => {
             let admin_config =
                 PostgresConfig::from_url(&args.url, "--url").map_err(|e| e.to_string())?;

@@ -28,6 +28,9 @@ mod tests {
             legacy_database(&config),
             Some(home.path().join("storage/dg.db"))
         );
-        assert_eq!(std::fs::read(home.path().join("storage/dg.db")).unwrap(), b"old");
+        assert_eq!(
+            std::fs::read(home.path().join("storage/dg.db")).unwrap(),
+            b"old"
+        );
     }
 }

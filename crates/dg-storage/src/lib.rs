@@ -27,6 +27,7 @@ pub mod sqlite;
 mod storage;
 
 pub use config::{InstanceConfig, PostgresConfig, PostgresUrlError, SqliteConfig, StorageConfig};
+pub use dagster::schema::HEAD_REVISION;
 /// Where the instance lives (`$DAGSTER_HOME`, else `.dagster/` in the root): `dg_core::home`.
 pub use dg_core::home;
 pub use error::{Result, StorageError};
@@ -34,12 +35,11 @@ pub use event::{
     AssetKey, ErrorInfo, Event, EventKind, EventRecord, LogLevel, Metadata, SequencedEvent,
 };
 pub use home::{resolve_home, resolve_home_with};
+pub use legacy::legacy_database;
 pub use monitor::{pid_alive, this_host, OrphanPolicy};
 pub use postgres::PostgresStorage;
 pub use retry::{RetryPolicy, Retrying};
 pub use run::{new_run_id, now, NewRun, Run, RunFilter, RunStatus, Timestamp, Worker};
-pub use dagster::schema::HEAD_REVISION;
-pub use legacy::legacy_database;
 pub use sql::OpenOptions;
 pub use sqlite::SqliteStorage;
 pub use storage::{open, open_with, HistoryFilter, Storage};

@@ -222,7 +222,10 @@ event_log_storage:
     assert_eq!(layout.index(), Path::new("/h/e/index.db"));
 
     let mixed = "run_storage:\n  module: m\n  class: SqliteRunStorage\n  config:\n    base_dir: /x\nevent_log_storage:\n  module: dagster_postgres.event_log\n  class: PostgresEventLogStorage\n  config:\n    postgres_url: postgresql://u@h:5432/d\n";
-    assert!(load(mixed, &[]).unwrap_err().to_string().contains("mix SQLite and PostgreSQL"));
+    assert!(load(mixed, &[])
+        .unwrap_err()
+        .to_string()
+        .contains("mix SQLite and PostgreSQL"));
 }
 
 #[test]

@@ -30,7 +30,9 @@ impl PostgresStorage {
             .map_err(|e| self.err(action, e))?;
         let location = self.location();
         rows.into_iter()
-            .map(|(id, run, seq, text)| event_record(&location, id, run.unwrap_or_default(), seq, &text))
+            .map(|(id, run, seq, text)| {
+                event_record(&location, id, run.unwrap_or_default(), seq, &text)
+            })
             .collect()
     }
 
@@ -120,13 +122,17 @@ impl PostgresStorage {
             .build_query_as()
             .fetch_all(&self.pool)
             .await
-            .map_err(|e| {
-                self.err(&format!("reading the checks of `{key}`"), e)
-            })?;
+            .map_err(|e| self.err(&format!("reading the checks of `{key}`"), e))?;
         let location = self.location();
         rows.into_iter()
             .map(|(id, run, seq, text)| {
-                event_record(&location, id.unwrap_or_default(), run.unwrap_or_default(), seq, &text)
+                event_record(
+                    &location,
+                    id.unwrap_or_default(),
+                    run.unwrap_or_default(),
+                    seq,
+                    &text,
+                )
             })
             .collect()
     }

@@ -107,11 +107,14 @@ impl PostgresStorage {
         let ids = events
             .iter()
             .map(|e| {
-                known.get(&e.seq).copied().ok_or_else(|| StorageError::Corrupt {
-                    location: self.location(),
-                    what: format!("event {} of run `{run_id}`", e.seq),
-                    message: "stored but not found again".into(),
-                })
+                known
+                    .get(&e.seq)
+                    .copied()
+                    .ok_or_else(|| StorageError::Corrupt {
+                        location: self.location(),
+                        what: format!("event {} of run `{run_id}`", e.seq),
+                        message: "stored but not found again".into(),
+                    })
             })
             .collect::<Result<Vec<Option<i64>>>>()?;
         tx.commit().await.map_err(|e| self.err(&action, e))?;
@@ -207,7 +210,9 @@ impl PostgresStorage {
         if let Some(id) = stored {
             return Ok(id);
         }
-        let ids = self.insert_items(&mut tx, run_id, &[(None, Some(plan))]).await?;
+        let ids = self
+            .insert_items(&mut tx, run_id, &[(None, Some(plan))])
+            .await?;
         tx.commit().await.map_err(|e| self.err(&action, e))?;
         Ok(ids[0].unwrap_or_default())
     }
@@ -232,7 +237,13 @@ impl PostgresStorage {
         let location = self.location();
         rows.into_iter()
             .map(|(id, run, seq, text)| {
-                event_record(&location, id, run.unwrap_or_else(|| run_id.to_string()), seq, &text)
+                event_record(
+                    &location,
+                    id,
+                    run.unwrap_or_else(|| run_id.to_string()),
+                    seq,
+                    &text,
+                )
             })
             .collect()
     }
@@ -242,15 +253,20 @@ impl PostgresStorage {
         let action = format!("marking run `{run_id}` as orphaned");
         let mut tx = self.begin_write().await?;
         self.lock_run_events(&mut tx, run_id).await?;
-        // Read again under the lock: a heartbeat or status change that landed meanwhile wins.
-        let Some(run) = self.fetch_run(&mut *tx, run_id, true).await? else {
+        // Lock the run's row (heartbeats and status changes take it too), then read it again in a
+        // new statement, whose snapshot sees whatever they committed meanwhile: that must win.
+        if self.fetch_run(&mut *tx, run_id, true).await?.is_none() {
+            return Ok(false);
+        }
+        let Some(run) = self.fetch_run(&mut *tx, run_id, false).await? else {
             return Ok(false);
         };
         let Some(reason) = policy.orphan_reason(&run) else {
             return Ok(false);
         };
         let status = crate::monitor::orphan_status(run.status);
-        self.write_status(&mut tx, run_id, status, policy.now).await?;
+        self.write_status(&mut tx, run_id, status, policy.now)
+            .await?;
         let host_event = |kind| Event {
             timestamp: policy.now,
             step_key: None,
@@ -357,7 +373,8 @@ async fn update_asset_tables(
         };
         q.execute(&mut **tx).await?;
         if !plan.asset_tags.is_empty() {
-            let (keys, values): (Vec<String>, Vec<String>) = plan.asset_tags.iter().cloned().unzip();
+            let (keys, values): (Vec<String>, Vec<String>) =
+                plan.asset_tags.iter().cloned().unzip();
             sqlx::query(
                 "INSERT INTO asset_event_tags (event_id, asset_key, key, value, event_timestamp) \
                  SELECT $1, $2, k, v, to_timestamp($5) AT TIME ZONE 'UTC' \

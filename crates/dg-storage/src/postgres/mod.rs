@@ -297,7 +297,11 @@ impl crate::Storage for PostgresStorage {
         key: &crate::AssetKey,
         partition: Option<&str>,
     ) -> Result<Option<crate::EventRecord>> {
-        Ok(self.do_latest(key, Some(partition)).await?.into_iter().next())
+        Ok(self
+            .do_latest(key, Some(partition))
+            .await?
+            .into_iter()
+            .next())
     }
     async fn latest_materializations(
         &self,
@@ -323,10 +327,7 @@ impl crate::Storage for PostgresStorage {
     ) -> Result<Vec<crate::EventRecord>> {
         self.do_check_results(key, check_name, limit).await
     }
-    async fn mark_orphaned_runs_failed(
-        &self,
-        policy: &crate::OrphanPolicy,
-    ) -> Result<Vec<String>> {
+    async fn mark_orphaned_runs_failed(&self, policy: &crate::OrphanPolicy) -> Result<Vec<String>> {
         self.do_mark_orphans(policy).await
     }
 }

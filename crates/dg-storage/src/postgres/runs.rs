@@ -39,7 +39,12 @@ impl PostgresStorage {
     }
 
     /// The run; with `lock`, its row is locked until the transaction ends.
-    pub(super) async fn fetch_run<'e, E>(&self, ex: E, run_id: &str, lock: bool) -> Result<Option<Run>>
+    pub(super) async fn fetch_run<'e, E>(
+        &self,
+        ex: E,
+        run_id: &str,
+        lock: bool,
+    ) -> Result<Option<Run>>
     where
         E: Executor<'e, Database = Postgres>,
     {
@@ -213,6 +218,8 @@ impl PostgresStorage {
         Ok(run)
     }
 
+    /// Records the heartbeat under the run's row lock, so monitoring (which decides under that
+    /// lock) never overrules one that lands while it looks.
     pub(super) async fn do_record_heartbeat(
         &self,
         run_id: &str,
@@ -220,8 +227,9 @@ impl PostgresStorage {
         at: Timestamp,
     ) -> Result<()> {
         let done = sqlx::query(
-            "INSERT INTO dg_run_workers (run_id, pid, hostname, heartbeat_at) \
-             SELECT run_id, $2, $3, $4 FROM runs WHERE run_id = $1 \
+            "WITH r AS (SELECT run_id FROM runs WHERE run_id = $1 FOR UPDATE) \
+             INSERT INTO dg_run_workers (run_id, pid, hostname, heartbeat_at) \
+             SELECT run_id, $2, $3, $4 FROM r \
              ON CONFLICT (run_id) DO UPDATE SET pid = excluded.pid, hostname = excluded.hostname, \
              heartbeat_at = excluded.heartbeat_at",
         )

@@ -136,7 +136,12 @@ impl NewRunRow {
 
 /// `run_body` with its status set to `status`, everything else kept byte for byte as Python
 /// writes it (so the snapshot ids and origins a Dagster run carries survive dg's status changes).
-pub(crate) fn body_with_status(location: &str, run_id: &str, body: &str, status: RunStatus) -> Result<String> {
+pub(crate) fn body_with_status(
+    location: &str,
+    run_id: &str,
+    body: &str,
+    status: RunStatus,
+) -> Result<String> {
     let mut value = PyValue::parse(body).map_err(|e| StorageError::Corrupt {
         location: location.to_string(),
         what: format!("run_body of run `{run_id}`"),

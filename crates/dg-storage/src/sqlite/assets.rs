@@ -30,7 +30,9 @@ impl SqliteStorage {
             .map_err(|e| self.err_at(&self.inner.layout.index(), action, e))?;
         let location = super::describe(&self.inner.layout.index());
         rows.into_iter()
-            .map(|(id, run, seq, text)| event_record(&location, id, run.unwrap_or_default(), seq, &text))
+            .map(|(id, run, seq, text)| {
+                event_record(&location, id, run.unwrap_or_default(), seq, &text)
+            })
             .collect()
     }
 
@@ -121,12 +123,22 @@ impl SqliteStorage {
             .fetch_all(&self.inner.index)
             .await
             .map_err(|e| {
-                self.err_at(&self.inner.layout.index(), &format!("reading the checks of `{key}`"), e)
+                self.err_at(
+                    &self.inner.layout.index(),
+                    &format!("reading the checks of `{key}`"),
+                    e,
+                )
             })?;
         let location = super::describe(&self.inner.layout.index());
         rows.into_iter()
             .map(|(id, run, seq, text)| {
-                event_record(&location, id.unwrap_or_default(), run.unwrap_or_default(), seq, &text)
+                event_record(
+                    &location,
+                    id.unwrap_or_default(),
+                    run.unwrap_or_default(),
+                    seq,
+                    &text,
+                )
             })
             .collect()
     }

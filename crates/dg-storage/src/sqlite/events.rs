@@ -110,11 +110,14 @@ impl SqliteStorage {
         let ids = events
             .iter()
             .map(|e| {
-                known.get(&e.seq).copied().ok_or_else(|| StorageError::Corrupt {
-                    location: self.location(),
-                    what: format!("event {} of run `{run_id}`", e.seq),
-                    message: "stored but not found again".into(),
-                })
+                known
+                    .get(&e.seq)
+                    .copied()
+                    .ok_or_else(|| StorageError::Corrupt {
+                        location: self.location(),
+                        what: format!("event {} of run `{run_id}`", e.seq),
+                        message: "stored but not found again".into(),
+                    })
             })
             .collect::<Result<Vec<Option<i64>>>>()?;
         tx.commit()
@@ -209,7 +212,9 @@ impl SqliteStorage {
         if let Some(id) = stored {
             return Ok(id);
         }
-        let ids = self.insert_items(&mut tx, run_id, &[(None, Some(plan))]).await?;
+        let ids = self
+            .insert_items(&mut tx, run_id, &[(None, Some(plan))])
+            .await?;
         tx.commit()
             .await
             .map_err(|e| self.err_at(&self.shard_path(run_id), &action, e))?;
@@ -226,7 +231,11 @@ impl SqliteStorage {
                 .fetch_one(&pool)
                 .await
                 .map_err(|e| {
-                    self.err_at(&self.shard_path(run_id), &format!("reading events of run `{run_id}`"), e)
+                    self.err_at(
+                        &self.shard_path(run_id),
+                        &format!("reading events of run `{run_id}`"),
+                        e,
+                    )
                 })?;
         Ok(max.unwrap_or(0) + 1)
     }
@@ -251,12 +260,22 @@ impl SqliteStorage {
         .fetch_all(&pool)
         .await
         .map_err(|e| {
-            self.err_at(&self.shard_path(run_id), &format!("reading events of run `{run_id}`"), e)
+            self.err_at(
+                &self.shard_path(run_id),
+                &format!("reading events of run `{run_id}`"),
+                e,
+            )
         })?;
         let location = super::describe(&self.shard_path(run_id));
         rows.into_iter()
             .map(|(id, run, seq, text)| {
-                event_record(&location, id, run.unwrap_or_else(|| run_id.to_string()), seq, &text)
+                event_record(
+                    &location,
+                    id,
+                    run.unwrap_or_else(|| run_id.to_string()),
+                    seq,
+                    &text,
+                )
             })
             .collect()
     }
@@ -275,7 +294,8 @@ impl SqliteStorage {
             return Ok(false);
         };
         let status = crate::monitor::orphan_status(run.status);
-        self.write_status(&mut tx, "rs", run_id, status, policy.now).await?;
+        self.write_status(&mut tx, "rs", run_id, status, policy.now)
+            .await?;
         let host_event = |kind| Event {
             timestamp: policy.now,
             step_key: None,
@@ -306,7 +326,10 @@ impl SqliteStorage {
     }
 }
 
-async fn next_seq_in(tx: &mut Transaction<'static, Sqlite>, run_id: &str) -> Result<i64, sqlx::Error> {
+async fn next_seq_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    run_id: &str,
+) -> Result<i64, sqlx::Error> {
     let max: Option<i64> =
         sqlx::query_scalar("SELECT MAX(seq) FROM main.dg_event_seqs WHERE run_id = ?")
             .bind(run_id)
@@ -325,10 +348,11 @@ async fn insert_rows(
 ) -> Result<Vec<i64>, sqlx::Error> {
     let mut ids = Vec::with_capacity(plans.len());
     for chunk in plans.chunks(INSERT_CHUNK) {
-        let before: i64 =
-            sqlx::query_scalar(&format!("SELECT COALESCE(MAX(id), 0) FROM {schema}.event_logs"))
-                .fetch_one(&mut **tx)
-                .await?;
+        let before: i64 = sqlx::query_scalar(&format!(
+            "SELECT COALESCE(MAX(id), 0) FROM {schema}.event_logs"
+        ))
+        .fetch_one(&mut **tx)
+        .await?;
         let mut q = sqlx::QueryBuilder::<Sqlite>::new(format!(
             "INSERT INTO {schema}.event_logs (run_id, event, dagster_event_type, timestamp, step_key, \
              asset_key, partition) "
@@ -369,7 +393,9 @@ async fn insert_seqs(
             "INSERT INTO {schema}.dg_event_seqs (run_id, seq, storage_id) "
         ));
         q.push_values(chunk, |mut b, (seq, id)| {
-            b.push_bind(run_id.to_string()).push_bind(*seq).push_bind(*id);
+            b.push_bind(run_id.to_string())
+                .push_bind(*seq)
+                .push_bind(*id);
         });
         q.build().execute(&mut **tx).await?;
     }

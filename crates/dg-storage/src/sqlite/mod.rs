@@ -104,7 +104,11 @@ impl SqliteStorage {
         };
         let index_path = storage.inner.layout.index();
         storage
-            .exec_ddl(&storage.inner.runs, RUN_WORKERS_DDL, &storage.inner.layout.runs)
+            .exec_ddl(
+                &storage.inner.runs,
+                RUN_WORKERS_DDL,
+                &storage.inner.layout.runs,
+            )
             .await?;
         storage
             .exec_ddl(&storage.inner.index, &event_seqs_ddl("main"), &index_path)
@@ -231,8 +235,10 @@ impl SqliteStorage {
                     map.insert(run_id.to_string(), (pool.clone(), tick));
                     let mut evicted = Vec::new();
                     while map.len() > SHARD_POOLS {
-                        let Some(oldest) =
-                            map.iter().min_by_key(|(_, (_, t))| *t).map(|(k, _)| k.clone())
+                        let Some(oldest) = map
+                            .iter()
+                            .min_by_key(|(_, (_, t))| *t)
+                            .map(|(k, _)| k.clone())
                         else {
                             break;
                         };
@@ -410,7 +416,11 @@ impl crate::Storage for SqliteStorage {
         key: &crate::AssetKey,
         partition: Option<&str>,
     ) -> Result<Option<crate::EventRecord>> {
-        Ok(self.do_latest(key, Some(partition)).await?.into_iter().next())
+        Ok(self
+            .do_latest(key, Some(partition))
+            .await?
+            .into_iter()
+            .next())
     }
     async fn latest_materializations(
         &self,
@@ -436,10 +446,7 @@ impl crate::Storage for SqliteStorage {
     ) -> Result<Vec<crate::EventRecord>> {
         self.do_check_results(key, check_name, limit).await
     }
-    async fn mark_orphaned_runs_failed(
-        &self,
-        policy: &crate::OrphanPolicy,
-    ) -> Result<Vec<String>> {
+    async fn mark_orphaned_runs_failed(&self, policy: &crate::OrphanPolicy) -> Result<Vec<String>> {
         self.do_mark_orphans(policy).await
     }
 }

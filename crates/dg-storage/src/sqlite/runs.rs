@@ -22,7 +22,12 @@ pub(super) fn run_select(schema: &str) -> String {
 }
 
 /// A naive UTC text column (`create_timestamp`, `update_timestamp`) as a time.
-fn time_column(location: &str, run_id: &str, column: &str, text: Option<String>) -> Result<Timestamp> {
+fn time_column(
+    location: &str,
+    run_id: &str,
+    column: &str,
+    text: Option<String>,
+) -> Result<Timestamp> {
     let text = text.unwrap_or_default();
     crate::plan::parse_naive_utc(&text).ok_or_else(|| StorageError::Corrupt {
         location: location.to_string(),
@@ -175,12 +180,13 @@ impl SqliteStorage {
         at: Timestamp,
     ) -> Result<Run> {
         let action = format!("setting the status of run `{run_id}`");
-        let row: Option<(String, String)> =
-            sqlx::query_as(&format!("SELECT status, run_body FROM {schema}.runs WHERE run_id = ?"))
-                .bind(run_id)
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(|e| self.err(&action, e))?;
+        let row: Option<(String, String)> = sqlx::query_as(&format!(
+            "SELECT status, run_body FROM {schema}.runs WHERE run_id = ?"
+        ))
+        .bind(run_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(|e| self.err(&action, e))?;
         let (current, body) = match row {
             Some((status, body)) => (parse_status(&self.location(), run_id, Some(status))?, body),
             None => {
@@ -229,7 +235,9 @@ impl SqliteStorage {
         at: Timestamp,
     ) -> Result<Run> {
         let mut tx = self.begin_runs_write().await?;
-        let run = self.write_status(&mut tx, "main", run_id, status, at).await?;
+        let run = self
+            .write_status(&mut tx, "main", run_id, status, at)
+            .await?;
         tx.commit()
             .await
             .map_err(|e| self.err(&format!("setting the status of run `{run_id}`"), e))?;

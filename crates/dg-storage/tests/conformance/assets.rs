@@ -168,9 +168,12 @@ pub async fn materialization_history_pages(db: TestDb) -> TestDb {
 }
 
 pub async fn asset_check_results(db: TestDb) -> TestDb {
+    // As in Dagster, a run has one result per check (its `asset_check_executions` row): a check
+    // evaluated again runs again in another run.
     let s = db.open().await;
     let key = AssetKey::from_user_string("orders");
     let run = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
+    let rerun = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
     let check = |seq: i64, name: &str, passed: bool| SequencedEvent {
         seq,
         event: Event::now(EventKind::AssetCheckEvaluation {
@@ -185,14 +188,13 @@ pub async fn asset_check_results(db: TestDb) -> TestDb {
     };
     s.append_events(
         &run,
-        &[
-            check(1, "not_null", true),
-            check(2, "fresh", false),
-            check(3, "not_null", false),
-        ],
+        &[check(1, "not_null", true), check(2, "fresh", false)],
     )
     .await
     .unwrap();
+    s.append_events(&rerun, &[check(1, "not_null", false)])
+        .await
+        .unwrap();
     let not_null = s
         .asset_check_results(&key, Some("not_null"), 10)
         .await
@@ -207,6 +209,9 @@ pub async fn asset_check_results(db: TestDb) -> TestDb {
         })
         .collect();
     assert_eq!(passed, vec![false, true], "newest first");
+    let runs: Vec<&str> = not_null.iter().map(|r| r.run_id.as_str()).collect();
+    assert_eq!(runs, vec![rerun.as_str(), run.as_str()]);
+    assert_eq!(not_null[0].seq, Some(1));
     assert_eq!(
         s.asset_check_results(&key, None, 10).await.unwrap().len(),
         3

@@ -92,12 +92,31 @@ pub async fn typed_events_round_trip(db: TestDb) -> TestDb {
         .collect();
     let ids = s.append_events(&id, &batch).await.unwrap();
     assert_eq!(ids.len(), batch.len());
+    // Captured output is not an event in Dagster: it has no row (only its number is kept).
+    let is_output = |e: &SequencedEvent| {
+        matches!(
+            e.event.kind,
+            EventKind::Stdout { .. } | EventKind::Stderr { .. }
+        )
+    };
+    for (sent, id) in batch.iter().zip(&ids) {
+        assert_eq!(id.is_none(), is_output(sent), "{sent:?}");
+    }
+    let stored: Vec<&SequencedEvent> = batch.iter().filter(|e| !is_output(e)).collect();
     let records = all_events(s.as_ref(), &id).await;
+    assert_eq!(records.len(), stored.len());
     assert_eq!(
-        records.iter().map(|r| r.storage_id).collect::<Vec<_>>(),
-        ids
+        records
+            .iter()
+            .map(|r| Some(r.storage_id))
+            .collect::<Vec<_>>(),
+        ids.iter()
+            .copied()
+            .filter(Option::is_some)
+            .collect::<Vec<_>>()
     );
-    for (record, sent) in records.iter().zip(&batch) {
+    assert_eq!(s.next_seq(&id).await.unwrap(), batch.len() as i64 + 1);
+    for (record, sent) in records.iter().zip(stored) {
         assert_eq!(
             (record.run_id.as_str(), record.seq),
             (id.as_str(), Some(sent.seq))
@@ -108,7 +127,7 @@ pub async fn typed_events_round_trip(db: TestDb) -> TestDb {
     let names: Vec<&str> = records.iter().map(|r| r.event.kind.event_type()).collect();
     assert_eq!(&names[..3], ["RUN_ENQUEUED", "RUN_STARTING", "RUN_START"]);
     assert!(names.contains(&"ASSET_MATERIALIZATION") && names.contains(&"ASSET_CHECK_EVALUATION"));
-    let json = serde_json::to_value(&records[7].event).unwrap();
+    let json = serde_json::to_value(&records[5].event).unwrap();
     assert_eq!(json["type"], "ASSET_MATERIALIZATION");
     assert_eq!(
         json["asset_key"],
@@ -128,7 +147,10 @@ pub async fn retried_batches_are_stored_once(db: TestDb) -> TestDb {
     let overlap = s.append_events(&id, &logs(3..=8)).await.unwrap();
     assert_eq!(&overlap[..3], &first[2..]);
     assert!(overlap[3] > first[4]);
-    assert_eq!(s.append_events(&id, &[]).await.unwrap(), Vec::<i64>::new());
+    assert_eq!(
+        s.append_events(&id, &[]).await.unwrap(),
+        Vec::<Option<i64>>::new()
+    );
     assert_eq!(s.next_seq(&id).await.unwrap(), 9);
     assert_exactly_once_in_order(&all_events(s.as_ref(), &id).await, 8);
     db
@@ -177,7 +199,7 @@ pub async fn host_events_do_not_collide(db: TestDb) -> TestDb {
         .await
         .unwrap();
     let later = s.append_events(&id, &logs(3..=4)).await.unwrap();
-    assert!(later[0] > host);
+    assert!(later[0].unwrap() > host);
     let records = all_events(s.as_ref(), &id).await;
     let seqs: Vec<Option<i64>> = records.iter().map(|r| r.seq).collect();
     assert_eq!(seqs, vec![Some(1), Some(2), None, Some(3), Some(4)]);
@@ -352,5 +374,56 @@ pub async fn resent_host_events_are_stored_once(db: TestDb) -> TestDb {
     let records = all_events(s.as_ref(), &id).await;
     let ids: Vec<i64> = records.iter().map(|r| r.storage_id).collect();
     assert_eq!(ids, vec![first, later_id, other_id]);
+    db
+}
+
+/// An event the worker's Dagster serialised is stored as that very text (any Dagster event type,
+/// as itself), an event without one as `dagster::serdes` writes it, and captured output only as
+/// its number.
+pub async fn dagster_text_is_stored_as_itself(db: TestDb) -> TestDb {
+    let s = db.open().await;
+    let id = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
+    let output = format!(
+        r#"{{"__class__": "EventLogEntry", "dagster_event": {{"__class__": "DagsterEvent", "event_specific_data": {{"__class__": "StepOutputData", "metadata_entries": [], "step_output_handle": {{"__class__": "StepOutputHandle", "mapping_key": null, "output_name": "result", "step_key": "up"}}, "type_check_data": null, "version": null}}, "event_type_value": "STEP_OUTPUT", "logging_tags": {{}}, "message": "Yielded output \"result\" of type \"Any\".", "pid": 7, "pipeline_name": "__ASSET_JOB", "solid_handle": null, "step_handle": null, "step_key": "up", "step_kind_value": "COMPUTE"}}, "error_info": null, "level": 10, "message": "", "pipeline_name": "__ASSET_JOB", "run_id": "{id}", "step_key": "up", "timestamp": 1700000001.25, "user_message": "Yielded output \"result\" of type \"Any\"."}}"#
+    );
+    let typed = dg_storage::dagster::serdes::event_from_dagster_json(&output).unwrap();
+    let batch = vec![
+        SequencedEvent {
+            seq: 1,
+            event: typed.clone(),
+            dagster_json: Some(output.clone()),
+        },
+        SequencedEvent::new(
+            2,
+            Event {
+                timestamp: ts(1_700_000_002.0),
+                step_key: Some("up".into()),
+                kind: EventKind::Stdout {
+                    text: "hello\n".into(),
+                },
+            },
+        ),
+        log(3),
+    ];
+    let ids = s.append_events(&id, &batch).await.unwrap();
+    assert!(
+        ids[0].is_some() && ids[1].is_none() && ids[2].is_some(),
+        "{ids:?}"
+    );
+    // Resending the batch changes nothing, the output's number included.
+    assert_eq!(s.append_events(&id, &batch).await.unwrap(), ids);
+    assert_eq!(s.next_seq(&id).await.unwrap(), 4);
+    let records = all_events(s.as_ref(), &id).await;
+    assert_eq!(records.len(), 2);
+    assert_eq!((records[0].seq, &records[0].event), (Some(1), &typed));
+    assert_eq!(records[1].seq, Some(3));
+
+    let texts = db.event_texts(&id).await;
+    assert_eq!(texts.len(), 2);
+    assert_eq!(texts[0], (Some("STEP_OUTPUT".to_string()), output));
+    let expected =
+        dg_storage::dagster::serdes::event_to_dagster_json(&id, "__ASSET_JOB", &log(3).event)
+            .unwrap();
+    assert_eq!(texts[1], (None, expected));
     db
 }

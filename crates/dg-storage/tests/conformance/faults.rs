@@ -33,8 +33,13 @@ async fn end_the_waiting_connection<T: Send + 'static>(
     task.await.expect("the operation's task")
 }
 
+/// The lock a batch of the run's events takes: PostgreSQL's advisory lock (`dgru`, the run id's
+/// hash).
 fn lock_run(run_id: &str) -> String {
-    format!("SELECT 1 FROM runs WHERE run_id = '{run_id}' FOR UPDATE")
+    format!(
+        "SELECT pg_advisory_xact_lock({}, hashtext('{run_id}'))",
+        0x6467_7275
+    )
 }
 
 pub async fn a_connection_ended_mid_write_is_retried(db: TestDb) -> TestDb {
@@ -96,9 +101,13 @@ pub async fn a_connection_ended_mid_write_is_retried(db: TestDb) -> TestDb {
 pub async fn a_run_created_before_a_lost_answer_is_returned(db: TestDb) -> TestDb {
     let s = db.open().await;
     let run = new_run("loc", &[]);
+    let body = format!(
+        r#"{{"__class__": "PipelineRun", "pipeline_name": "__ASSET_JOB", "run_config": {{}}, "run_id": "{}", "status": {{"__enum__": "PipelineRunStatus.QUEUED"}}, "tags": {{}}}}"#,
+        run.run_id
+    );
     let insert = format!(
-        "INSERT INTO runs (run_id, location, job_name, config, tags, status, created_at, updated_at) \
-         VALUES ('{}', 'loc', '__ASSET_JOB', '{{}}', '{{}}', 'QUEUED', 1, 1)",
+        "INSERT INTO runs (run_id, pipeline_name, status, run_body, create_timestamp, update_timestamp) \
+         VALUES ('{}', '__ASSET_JOB', 'QUEUED', '{body}', now(), now())",
         run.run_id
     );
     let created = end_the_waiting_connection(&db, &insert, {

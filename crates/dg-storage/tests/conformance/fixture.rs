@@ -51,9 +51,7 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         match backend {
             Backend::Sqlite => {
-                let storage = StorageConfig::Sqlite(SqliteConfig {
-                    base_dir: dir.path().join("storage"),
-                });
+                let storage = StorageConfig::Sqlite(SqliteConfig::under(&dir.path().join("home")));
                 TestDb {
                     dir,
                     storage,
@@ -96,51 +94,64 @@ impl TestDb {
         })
     }
 
-    /// Runs SQL on the database without migrating it.
-    pub async fn raw(&self, sql: &str) {
-        let keep = OpenOptions {
-            schema_version: Some(0),
-            ..Default::default()
-        };
-        match &self.storage {
-            StorageConfig::Sqlite(c) => {
-                let s = SqliteStorage::open_with(c, &keep)
-                    .await
-                    .expect("open sqlite");
-                s.execute_raw(sql).await.expect("raw SQL");
-                s.close().await;
-            }
-            StorageConfig::Postgres(c) => {
-                let s = PostgresStorage::open_with(c, &keep)
-                    .await
-                    .expect("open postgres");
-                s.execute_raw(sql).await.expect("raw SQL");
-                s.close().await;
-            }
-        }
-    }
-
     /// Arguments telling a child process how to reach this database.
     pub fn child_args(&self) -> Vec<String> {
         match &self.storage {
-            StorageConfig::Sqlite(c) => vec!["sqlite".into(), c.base_dir.display().to_string()],
+            StorageConfig::Sqlite(c) => vec![
+                "sqlite".into(),
+                c.runs_dir.parent().expect("base").display().to_string(),
+            ],
             StorageConfig::Postgres(c) => vec!["postgres".into(), c.url.clone()],
         }
     }
 
     /// A plain connection to the test database, outside any storage: a second writer that takes
-    /// locks by hand.
+    /// locks by hand. On SQLite it is `history/runs.db`, whose write lock every write of a run
+    /// needs (a shard's connections attach it).
     pub fn raw_connection(&self) -> BoxFuture<'static, RawConn> {
         let storage = self.storage.clone();
         Box::pin(async move {
             match storage {
                 StorageConfig::Sqlite(c) => {
-                    let options = SqliteConnectOptions::new().filename(c.database_path());
+                    let options = SqliteConnectOptions::new().filename(c.layout().runs);
                     RawConn::Sqlite(options.connect().await.expect("raw sqlite connection"))
                 }
                 StorageConfig::Postgres(c) => {
                     let options = PgConnectOptions::from_str(&c.url).expect("test URL");
                     RawConn::Postgres(options.connect().await.expect("raw postgres connection"))
+                }
+            }
+        })
+    }
+
+    /// The `(dagster_event_type, event)` columns of a run's stored events, in storage order, read
+    /// by hand (the run's shard on SQLite).
+    pub fn event_texts(&self, run_id: &str) -> BoxFuture<'static, Vec<(Option<String>, String)>> {
+        let storage = self.storage.clone();
+        let run_id = run_id.to_string();
+        Box::pin(async move {
+            let sql =
+                "SELECT dagster_event_type, event FROM event_logs WHERE run_id = $1 ORDER BY id";
+            match storage {
+                StorageConfig::Sqlite(c) => {
+                    let path = c.layout().run_db(&run_id).expect("shard path");
+                    let RawConn::Sqlite(mut conn) = RawConn::sqlite(&path).await else {
+                        unreachable!()
+                    };
+                    sqlx::query_as(sql)
+                        .bind(&run_id)
+                        .fetch_all(&mut conn)
+                        .await
+                        .expect("read events")
+                }
+                StorageConfig::Postgres(c) => {
+                    let options = PgConnectOptions::from_str(&c.url).expect("test URL");
+                    let mut conn = options.connect().await.expect("raw postgres connection");
+                    sqlx::query_as(sql)
+                        .bind(&run_id)
+                        .fetch_all(&mut conn)
+                        .await
+                        .expect("read events")
                 }
             }
         })
@@ -200,6 +211,14 @@ pub enum RawConn {
 }
 
 impl RawConn {
+    /// A plain connection to one SQLite file.
+    pub fn sqlite(path: &std::path::Path) -> BoxFuture<'static, RawConn> {
+        let options = SqliteConnectOptions::new().filename(path);
+        Box::pin(
+            async move { RawConn::Sqlite(options.connect().await.expect("raw sqlite connection")) },
+        )
+    }
+
     /// Runs `sql` (statements without parameters). Boxed with `Send` spelled out: sqlx's
     /// `Executor` impls for `&mut Connection` otherwise trip the compiler's lifetime-generic
     /// `Send` check of the test futures.
@@ -229,9 +248,7 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a
 /// Reopens storage from [`TestDb::child_args`] (in a child process).
 pub async fn open_from_args(kind: &str, target: &str) -> Arc<dyn Storage> {
     let storage = match kind {
-        "sqlite" => StorageConfig::Sqlite(SqliteConfig {
-            base_dir: target.into(),
-        }),
+        "sqlite" => StorageConfig::Sqlite(SqliteConfig::under(std::path::Path::new(target))),
         _ => StorageConfig::Postgres(PostgresConfig::from_url(target, "child").expect("url")),
     };
     let mut config = InstanceConfig::default_for(std::path::Path::new("/nonexistent"));

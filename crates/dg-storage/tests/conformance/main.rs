@@ -56,17 +56,18 @@ fn main() -> std::process::ExitCode {
         assets::latest_materialization_by_partition,
         assets::materialization_history_pages,
         assets::asset_check_results,
-        schema::migrates_an_empty_database,
-        schema::migrates_from_the_previous_version,
-        schema::refuses_a_newer_schema,
+        schema::opens_a_new_instance_at_dagsters_revision,
+        schema::refuses_an_older_revision_without_changing_it,
         schema::data_survives_reopening,
         monitor::orphaned_runs_are_marked_failed,
         monitor::canceling_runs_that_lost_their_worker_end_canceled,
         monitor::a_heartbeat_that_lands_while_monitoring_looks_wins,
         events::resent_host_events_are_stored_once,
+        events::dagster_text_is_stored_as_itself,
     ];
     let postgres_only = list![
         schema::unreachable_postgres_is_a_prompt_error,
+        schema::refuses_a_previous_dgs_database_without_touching_it,
         faults::a_connection_ended_mid_write_is_retried,
         faults::a_run_created_before_a_lost_answer_is_returned,
     ];

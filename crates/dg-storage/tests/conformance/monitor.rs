@@ -237,9 +237,17 @@ pub async fn a_heartbeat_that_lands_while_monitoring_looks_wins(db: TestDb) -> T
     let mut holder = db.raw_connection().await;
     let mut watcher = db.raw_connection().await;
     holder.begin_write().await;
+    if matches!(holder, crate::fixture::RawConn::Postgres(_)) {
+        // What `record_heartbeat` locks on PostgreSQL.
+        holder
+            .exec(&format!(
+                "SELECT 1 FROM runs WHERE run_id = '{id}' FOR UPDATE"
+            ))
+            .await;
+    }
     holder
         .exec(&format!(
-            "UPDATE runs SET heartbeat_at = {} WHERE run_id = '{id}'",
+            "UPDATE dg_run_workers SET heartbeat_at = {} WHERE run_id = '{id}'",
             now.add_secs_f64(-1.0).as_secs_f64()
         ))
         .await;

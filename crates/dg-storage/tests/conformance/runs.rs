@@ -7,10 +7,7 @@ use crate::util::{new_run, ts};
 
 pub async fn create_get_and_list(db: TestDb) -> TestDb {
     let s = db.open().await;
-    let new = new_run(
-        "loc_a",
-        &[("team", "data"), ("dagster/partition", "2024-01-01")],
-    );
+    let new = new_run("loc_a", &[("team", "data"), ("dagster/priority", "5")]);
     let run = s.create_run(&new).await.unwrap();
     assert_eq!(run.run_id, new.run_id);
     assert_eq!(run.location, "loc_a");
@@ -32,6 +29,13 @@ pub async fn create_get_and_list(db: TestDb) -> TestDb {
 
     let err = s.create_run(&new).await.unwrap_err();
     assert!(matches!(err, StorageError::RunExists { .. }), "{err:?}");
+
+    // A partitioned run: the partition is Dagster's tag, read back as the partition.
+    let mut parted = new_run("loc_a", &[("team", "data")]);
+    parted.partition = Some("2024-01-01".into());
+    let run = s.create_run(&parted).await.unwrap();
+    assert_eq!(run.partition.as_deref(), Some("2024-01-01"));
+    assert_eq!(run.tags, parted.tags);
     db
 }
 

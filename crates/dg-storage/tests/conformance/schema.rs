@@ -1,92 +1,119 @@
-//! Schema versions: migrating an empty database and one at the previous version (with data),
-//! refusing a newer one, persistence across reopening, PostgreSQL being unreachable, and a full
-//! disk (a quota, and a real one).
+//! The instance's layout: opening a new instance (Dagster's revision, created once by concurrent
+//! openers), refusing an older revision and a database that is not Dagster's without changing
+//! them, persistence across reopening, PostgreSQL being unreachable, and a full disk (a quota, and
+//! a real one).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use dg_storage::{
-    AssetKey, OpenOptions, PostgresConfig, PostgresStorage, RunFilter, SqliteConfig, SqliteStorage,
-    Storage, StorageError, LATEST_VERSION,
+    OpenOptions, PostgresConfig, PostgresStorage, RunFilter, SqliteConfig, SqliteStorage, Storage,
+    StorageConfig, StorageError, HEAD_REVISION,
 };
 
-use crate::fixture::TestDb;
+use crate::fixture::{RawConn, TestDb};
 use crate::util::{all_events, logs, new_run, ts};
 
-pub async fn migrates_an_empty_database(db: TestDb) -> TestDb {
-    // Two processes opening a fresh instance at once: each migration is applied once.
+/// An older revision of Dagster's chain (1.7's).
+const OLDER: &str = "7e2f3204cf8e";
+
+pub async fn opens_a_new_instance_at_dagsters_revision(db: TestDb) -> TestDb {
+    // Two processes opening a fresh instance at once: each file or table is made once.
     let options = OpenOptions::default();
     let (a, b) = tokio::join!(db.open_with(&options), db.open_with(&options));
-    assert_eq!(a.unwrap().schema_version().await.unwrap(), LATEST_VERSION);
-    assert_eq!(b.unwrap().schema_version().await.unwrap(), LATEST_VERSION);
+    assert_eq!(a.unwrap().revision().await.unwrap(), HEAD_REVISION);
+    assert_eq!(b.unwrap().revision().await.unwrap(), HEAD_REVISION);
     let s = db.open().await;
-    assert_eq!(s.schema_version().await.unwrap(), LATEST_VERSION);
+    assert_eq!(s.revision().await.unwrap(), HEAD_REVISION);
+    if let StorageConfig::Sqlite(c) = &db.storage {
+        let layout = c.layout();
+        for file in [&layout.runs, &layout.index(), &layout.schedules] {
+            assert!(file.is_file(), "{} exists", file.display());
+        }
+        // A run's shard is made with its first event.
+        let run = s.create_run(&new_run("loc", &[])).await.unwrap().run_id;
+        assert!(!layout.run_db(&run).unwrap().exists());
+        s.append_events(&run, &logs(1..=1)).await.unwrap();
+        assert!(layout.run_db(&run).unwrap().is_file());
+    }
     db
 }
 
-pub async fn migrates_from_the_previous_version(db: TestDb) -> TestDb {
-    let old = db
-        .open_with(&OpenOptions {
-            schema_version: Some(1),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(old.schema_version().await.unwrap(), 1);
-    // Data written at version 1, before the asset index existed.
-    let run = old.create_run(&new_run("loc", &[])).await.unwrap().run_id;
-    drop(old);
-    let key = AssetKey::from_user_string("legacy");
-    let body = |id: i64, p: &str| {
-        format!(
-            r#"{{"timestamp": {id}.0, "type": "ASSET_MATERIALIZATION", "asset_key": ["legacy"], "partition": "{p}", "metadata": {{}}}}"#
-        )
-    };
-    let insert = |seq: i64, p: &str| {
-        format!(
-            "INSERT INTO event_logs (run_id, seq, event_type, timestamp, asset_key, partition_key, body) \
-             VALUES ('{run}', {seq}, 'ASSET_MATERIALIZATION', {seq}.0, '{}', '{p}', '{}');",
-            key.to_db_string(),
-            body(seq, p)
-        )
-    };
-    db.raw(&format!(
-        "{}{}{}",
-        insert(1, "x"),
-        insert(2, "y"),
-        insert(3, "x")
-    ))
-    .await;
+/// Stamps `revision` on every database of the instance.
+async fn stamp(db: &TestDb, revision: &str) {
+    let sql = format!("UPDATE alembic_version SET version_num = '{revision}'");
+    match &db.storage {
+        StorageConfig::Sqlite(c) => {
+            let layout = c.layout();
+            for file in [
+                layout.runs.clone(),
+                layout.index(),
+                layout.schedules.clone(),
+            ] {
+                let mut conn = RawConn::sqlite(&file).await;
+                conn.exec(&sql).await;
+            }
+        }
+        StorageConfig::Postgres(_) => db.raw_connection().await.exec(&sql).await,
+    }
+}
 
+pub async fn refuses_an_older_revision_without_changing_it(db: TestDb) -> TestDb {
     let s = db.open().await;
-    assert_eq!(s.schema_version().await.unwrap(), LATEST_VERSION);
-    let x = s
-        .latest_materialization(&key, Some("x"))
+    let run = s.create_run(&new_run("loc", &[])).await.unwrap();
+    drop(s);
+    stamp(&db, OLDER).await;
+    let err = db.open_with(&OpenOptions::default()).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("dagster instance migrate"), "{text}");
+    assert!(text.contains(OLDER), "{text}");
+    assert!(dg_core::Diagnostic::hint(&err)
+        .unwrap()
+        .contains("dagster instance migrate"));
+    // Nothing was migrated: the revision is still the old one; stamped back, all is there.
+    stamp(&db, HEAD_REVISION).await;
+    let s = db.open().await;
+    assert_eq!(s.list_runs(&RunFilter::default()).await.unwrap(), vec![run]);
+    stamp(&db, "abcdef012345").await;
+    let err = db.open_with(&OpenOptions::default()).await.unwrap_err();
+    assert!(err.to_string().contains("does not know"), "{err}");
+    db
+}
+
+/// The tables of the PostgreSQL test database.
+fn pg_tables(conn: &mut RawConn) -> crate::fixture::BoxFuture<'_, Vec<String>> {
+    Box::pin(async move {
+        let RawConn::Postgres(c) = conn else {
+            unreachable!()
+        };
+        sqlx::query_scalar::<_, String>(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = 'public' ORDER BY 1",
+        )
+        .fetch_all(&mut *c)
         .await
         .unwrap()
-        .unwrap();
-    assert_eq!(
-        x.seq,
-        Some(3),
-        "the migration filled the index from stored events"
-    );
-    assert_eq!(s.latest_materializations(&key).await.unwrap().len(), 2);
-    // And the run goes on where it stopped.
-    assert_eq!(s.next_seq(&run).await.unwrap(), 4);
-    db
+    })
 }
 
-pub async fn refuses_a_newer_schema(db: TestDb) -> TestDb {
-    drop(db.open().await);
-    db.raw("INSERT INTO dg_schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 0)").await;
+/// A database holding a previous dg's own schema is refused, and nothing is created in it.
+pub async fn refuses_a_previous_dgs_database_without_touching_it(db: TestDb) -> TestDb {
+    let mut conn = db.raw_connection().await;
+    conn.exec(
+        "CREATE TABLE dg_schema_migrations (version BIGINT PRIMARY KEY, name TEXT, applied_at DOUBLE PRECISION); \
+         CREATE TABLE runs (id BIGSERIAL PRIMARY KEY, run_id TEXT UNIQUE, location TEXT)",
+    )
+    .await;
+    let before = pg_tables(&mut conn).await;
     let err = db.open_with(&OpenOptions::default()).await.unwrap_err();
-    match &err {
-        StorageError::SchemaTooNew {
-            found, supported, ..
-        } => assert_eq!((*found, *supported), (99, LATEST_VERSION)),
-        other => panic!("expected SchemaTooNew, got {other:?}"),
-    }
+    assert!(matches!(err, StorageError::NotDagster { .. }), "{err:?}");
+    let StorageConfig::Postgres(pg) = &db.storage else {
+        unreachable!()
+    };
+    assert!(err.to_string().contains(&pg.database), "{err}");
+    assert!(err.to_string().contains("dg_schema_migrations"), "{err}");
     assert!(dg_core::Diagnostic::hint(&err).is_some());
+    assert_eq!(pg_tables(&mut conn).await, before, "nothing was created");
     db
 }
 
@@ -159,8 +186,9 @@ pub async fn full_disk_is_a_clean_error(db: TestDb) -> TestDb {
         let batch: Vec<_> = (stored + 1..=stored + 10)
             .map(|seq| {
                 let mut e = crate::util::log(seq);
-                e.event.kind = dg_storage::EventKind::Stdout {
-                    text: "x".repeat(4000),
+                e.event.kind = dg_storage::EventKind::Log {
+                    level: dg_storage::LogLevel::Info,
+                    message: format!("event {seq} {}", "x".repeat(4000)),
                 };
                 e
             })
@@ -202,9 +230,7 @@ pub async fn a_real_full_disk_leaves_room_to_record_the_failure(db: TestDb) -> T
             return db;
         }
     };
-    let config = SqliteConfig {
-        base_dir: disk.path().join("storage"),
-    };
+    let config = SqliteConfig::under(&disk.path().join("home"));
     let sqlite = SqliteStorage::open(&config).await.unwrap();
     let reserve = sqlite.reserve_path();
     assert!(
@@ -218,8 +244,9 @@ pub async fn a_real_full_disk_leaves_room_to_record_the_failure(db: TestDb) -> T
         let batch: Vec<_> = (stored + 1..=stored + 10)
             .map(|seq| {
                 let mut e = crate::util::log(seq);
-                e.event.kind = dg_storage::EventKind::Stdout {
-                    text: "x".repeat(4000),
+                e.event.kind = dg_storage::EventKind::Log {
+                    level: dg_storage::LogLevel::Info,
+                    message: format!("event {seq} {}", "x".repeat(4000)),
                 };
                 e
             })
