@@ -265,9 +265,11 @@ impl Recorder<'_> {
             .storage
             .append_events(&self.outcome.run_id, &batch)
             .await?;
+        // Captured output has no row (Dagster keeps it in compute logs): it is shown live with
+        // storage id 0, which no stored event has.
         for (sequenced, storage_id) in batch.into_iter().zip(ids) {
             self.observe(EventRecord {
-                storage_id,
+                storage_id: storage_id.unwrap_or(0),
                 run_id: self.outcome.run_id.clone(),
                 seq: Some(sequenced.seq),
                 event: sequenced.event,

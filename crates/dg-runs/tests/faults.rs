@@ -160,9 +160,7 @@ async fn unreachable_postgres_is_a_clear_error() {
 async fn a_full_disk_stops_the_run_with_a_clear_error() {
     let fx = Fixture::new(Backend::Sqlite).await;
     // A database capped at 1 MB: SQLite fails writes past it exactly as on a full disk.
-    let config = dg_storage::SqliteConfig {
-        base_dir: fx.home.join("capped"),
-    };
+    let config = dg_storage::SqliteConfig::under(&fx.home.join("capped"));
     let options = dg_storage::OpenOptions {
         sqlite_max_pages: Some(250),
         ..Default::default()
