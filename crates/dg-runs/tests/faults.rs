@@ -55,9 +55,10 @@ async fn a_worker_killed_mid_run_leaves_the_run_failed_with_its_events() {
     assert!(events.iter().any(
         |e| matches!(&e.event.kind, EventKind::Log { message, .. } if message == "slow asset started")
     ));
-    assert!(events
+    // Its output was seen live (above); it is not an event in storage (compute logs hold it).
+    assert!(!events
         .iter()
-        .any(|e| matches!(&e.event.kind, EventKind::Stdout { text } if text == "before the wait")));
+        .any(|e| matches!(&e.event.kind, EventKind::Stdout { .. })));
     // The host says what happened.
     let engine = events
         .iter()

@@ -64,11 +64,12 @@ async fn both_ways(
     key: &str,
 ) -> Vec<(RunOutcome, Vec<EventRecord>)> {
     let mut out = vec![fx.launch(asset(key)).await];
-    let (ctx, _) = fx.context();
+    let (ctx, seen) = fx.context();
     let outcome = execute_run(&ctx, Launcher::Warm(warm.clone()), &asset(key))
         .await
         .expect("run recorded");
-    let events = fx.events(&outcome.run_id).await;
+    let observed = seen.lock().unwrap().clone();
+    let events = fx.check_stored(&outcome.run_id, observed).await;
     out.push((outcome, events));
     out
 }

@@ -111,9 +111,40 @@ impl Fixture {
     }
 
     /// Launches `request` through a fresh agent and returns its outcome and stored events.
+    /// Launches `request` and returns its outcome and the events as the host saw them live
+    /// (captured output included, in sequence), after checking that storage holds exactly those
+    /// events but the output (Dagster keeps that in compute logs, not as events).
     pub async fn launch(&self, request: RunRequest) -> (RunOutcome, Vec<EventRecord>) {
-        let (ctx, _) = self.context();
-        self.launch_with(&ctx, request).await
+        let (ctx, seen) = self.context();
+        let (outcome, _) = self.launch_with(&ctx, request).await;
+        let observed = seen.lock().unwrap().clone();
+        (
+            outcome.clone(),
+            self.check_stored(&outcome.run_id, observed).await,
+        )
+    }
+
+    /// Checks that the stored events of `run_id` are `observed` without captured output, and
+    /// returns `observed`.
+    pub async fn check_stored(&self, run_id: &str, observed: Vec<EventRecord>) -> Vec<EventRecord> {
+        let stored = self.events(run_id).await;
+        let expected: Vec<(Option<i64>, &dg_storage::Event)> = observed
+            .iter()
+            .filter(|r| {
+                !matches!(
+                    r.event.kind,
+                    dg_storage::EventKind::Stdout { .. } | dg_storage::EventKind::Stderr { .. }
+                )
+            })
+            .map(|r| (r.seq, &r.event))
+            .collect();
+        let got: Vec<(Option<i64>, &dg_storage::Event)> =
+            stored.iter().map(|r| (r.seq, &r.event)).collect();
+        assert_eq!(
+            got, expected,
+            "stored events are the observed ones but the output"
+        );
+        observed
     }
 
     pub async fn launch_with(
