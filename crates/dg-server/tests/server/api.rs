@@ -194,14 +194,14 @@ pub async fn a_launched_run_succeeds_and_records_its_events() {
             "{expected} missing from {types:?}"
         );
     }
-    let printed = events["events"].as_array().unwrap().iter().any(|e| {
-        e["event"]["type"] == "STDOUT"
-            && e["event"]["text"]
-                .as_str()
-                .unwrap_or("")
-                .contains("hello from alpha_raw")
-    });
-    assert!(printed, "{events}");
+    // What the asset printed is not an event in Dagster's instance (issue 14): the worker's
+    // compute log manager keeps it in files, and the stored log has no STDOUT/STDERR rows.
+    let printed = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["event"]["type"] == "STDOUT" || e["event"]["type"] == "STDERR");
+    assert!(!printed, "{events}");
     let cursor = events["cursor"].as_i64().unwrap();
     let (_, rest) = get_json(&f, &format!("/api/runs/{id}/events?after={cursor}")).await;
     assert_eq!(rest["events"], json!([]));
@@ -227,7 +227,7 @@ pub async fn a_launched_run_succeeds_and_records_its_events() {
     // The pages: every one renders, and user text is escaped.
     let (status, page) = get(&f, &format!("/runs/{id}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("hello from alpha_raw") && page.contains("STEP_SUCCESS"));
+    assert!(page.contains("STEP_SUCCESS"));
     assert!(page.contains("&lt;data&gt;") && !page.contains("<data>"));
     let (_, asset) = get(&f, "/assets/alpha_raw").await;
     assert!(
