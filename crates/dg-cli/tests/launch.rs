@@ -48,12 +48,25 @@ fn launch_in_a_project_records_runs_that_share_outputs() {
     assert!(stderr.contains("first - STEP_START - Started execution of step \"first\"."));
     assert!(stderr.contains("second - ASSET_MATERIALIZATION - Materialized value second."));
     assert!(stderr.contains("succeeded"), "{stderr}");
-    assert!(root.join(".dagster/storage/dg.db").is_file());
+    // The instance is Dagster's own layout in the home.
+    assert!(root.join(".dagster/history/runs.db").is_file());
+    assert!(root.join(".dagster/history/runs/index.db").is_file());
+    assert!(!root.join(".dagster/storage/dg.db").exists());
+    assert!(!stderr.contains("no longer read"), "{stderr}");
 
+    // A previous dg's database is named once and left as it was.
+    std::fs::create_dir_all(root.join(".dagster/storage")).unwrap();
+    std::fs::write(root.join(".dagster/storage/dg.db"), b"an earlier dg").unwrap();
     let out = launch(&ctx, &root, &["--assets", "third"]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("LOG - INFO - third got 2"), "{stderr}");
+    assert_eq!(stderr.matches("no longer read").count(), 1, "{stderr}");
+    assert!(stderr.contains("warning: "), "{stderr}");
+    assert_eq!(
+        std::fs::read(root.join(".dagster/storage/dg.db")).unwrap(),
+        b"an earlier dg"
+    );
 }
 
 #[test]
@@ -198,7 +211,7 @@ fn a_workspace_selection_runs_once_per_location_upstream_first() {
         "{stdout}"
     );
     assert_eq!(stderr.matches("succeeded in").count(), 2, "{stderr}");
-    assert!(ws.join(".dagster/storage/dg.db").is_file());
+    assert!(ws.join(".dagster/history/runs.db").is_file());
 }
 
 /// A key that two locations both define (as materializable) is ambiguous to launch: the command

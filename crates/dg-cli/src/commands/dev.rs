@@ -68,6 +68,7 @@ async fn serve(specs: Vec<LocationSpec>, setup: DevSettings, printer: Printer) -
     // Ours before any child exists: a Ctrl-C during the first `uv sync` must reach our shutdown.
     let mut signals = Signals::install()
         .map_err(|e| CliError::usage(format!("cannot handle Ctrl-C and SIGTERM: {e}")))?;
+    super::warn_legacy_database(printer, &setup.config);
     let storage = dg_storage::open(&setup.config)
         .await
         .map_err(CliError::from_diagnostic)?;

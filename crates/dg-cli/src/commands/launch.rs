@@ -327,6 +327,7 @@ fn execute_all(
         .expect("a project or workspace");
     let home = dg_storage::resolve_home(&root);
     let config = dg_storage::InstanceConfig::load(&home).map_err(CliError::from_diagnostic)?;
+    super::warn_legacy_database(printer, &config);
     let runtime = dg_runs::runtime().map_err(CliError::from_diagnostic)?;
     runtime.block_on(async move {
         let storage = dg_storage::open(&config)

@@ -39,3 +39,16 @@ pub fn dispatch_create_dagster(cli: CreateDagsterCli, printer: Printer) -> CliRe
         CreateDagsterCommand::Workspace(args) => create_workspace::run(&args, printer),
     }
 }
+
+/// Says, once, that a previous dg's own database in the instance home (`storage/dg.db`) is no
+/// longer read: since issue 14 the instance is Dagster's own layout. The file is left as it is.
+pub(crate) fn warn_legacy_database(printer: Printer, config: &dg_storage::InstanceConfig) {
+    if let Some(path) = dg_storage::legacy_database(config) {
+        printer.warn(format!(
+            "`{}` holds runs of an earlier dg, which are no longer read: the instance is now \
+             Dagster's own layout (runs and events start afresh); delete the file when you no \
+             longer need it",
+            path.display()
+        ));
+    }
+}

@@ -170,7 +170,10 @@ mod tests {
         assert!(!is_relevant(Path::new(
             "src/p/__pycache__/a.cpython-311.pyc"
         )));
-        assert!(!is_relevant(Path::new(".dagster/storage/dg.db")));
+        assert!(!is_relevant(Path::new(".dagster/history/runs.db")));
+        assert!(!is_relevant(Path::new(
+            ".dagster/history/runs/index.db-wal"
+        )));
         assert!(!is_relevant(Path::new("src/p/.a.py.swp")));
         assert!(!is_relevant(Path::new("src/p.egg-info/PKG-INFO")));
     }
