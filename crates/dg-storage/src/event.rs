@@ -1,6 +1,8 @@
-//! The typed event log of a run. Each event is stored with Dagster's event type name
-//! (`STEP_START`, `ASSET_MATERIALIZATION`, ...) as its string form, plus our own `LOG`, `STDOUT`
-//! and `STDERR` for log lines and captured output.
+//! The typed event log of a run. Event kinds carry Dagster's event type names (`STEP_START`,
+//! `ASSET_MATERIALIZATION`, ...), plus our own `LOG`, `STDOUT` and `STDERR` for log lines and
+//! captured output. Storage keeps each event as Dagster's serialised `EventLogEntry`
+//! (`dagster::serdes`); captured output is not stored as an event (Dagster keeps it in compute
+//! log files).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -252,11 +254,18 @@ impl SequencedEvent {
 /// A stored event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventRecord {
-    /// Its storage id: increasing in the order events were stored, across all runs. Used as cursor.
+    /// Its storage id, Dagster's: increasing in the order events were stored, used as cursor.
+    /// With SQLite, a run's events have the ids of its own shard (`history/runs/<run_id>.db`, so
+    /// they are per run, as Dagster's `get_records_for_run` gives them), and the asset reads
+    /// (`latest_materialization`, `materialization_history`, `asset_check_results`) give the ids of
+    /// the cross-run index `index.db`, which Dagster's asset tables refer to; with PostgreSQL one
+    /// `event_logs` table numbers every event of every run. 0 for captured output shown live
+    /// (it has no row).
     pub storage_id: i64,
     /// Its run.
     pub run_id: String,
-    /// The writer's sequence number; `None` for events added by the host ([`crate::Storage::append_host_event`]).
+    /// The writer's sequence number; `None` for events added by the host
+    /// ([`crate::Storage::append_host_event`]) and for events Dagster stored without dg.
     pub seq: Option<i64>,
     /// The event.
     pub event: Event,

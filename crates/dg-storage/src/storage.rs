@@ -33,7 +33,7 @@ pub struct HistoryFilter {
 /// Runs, their event logs and the asset index of one instance.
 #[async_trait]
 pub trait Storage: Send + Sync + std::fmt::Debug {
-    /// The database, for messages ("SQLite database `/x/dg.db`").
+    /// The database, for messages ("SQLite database `/x/history/runs.db`").
     fn location(&self) -> String;
 
     /// The alembic revision of the open instance (always Dagster 1.13.27's head,

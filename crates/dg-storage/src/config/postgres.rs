@@ -88,7 +88,7 @@ pub struct PostgresConfig {
     pub key: String,
     /// How long to wait for a connection before failing (libpq's `connect_timeout`, default 5 s).
     pub connect_timeout: Duration,
-    /// Whether to create and migrate tables (`should_autocreate_tables`, default true).
+    /// Whether to create missing tables (`should_autocreate_tables`, default true); dg never migrates.
     pub autocreate_tables: bool,
     params: Box<ConnectParams>,
     /// Where `url` starts its database path, for [`PostgresConfig::with_database`].
