@@ -131,15 +131,76 @@ pub fn plan_sequenced(
 }
 
 /// Plans a typed event (serialised with `serdes::event_to_dagster_json`); `None` for output.
+/// The columns come from the typed event itself, without reading the text back: the same plan as
+/// [`plan_dagster_text`] of that text (checked by the unit tests for every kind), at a fraction of
+/// the cost.
 pub fn plan_event(
     run_id: &str,
     job_name: &str,
     event: &crate::event::Event,
 ) -> Result<Option<Plan>, SerdesError> {
-    match serdes::event_to_dagster_json(run_id, job_name, event) {
-        Some(text) => plan_dagster_text(run_id, text).map(Some),
-        None => Ok(None),
-    }
+    let Some(text) = serdes::event_to_dagster_json(run_id, job_name, event) else {
+        return Ok(None);
+    };
+    let event_type = serdes::dagster_event_type(&event.kind);
+    let (asset_key, partition, asset) = match &event.kind {
+        EventKind::AssetMaterialization {
+            asset_key,
+            partition,
+            ..
+        } => (
+            Some(dagster_asset_key(asset_key)),
+            partition.clone(),
+            Some(AssetUpdate::Materialization),
+        ),
+        EventKind::AssetObservation {
+            asset_key,
+            partition,
+            ..
+        } => (
+            Some(dagster_asset_key(asset_key)),
+            partition.clone(),
+            Some(AssetUpdate::Observation),
+        ),
+        _ => (None, None, None),
+    };
+    let check = match &event.kind {
+        EventKind::AssetCheckEvaluation {
+            asset_key,
+            check_name,
+            passed,
+            partition,
+            ..
+        } => Some(CheckUpdate {
+            asset_key: dagster_asset_key(asset_key),
+            check_name: check_name.clone(),
+            partition: partition.clone(),
+            status: if *passed { "SUCCEEDED" } else { "FAILED" },
+            planned: false,
+            materialization_storage_id: None,
+        }),
+        _ => None,
+    };
+    let mirror_to_index = event_type.is_some_and(|t| {
+        ASSET_EVENT_TYPES.contains(&t)
+            || CHECK_EVENT_TYPES.contains(&t)
+            || RUN_STATUS_EVENT_TYPES.contains(&t)
+    });
+    Ok(Some(Plan {
+        row: EventRow {
+            run_id: run_id.to_string(),
+            event: text,
+            dagster_event_type: event_type.map(str::to_string),
+            timestamp: event.timestamp,
+            step_key: event.step_key.clone(),
+            asset_key,
+            partition,
+        },
+        mirror_to_index,
+        asset,
+        asset_tags: Vec::new(),
+        check,
+    }))
 }
 
 /// Plans an event from its serialised `EventLogEntry`, stored verbatim in `run_id`'s log.

@@ -1,5 +1,9 @@
 use super::*;
-use crate::event::{AssetKey, Event, EventKind, LogLevel, SequencedEvent};
+use crate::event::{AssetKey, ErrorInfo, Event, EventKind, LogLevel, Metadata, SequencedEvent};
+
+#[path = "dagster/serdes/samples.rs"]
+#[allow(dead_code)]
+mod samples;
 
 fn at(secs: f64) -> Timestamp {
     Timestamp::from_secs_f64(secs)
@@ -153,4 +157,22 @@ fn naive_utc_round_trips_to_the_microsecond() {
         dagster_asset_key(&AssetKey::new(["a", "é"])),
         r#"["a", "\u00e9"]"#
     );
+}
+
+#[test]
+fn a_typed_plan_equals_the_plan_of_its_text_for_every_kind() {
+    let mut events = samples::every_event();
+    events.push(Event {
+        timestamp: at(1_796_455_186.25),
+        step_key: Some("s".into()),
+        kind: EventKind::Log {
+            level: LogLevel::Warning,
+            message: "w".into(),
+        },
+    });
+    for event in events {
+        let typed = plan_event("run-9", "job", &event).unwrap().unwrap();
+        let text = plan_dagster_text("run-9", typed.row.event.clone()).unwrap();
+        assert_eq!(typed, text, "{event:?}");
+    }
 }

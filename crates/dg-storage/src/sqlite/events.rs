@@ -340,7 +340,8 @@ async fn next_seq_in(
 
 /// Inserts `event_logs` rows into `schema` with multi-row statements and returns their ids, in
 /// order. Under the write lock a new row's id is one more than the largest (SQLite's rowid rule),
-/// so a statement's rows get consecutive ids in `VALUES` order; this is checked.
+/// so a statement's rows get consecutive ids in `VALUES` order; the count and the last id are
+/// checked (cheaper than `RETURNING`, whose rows each cross sqlx's worker channel).
 async fn insert_rows(
     tx: &mut Transaction<'static, Sqlite>,
     schema: &str,
@@ -367,37 +368,58 @@ async fn insert_rows(
                 .push_bind(r.asset_key.clone())
                 .push_bind(r.partition.clone());
         });
-        q.push(" RETURNING id");
-        let mut got: Vec<i64> = q.build_query_scalar().fetch_all(&mut **tx).await?;
-        got.sort_unstable();
-        let expected: Vec<i64> = (before + 1..=before + chunk.len() as i64).collect();
-        if got != expected {
+        let inserted = q.build().execute(&mut **tx).await?.rows_affected();
+        let after: i64 = sqlx::query_scalar(&format!(
+            "SELECT COALESCE(MAX(id), 0) FROM {schema}.event_logs"
+        ))
+        .fetch_one(&mut **tx)
+        .await?;
+        let n = chunk.len() as i64;
+        if inserted != chunk.len() as u64 || after != before + n {
             return Err(sqlx::Error::Protocol(format!(
-                "new event ids {got:?} are not the consecutive ids after {before}"
+                "{inserted} new event rows end at id {after}, not the {n} consecutive ids after {before}"
             )));
         }
-        ids.extend(expected);
+        ids.extend(before + 1..=after);
     }
     Ok(ids)
 }
 
-/// Records the sequence numbers of a batch beside its rows.
+/// Records the sequence numbers of a batch beside its rows: each stretch whose numbers and ids
+/// both ascend by one (or whose ids are all NULL) in one statement that counts them out in SQL, so
+/// a batch of a thousand log lines binds five values instead of three thousand.
 async fn insert_seqs(
     tx: &mut Transaction<'static, Sqlite>,
     schema: &str,
     run_id: &str,
     seqs: &[(i64, Option<i64>)],
 ) -> Result<(), sqlx::Error> {
-    for chunk in seqs.chunks(INSERT_CHUNK) {
-        let mut q = sqlx::QueryBuilder::<Sqlite>::new(format!(
-            "INSERT INTO {schema}.dg_event_seqs (run_id, seq, storage_id) "
-        ));
-        q.push_values(chunk, |mut b, (seq, id)| {
-            b.push_bind(run_id.to_string())
-                .push_bind(*seq)
-                .push_bind(*id);
-        });
-        q.build().execute(&mut **tx).await?;
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1) \
+         INSERT INTO {schema}.dg_event_seqs (run_id, seq, storage_id) \
+         SELECT ?2, ?3 + i, ?4 + i FROM n"
+    );
+    let mut start = 0;
+    while start < seqs.len() {
+        let (seq0, id0) = seqs[start];
+        let mut end = start + 1;
+        while end < seqs.len() {
+            let step = (end - start) as i64;
+            let (seq, id) = seqs[end];
+            let follows = seq == seq0 + step && id == id0.map(|i| i + step);
+            if !follows {
+                break;
+            }
+            end += 1;
+        }
+        sqlx::query(&sql)
+            .bind((end - start) as i64)
+            .bind(run_id)
+            .bind(seq0)
+            .bind(id0)
+            .execute(&mut **tx)
+            .await?;
+        start = end;
     }
     Ok(())
 }

@@ -57,7 +57,7 @@ fn event_seqs_ddl(schema: &str) -> String {
     format!(
         "CREATE TABLE IF NOT EXISTS {schema}.dg_event_seqs (\
          run_id VARCHAR(255) NOT NULL, seq INTEGER NOT NULL, storage_id INTEGER, \
-         PRIMARY KEY (run_id, seq)); \
+         PRIMARY KEY (run_id, seq)) WITHOUT ROWID; \
          CREATE INDEX IF NOT EXISTS {schema}.idx_dg_event_seqs_storage_id \
          ON dg_event_seqs (storage_id)"
     )
