@@ -1,9 +1,6 @@
 use super::*;
-use crate::event::{AssetKey, ErrorInfo, Event, EventKind, LogLevel, Metadata, SequencedEvent};
-
-#[path = "dagster/serdes/samples.rs"]
-#[allow(dead_code)]
-mod samples;
+use crate::dagster::serdes::tests::samples;
+use crate::event::{AssetKey, Event, EventKind, LogLevel, SequencedEvent};
 
 fn at(secs: f64) -> Timestamp {
     Timestamp::from_secs_f64(secs)

@@ -864,4 +864,4 @@ fn origin_location(body: &PyValue) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,6 +1,6 @@
 //! Events in dagster-postgres' one `event_logs` table (its ids are the storage ids the asset
-//! tables refer to), the asset tables beside it, `NOTIFY run_events` after each row as
-//! dagster-postgres sends it, a batch in one transaction under the run's advisory lock.
+//! tables refer to), the asset tables beside it, `NOTIFY run_events` as dagster-postgres sends it
+//! (once per batch, for its last row), a batch in one transaction under the run's advisory lock.
 
 use sqlx::{Executor, Postgres, Transaction};
 
@@ -10,7 +10,7 @@ use crate::event::{ErrorInfo, Event, EventKind, EventRecord, SequencedEvent};
 use crate::monitor::OrphanPolicy;
 use crate::plan::{self, AssetUpdate, Plan};
 use crate::run::RunStatus;
-use crate::sql::{check_batch, rows::event_record, INSERT_CHUNK};
+use crate::sql::{check_batch, rows::event_record};
 
 /// Events to write: the writer's sequence number (none for host events) and the rows (none for
 /// captured output).
@@ -164,15 +164,12 @@ impl PostgresStorage {
                     .map_err(|e| self.err(&action, e))?;
             }
         }
-        if !row_ids.is_empty() {
-            // dagster-postgres notifies after every event row ("to support version skew").
-            let payloads: Vec<String> = plans
-                .iter()
-                .zip(&row_ids)
-                .map(|(p, id)| format!("{}_{id}", p.row.run_id))
-                .collect();
-            sqlx::query("SELECT pg_notify('run_events', p) FROM unnest($1::text[]) AS t(p)")
-                .bind(payloads)
+        if let Some(last) = row_ids.last() {
+            // dagster-postgres sends `NOTIFY run_events, '<run_id>_<id>'` after each event, kept
+            // only for the LISTEN watchers of older versions (1.13 polls), which on a notification
+            // read every event after their cursor: one for the batch's last row tells them all.
+            sqlx::query("SELECT pg_notify('run_events', $1)")
+                .bind(format!("{run_id}_{last}"))
                 .execute(&mut **tx)
                 .await
                 .map_err(|e| self.err(&action, e))?;
@@ -296,7 +293,7 @@ impl PostgresStorage {
 }
 
 /// Inserts `event_logs` rows with ids drawn from its sequence up front (so each row's id is known
-/// and a batch's ids ascend in its order), in multi-row statements.
+/// and a batch's ids ascend in its order), in one statement.
 async fn insert_rows(
     tx: &mut Transaction<'static, Postgres>,
     plans: &[&Plan],
@@ -311,26 +308,37 @@ async fn insert_rows(
     .fetch_all(&mut **tx)
     .await?;
     ids.sort_unstable();
-    for (chunk, chunk_ids) in plans.chunks(INSERT_CHUNK).zip(ids.chunks(INSERT_CHUNK)) {
-        let mut q = sqlx::QueryBuilder::<Postgres>::new(
-            "INSERT INTO event_logs (id, run_id, event, dagster_event_type, timestamp, step_key, \
-             asset_key, partition) ",
-        );
-        q.push_values(chunk.iter().zip(chunk_ids), |mut b, (p, id)| {
-            let r = &p.row;
-            b.push_bind(*id)
-                .push_bind(r.run_id.clone())
-                .push_bind(r.event.clone())
-                .push_bind(r.dagster_event_type.clone())
-                .push("to_timestamp(")
-                .push_bind_unseparated(r.timestamp.as_secs_f64())
-                .push_unseparated(") AT TIME ZONE 'UTC'")
-                .push_bind(r.step_key.clone())
-                .push_bind(r.asset_key.clone())
-                .push_bind(r.partition.clone());
-        });
-        q.build().execute(&mut **tx).await?;
-    }
+    // One statement per batch: the columns as arrays, unnested in order.
+    let rows = plans.iter().map(|p| &p.row);
+    sqlx::query(
+        "INSERT INTO event_logs (id, run_id, event, dagster_event_type, timestamp, step_key, \
+         asset_key, partition) \
+         SELECT id, r, e, t, to_timestamp(ts) AT TIME ZONE 'UTC', s, a, p \
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], \
+         $7::text[], $8::text[]) AS u(id, r, e, t, ts, s, a, p)",
+    )
+    .bind(&ids)
+    .bind(rows.clone().map(|r| r.run_id.clone()).collect::<Vec<_>>())
+    .bind(rows.clone().map(|r| r.event.clone()).collect::<Vec<_>>())
+    .bind(
+        rows.clone()
+            .map(|r| r.dagster_event_type.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.clone()
+            .map(|r| r.timestamp.as_secs_f64())
+            .collect::<Vec<_>>(),
+    )
+    .bind(rows.clone().map(|r| r.step_key.clone()).collect::<Vec<_>>())
+    .bind(
+        rows.clone()
+            .map(|r| r.asset_key.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(rows.map(|r| r.partition.clone()).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
     Ok(ids)
 }
 

@@ -9,7 +9,7 @@ const RUN: &str = "a58b522f-0000-4000-8000-000000000000";
 const JOB: &str = "__ASSET_JOB";
 
 #[path = "samples.rs"]
-mod samples;
+pub(crate) mod samples;
 use samples::{at, event, every_event};
 
 #[test]
