@@ -9,7 +9,8 @@
 //! Every database is in WAL mode with `synchronous = FULL` (a committed batch survives a host crash)
 //! and a 30 s busy timeout, and every write transaction is `BEGIN IMMEDIATE`, which takes the write
 //! lock of every attached file up front, always in the same order (shard, index, runs), so writers
-//! of different runs wait for each other and never deadlock.
+//! of different runs wait for each other and never deadlock. (In WAL mode SQLite commits such a
+//! transaction file by file: atomic within each, not across them if the process dies mid-commit.)
 //!
 //! dg's own tables: `dg_run_workers` in `runs.db` (each run's worker and last heartbeat), and
 //! `dg_event_seqs` (run, writer's sequence number -> storage id, NULL for captured output that has
