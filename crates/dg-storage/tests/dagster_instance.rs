@@ -51,6 +51,11 @@ if record is not None:
         "metadata": {k: v.value for k, v in mat.metadata.items()},
     }
 out["keys"] = sorted(k.to_user_string() for k in instance.get_asset_keys())
+check = dg.AssetCheckKey(asset_key=dg.AssetKey(["team", "raw"]), name="raw_ok")
+out["checks"] = [
+    (r.run_id, r.status.value, r.event.dagster_event.event_specific_data.passed)
+    for r in instance.event_log_storage.get_asset_check_execution_history(check, limit=10)
+]
 print("OK")
 print(json.dumps(out, sort_keys=True, default=str))
 "#;
@@ -248,6 +253,14 @@ fn check_dagster_read(lines: &[String], id: &str, latest: &str) {
         .unwrap()
         .iter()
         .any(|k| k == "team/raw"));
+    // Our check result is an execution in Dagster's `asset_check_executions`.
+    let checks = seen["checks"].as_array().unwrap();
+    assert!(
+        checks
+            .iter()
+            .any(|c| c[0] == id && c[1] == "SUCCEEDED" && c[2] == true),
+        "{checks:?}"
+    );
 }
 
 async fn open(home: &Path, storage: Option<StorageConfig>) -> Arc<dyn Storage> {
