@@ -1,6 +1,7 @@
-//! The instance's storage: runs, the typed event log of each run, the index of the latest
-//! materialization of each asset key and partition, with an embedded SQLite backend (the default)
-//! and a PostgreSQL backend behind one [`Storage`] trait, plus reading `dagster.yaml`.
+//! The instance's storage, in Dagster 1.13.27's own layout and rows (so real Dagster reads what dg
+//! stores and the other way round): runs, the event log of each run, asset materializations and
+//! check results, with an embedded SQLite backend (the default) and a PostgreSQL backend behind
+//! one [`Storage`] trait, plus reading `dagster.yaml`.
 //!
 //! ```no_run
 //! # async fn demo(root: &std::path::Path) -> dg_storage::Result<()> {
