@@ -23,6 +23,7 @@
 mod assets;
 mod events;
 mod runs;
+mod write;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
