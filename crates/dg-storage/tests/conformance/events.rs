@@ -418,8 +418,33 @@ pub async fn dagster_text_is_stored_as_itself(db: TestDb) -> TestDb {
     assert_eq!((records[0].seq, &records[0].event), (Some(1), &typed));
     assert_eq!(records[1].seq, Some(3));
 
+    // A planned materialization, as Dagster writes it: stored as itself, and `asset_keys` gets the
+    // run (not a last materialization), as Dagster's `_store_asset_event` does.
+    let planned = format!(
+        r#"{{"__class__": "EventLogEntry", "dagster_event": {{"__class__": "DagsterEvent", "event_specific_data": {{"__class__": "AssetMaterializationPlannedData", "asset_key": {{"__class__": "AssetKey", "path": ["planned_only"]}}, "partition": null, "partitions_subset": null}}, "event_type_value": "ASSET_MATERIALIZATION_PLANNED", "logging_tags": {{}}, "message": "", "pid": 7, "pipeline_name": "__ASSET_JOB", "solid_handle": null, "step_handle": null, "step_key": "planned_only", "step_kind_value": null}}, "error_info": null, "level": 10, "message": "", "pipeline_name": "__ASSET_JOB", "run_id": "{id}", "step_key": "planned_only", "timestamp": 1700000004.5, "user_message": ""}}"#
+    );
+    let typed = dg_storage::dagster::serdes::event_from_dagster_json(&planned).unwrap();
+    let plan_event = SequencedEvent {
+        seq: 4,
+        event: typed,
+        dagster_json: Some(planned.clone()),
+    };
+    s.append_events(&id, &[plan_event]).await.unwrap();
+    assert_eq!(
+        db.asset_key_row(r#"["planned_only"]"#).await,
+        Some((Some(id.clone()), None))
+    );
+    assert!(
+        s.materialized_asset_keys().await.unwrap().is_empty(),
+        "a plan is not a materialization"
+    );
+
     let texts = db.event_texts(&id).await;
-    assert_eq!(texts.len(), 2);
+    assert_eq!(texts.len(), 3);
+    assert_eq!(
+        texts[2],
+        (Some("ASSET_MATERIALIZATION_PLANNED".to_string()), planned)
+    );
     assert_eq!(texts[0], (Some("STEP_OUTPUT".to_string()), output));
     let expected =
         dg_storage::dagster::serdes::event_to_dagster_json(&id, "__ASSET_JOB", &log(3).event)

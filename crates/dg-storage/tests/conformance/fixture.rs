@@ -157,6 +157,42 @@ impl TestDb {
         })
     }
 
+    /// The `(last_run_id, last_materialization)` of an `asset_keys` row (key as Dagster writes it,
+    /// `["a"]`), read by hand (`index.db` on SQLite).
+    pub fn asset_key_row(
+        &self,
+        key: &str,
+    ) -> BoxFuture<'static, Option<(Option<String>, Option<String>)>> {
+        let storage = self.storage.clone();
+        let key = key.to_string();
+        Box::pin(async move {
+            let sql =
+                "SELECT last_run_id, last_materialization FROM asset_keys WHERE asset_key = $1";
+            match storage {
+                StorageConfig::Sqlite(c) => {
+                    let RawConn::Sqlite(mut conn) = RawConn::sqlite(&c.layout().index()).await
+                    else {
+                        unreachable!()
+                    };
+                    sqlx::query_as(sql)
+                        .bind(&key)
+                        .fetch_optional(&mut conn)
+                        .await
+                        .expect("read")
+                }
+                StorageConfig::Postgres(c) => {
+                    let options = PgConnectOptions::from_str(&c.url).expect("test URL");
+                    let mut conn = options.connect().await.expect("raw postgres connection");
+                    sqlx::query_as(sql)
+                        .bind(&key)
+                        .fetch_optional(&mut conn)
+                        .await
+                        .expect("read")
+                }
+            }
+        })
+    }
+
     /// PostgreSQL only: the ids of server processes of this database that wait for a lock.
     pub fn pg_lock_waiters(conn: &mut RawConn) -> BoxFuture<'_, Vec<i32>> {
         Box::pin(async move {
