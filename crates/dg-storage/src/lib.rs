@@ -24,7 +24,10 @@ mod sql;
 pub mod sqlite;
 mod storage;
 
-pub use config::{InstanceConfig, PostgresConfig, PostgresUrlError, SqliteConfig, StorageConfig};
+pub use config::{
+    ComputeLogsConfig, InstanceConfig, PostgresConfig, PostgresUrlError, SqliteConfig,
+    StorageConfig,
+};
 /// Where the instance lives (`$DAGSTER_HOME`, else `.dagster/` in the root): `dg_core::home`.
 pub use dg_core::home;
 pub use error::{Result, StorageError};

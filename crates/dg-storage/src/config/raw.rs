@@ -105,6 +105,11 @@ impl RawInstance {
         }
     }
 
+    /// `compute_logs:` as written, if present.
+    pub fn compute_logs(&self) -> Option<&serde_norway::Value> {
+        self.compute_logs.as_ref()
+    }
+
     /// The other sections, as JSON, keyed by their top-level name.
     pub fn sections(&self) -> BTreeMap<String, serde_json::Value> {
         let all = [
