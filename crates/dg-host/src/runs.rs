@@ -1,6 +1,8 @@
 //! Runs started by this host (from the API or the UI), executed by `dg-runs`: a warm location
 //! forks a worker from its agent; a location whose code is reloading gets a fresh agent, so the
-//! run uses the code on disk. Every stored event wakes the live streams.
+//! run uses the code on disk. Every stored event wakes the live streams; captured output that
+//! storage numbers but does not store as events (Dagster keeps it in compute-log files) is
+//! broadcast to them as it comes ([`RunManager::subscribe_output`]).
 //!
 //! Guarantees: [`RunManager::launch`] returns once the run is stored (its id is known) and never
 //! waits for the run itself; at most [`RunManager::max_active_runs`] runs go at once (one more is
@@ -76,6 +78,8 @@ pub struct RunManager {
     tasks: Arc<tokio::sync::Mutex<JoinSet<()>>>,
     /// The run id of every event stored by a run of this host.
     stored: broadcast::Sender<String>,
+    /// Captured output of runs of this host that storage did not store as events.
+    output: broadcast::Sender<Arc<OutputLine>>,
     closed: Arc<std::sync::atomic::AtomicBool>,
     /// Runs launching or going now.
     running: Arc<AtomicUsize>,
@@ -83,6 +87,17 @@ pub struct RunManager {
     pub cancel_grace: Duration,
     /// Most runs going at once ([`MAX_ACTIVE_RUNS`] by default).
     pub max_active_runs: usize,
+}
+
+/// Captured output of a run (`STDOUT`/`STDERR`), as it came, for live streams.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutputLine {
+    /// The run.
+    pub run_id: String,
+    /// The worker's sequence number of the event.
+    pub seq: i64,
+    /// The `STDOUT` or `STDERR` event.
+    pub event: dg_storage::Event,
 }
 
 /// One of the [`RunManager::max_active_runs`] places, held from launch until the run has ended.
@@ -109,12 +124,14 @@ impl RunManager {
     /// A manager recording into `storage`, with outputs under `instance_home`.
     pub fn new(storage: Arc<dyn Storage>, instance_home: PathBuf) -> Self {
         let (stored, _) = broadcast::channel(4096);
+        let (output, _) = broadcast::channel(4096);
         Self {
             storage,
             instance_home,
             active: Arc::default(),
             tasks: Arc::default(),
             stored,
+            output,
             closed: Arc::default(),
             running: Arc::default(),
             cancel_grace: Duration::from_secs(5),
@@ -175,6 +192,12 @@ impl RunManager {
     /// before their next poll).
     pub fn subscribe(&self) -> broadcast::Receiver<String> {
         self.stored.subscribe()
+    }
+
+    /// Receives the captured output of runs of this host that storage did not store as events
+    /// (none while storage stores output as events: it then reaches streams as stored events).
+    pub fn subscribe_output(&self) -> broadcast::Receiver<Arc<OutputLine>> {
+        self.output.subscribe()
     }
 
     /// Whether this host executes `run_id` right now.
@@ -252,6 +275,7 @@ impl RunManager {
             storage: self.storage.clone(),
             instance_home: self.instance_home.clone(),
             observer: Some(self.observer(host, &request.location, id_tx.clone(), cancel.clone())),
+            output: Some(self.output_observer()),
             cancel: cancel.clone(),
             cancel_grace: self.cancel_grace,
         };
@@ -306,6 +330,18 @@ impl RunManager {
         if drained.is_err() {
             tasks.abort_all();
         }
+    }
+
+    /// Where a run's unstored captured output goes: to the live streams.
+    fn output_observer(&self) -> dg_runs::OutputObserver {
+        let output = self.output.clone();
+        Arc::new(move |run_id, seq, event| {
+            let _ = output.send(Arc::new(OutputLine {
+                run_id: run_id.to_owned(),
+                seq,
+                event: event.clone(),
+            }));
+        })
     }
 
     /// The observer of one run: learns its id from the first stored event, registers its cancel

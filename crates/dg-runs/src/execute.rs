@@ -27,13 +27,18 @@ use tokio::time::{sleep_until, Instant};
 
 use crate::cancel::CancelToken;
 use crate::error::RunError;
-use crate::ingest::{Incoming, RunSocket};
+use crate::ingest::{Acks, Incoming, RunSocket};
 use crate::launcher::{signal_worker, Launcher, WorkerExit};
 use crate::request::{RunRequest, RunTarget};
 use crate::wire::check_version;
 
 /// Receives every stored event of the run, in order, as soon as it is stored.
 pub type EventObserver = Arc<dyn Fn(&EventRecord) + Send + Sync>;
+
+/// Receives the run's captured output (`STDOUT`/`STDERR` events) that storage numbered but did not
+/// store as events, as it comes: its run id, its sequence number and the event. Dagster keeps
+/// captured output in its compute-log files (see [`crate::compute_logs`]), not in the event log.
+pub type OutputObserver = Arc<dyn Fn(&str, i64, &Event) + Send + Sync>;
 
 /// Most events stored in one transaction.
 const MAX_BATCH: usize = 2000;
@@ -53,6 +58,8 @@ pub struct RunContext {
     pub instance_home: PathBuf,
     /// Receives each stored event.
     pub observer: Option<EventObserver>,
+    /// Receives the captured output storage did not store as events.
+    pub output: Option<OutputObserver>,
     /// Cancels the run when triggered.
     pub cancel: CancelToken,
     /// Time between `SIGTERM` and `SIGKILL` when canceling.
@@ -66,6 +73,7 @@ impl RunContext {
             storage,
             instance_home,
             observer: None,
+            output: None,
             cancel: CancelToken::new(),
             cancel_grace: Duration::from_secs(10),
         }
@@ -203,6 +211,8 @@ struct Progress {
     garbled: Option<String>,
     /// Why the worker was refused (its wire version is not ours); it was killed.
     refused: Option<String>,
+    /// Where acknowledgements go, once the worker connected.
+    acks: Option<Acks>,
 }
 
 impl Recorder<'_> {
@@ -256,26 +266,36 @@ impl Recorder<'_> {
         }
     }
 
-    async fn store_batch(&mut self, batch: Vec<SequencedEvent>) -> Result<(), RunError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
+    /// Stores `batch` in one transaction and returns the highest sequence number in it (every
+    /// lower one is stored too), `None` for an empty batch. Storage numbers captured output without
+    /// storing it as an event (no storage id): it goes to the output observer instead.
+    async fn store_batch(&mut self, batch: Vec<SequencedEvent>) -> Result<Option<i64>, RunError> {
+        let Some(through) = batch.iter().map(|e| e.seq).max() else {
+            return Ok(None);
+        };
         let ids = self
             .ctx
             .storage
             .append_events(&self.outcome.run_id, &batch)
             .await?;
-        // Captured output has no row (Dagster keeps it in compute logs): it is shown live with
-        // storage id 0, which no stored event has.
+        // Captured output has no row (Dagster keeps it in compute logs): it goes to the output
+        // observer (the `dg launch` terminal, the live stream) instead.
         for (sequenced, storage_id) in batch.into_iter().zip(ids) {
-            self.observe(EventRecord {
-                storage_id: storage_id.unwrap_or(0),
-                run_id: self.outcome.run_id.clone(),
-                seq: Some(sequenced.seq),
-                event: sequenced.event,
-            });
+            match storage_id {
+                Some(storage_id) => self.observe(EventRecord {
+                    storage_id,
+                    run_id: self.outcome.run_id.clone(),
+                    seq: Some(sequenced.seq),
+                    event: sequenced.event,
+                }),
+                None => {
+                    if let Some(output) = &self.ctx.output {
+                        output(&self.outcome.run_id, sequenced.seq, &sequenced.event);
+                    }
+                }
+            }
         }
-        Ok(())
+        Ok(Some(through))
     }
 
     /// Records, as far as the failing storage allows within bounds, that the run was stopped
@@ -318,7 +338,10 @@ impl Recorder<'_> {
 
     async fn handle(&mut self, item: Incoming, p: &mut Progress, batch: &mut Vec<SequencedEvent>) {
         match item {
-            Incoming::Connected => p.connected = true,
+            Incoming::Connected(acks) => {
+                p.connected = true;
+                p.acks = Some(acks);
+            }
             // A refused worker's messages are not read: they are not in our schema.
             _ if p.refused.is_some() => {}
             Incoming::Event(event) => batch.push(event),
@@ -372,7 +395,11 @@ impl Recorder<'_> {
                             self.set_status(RunStatus::Started).await?;
                             self.heartbeat().await?;
                         }
-                        self.store_batch(batch).await?;
+                        if let Some(through) = self.store_batch(batch).await? {
+                            if let Some(acks) = &p.acks {
+                                acks.stored(through);
+                            }
+                        }
                     }
                 },
                 result = &mut exit, if p.exit.is_none() => {

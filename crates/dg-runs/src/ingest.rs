@@ -1,7 +1,8 @@
 //! The run socket: a Unix socket the host listens on, one per run, that the run's worker connects
 //! to and writes its messages on. A reader task parses each line and hands it to the executor over
 //! a bounded channel, so a worker that writes faster than storage keeps up is slowed down rather
-//! than buffered without limit.
+//! than buffered without limit. The host answers on the same connection ([`Acks`]): after each
+//! batch storage committed, `{"t":"stored","through":N}`.
 //!
 //! What it guarantees, whatever the worker writes:
 //! - memory stays bounded: a line is read up to [`MAX_LINE_BYTES`] (the rest of a longer one is
@@ -16,12 +17,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use dg_storage::{now, Event, EventKind, SequencedEvent, Timestamp};
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::UnixListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::error::RunError;
-use crate::wire::WorkerMessage;
+use crate::wire::{HostMessage, WorkerMessage};
 
 /// How many parsed messages may wait for storage.
 const QUEUE: usize = 8192;
@@ -40,8 +42,8 @@ const MAX_GAP: i64 = 10_000;
 /// What the reader task reports.
 #[derive(Debug)]
 pub(crate) enum Incoming {
-    /// The worker connected.
-    Connected,
+    /// The worker connected; acknowledgements go back through this.
+    Connected(Acks),
     /// The worker's `hello`: its wire version and pid.
     Hello { v: u32, pid: u32 },
     /// An event, converted from the wire to the stored form.
@@ -89,11 +91,12 @@ impl RunSocket {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
+            let (read, write) = stream.into_split();
             let mut queue = Queue::new(tx);
-            if !queue.send(Incoming::Connected, 0).await {
+            if !queue.send(Incoming::Connected(Acks::start(write)), 0).await {
                 return;
             }
-            let mut reader = BufReader::with_capacity(1 << 16, stream);
+            let mut reader = BufReader::with_capacity(1 << 16, read);
             let mut sequencer = Sequencer::default();
             let mut line = Vec::new();
             while let Ok(Some(read)) = read_line(&mut reader, &mut line, MAX_LINE_BYTES).await {
@@ -115,6 +118,56 @@ impl RunSocket {
 impl Drop for RunSocket {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The host's acknowledgements to the worker, written by a task of their own on the socket's write
+/// half, so that writing never blocks reading the worker's messages nor storing them. Only the
+/// latest number waits to be written (acknowledgements are cumulative): while the worker does not
+/// read, the task waits on its write and newer numbers replace older ones, so nothing piles up
+/// and ingestion goes on. The task ends when the worker closes the socket or this is dropped.
+#[derive(Debug)]
+pub(crate) struct Acks {
+    through: watch::Sender<i64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Acks {
+    fn start(mut write: OwnedWriteHalf) -> Self {
+        let (through, mut rx) = watch::channel(0i64);
+        let task = tokio::spawn(async move {
+            let mut sent = 0i64;
+            while rx.changed().await.is_ok() {
+                let latest = *rx.borrow_and_update();
+                if latest <= sent {
+                    continue;
+                }
+                let line = HostMessage::Stored { through: latest }.line();
+                if write.write_all(line.as_bytes()).await.is_err() {
+                    // The worker closed its side (it exited, or speaks a wire without replies).
+                    return;
+                }
+                sent = latest;
+            }
+        });
+        Self { through, task }
+    }
+
+    /// Every event numbered `through` or lower is stored.
+    pub fn stored(&self, through: i64) {
+        self.through.send_if_modified(|current| {
+            let newer = through > *current;
+            if newer {
+                *current = through;
+            }
+            newer
+        });
+    }
+}
+
+impl Drop for Acks {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
@@ -235,13 +288,17 @@ impl Sequencer {
             Read::Line => match std::str::from_utf8(line) {
                 Err(e) => format!("the line is not UTF-8 ({e})"),
                 Ok(text) => match WorkerMessage::parse(text) {
-                    Ok(WorkerMessage::Event { seq, event }) => {
+                    Ok(WorkerMessage::Event {
+                        seq,
+                        event,
+                        dagster,
+                    }) => {
                         let mut out = self.fill_gap(seq);
                         self.last = self.last.max(seq);
                         out.push(Incoming::Event(SequencedEvent {
                             seq,
                             event: event.into(),
-                            dagster_json: None,
+                            dagster_json: dagster,
                         }));
                         return out;
                     }
@@ -355,6 +412,7 @@ fn replacement(seq: i64, peek: &Peek, problem: &str) -> Incoming {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::AsyncWriteExt;
 
     fn seqs_and_messages(items: &[Incoming]) -> Vec<(i64, String)> {
         items
@@ -487,5 +545,112 @@ mod tests {
             read_line(&mut reader, &mut line, 50_000).await.unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn dagsters_text_goes_with_the_event() {
+        let line = br#"{"t":"event","seq":1,"event":{"timestamp":1.0,"step_key":"s","type":"ENGINE_EVENT","message":"STEP_OUTPUT: x"},"dagster":"{\"__class__\": \"EventLogEntry\"}"}"#;
+        let (out, _) = feed(&[line, &event(2)]);
+        let texts: Vec<Option<&str>> = out
+            .iter()
+            .map(|item| match item {
+                Incoming::Event(e) => e.dagster_json.as_deref(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(texts, [Some(r#"{"__class__": "EventLogEntry"}"#), None]);
+    }
+
+    async fn connect(socket: &RunSocket) -> tokio::net::UnixStream {
+        tokio::net::UnixStream::connect(socket.path())
+            .await
+            .unwrap()
+    }
+
+    async fn connected(rx: &mut mpsc::Receiver<Incoming>) -> Acks {
+        match rx.recv().await {
+            Some(Incoming::Connected(acks)) => acks,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn acknowledgements_go_back_on_the_socket_newest_first() {
+        let mut socket = RunSocket::bind("acks-back").unwrap();
+        let mut rx = socket.start_reader();
+        let (read, _write) = connect(&socket).await.into_split();
+        let acks = connected(&mut rx).await;
+        acks.stored(3);
+        acks.stored(2); // older: never sent
+        acks.stored(5);
+        let mut lines = BufReader::new(read).lines();
+        let mut got = Vec::new();
+        while got.last() != Some(&5) {
+            let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+                .await
+                .expect("an acknowledgement within 10 s")
+                .unwrap()
+                .expect("a line");
+            let msg: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(msg["t"], "stored", "{line}");
+            got.push(msg["through"].as_i64().unwrap());
+        }
+        assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
+        assert!(!got.contains(&2), "{got:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_worker_that_never_reads_never_slows_ingestion() {
+        const EVENTS: i64 = 60_000;
+        let mut socket = RunSocket::bind("acks-unread").unwrap();
+        let mut rx = socket.start_reader();
+        // The worker writes and never reads: the acknowledgements (about 2 MB of them, more than
+        // a socket buffers) stay unread.
+        let (read, mut write) = connect(&socket).await.into_split();
+        let writer = tokio::spawn(async move {
+            for seq in 1..=EVENTS {
+                let mut line = event(seq);
+                line.push(b'\n');
+                write.write_all(&line).await.unwrap();
+            }
+            write
+        });
+        let acks = connected(&mut rx).await;
+        let mut last = 0;
+        let all = async {
+            while let Some(item) = rx.recv().await {
+                if let Incoming::Event(e) = item {
+                    assert_eq!(e.seq, last + 1);
+                    last = e.seq;
+                    acks.stored(e.seq);
+                    // Let the acknowledgement task write each one, until the socket is full.
+                    tokio::task::yield_now().await;
+                    if last == EVENTS {
+                        break;
+                    }
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), all)
+            .await
+            .expect("every event arrives although no acknowledgement is read");
+        assert_eq!(last, EVENTS);
+        drop(writer.await.unwrap());
+        // Once the worker reads, it gets the latest number; what could not be written was dropped.
+        let mut lines = BufReader::new(read).lines();
+        let mut count = 0;
+        loop {
+            let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+                .await
+                .expect("the latest acknowledgement arrives")
+                .unwrap()
+                .unwrap();
+            count += 1;
+            let msg: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if msg["through"] == EVENTS {
+                break;
+            }
+        }
+        assert!(count < EVENTS, "acknowledgements were dropped, not queued");
     }
 }

@@ -12,6 +12,7 @@
 //! - [`display`]: one line of text per event.
 
 pub mod cancel;
+pub mod compute_logs;
 pub mod display;
 pub mod error;
 pub mod execute;
@@ -23,7 +24,7 @@ pub mod wire;
 
 pub use cancel::{cancel_on_signals, CancelToken};
 pub use error::RunError;
-pub use execute::{execute_run, EventObserver, RunContext, RunOutcome};
+pub use execute::{execute_run, EventObserver, OutputObserver, RunContext, RunOutcome};
 pub use launcher::{start_agent, Launcher, WarmAgent};
 pub use request::{RunRequest, RunTarget};
 pub use run_config::{load_run_config, RunConfigError};

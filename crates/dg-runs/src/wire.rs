@@ -1,12 +1,22 @@
-//! What a run worker writes on its run socket (built by `dg-location/agent/_dg_agent/wire.py`):
-//! JSON objects, one per line, tagged by `t`. This is the wire's own schema, versioned by
-//! [`WIRE_VERSION`] and independent of how the instance stores events: ingestion converts each
-//! [`WireEvent`] into a [`dg_storage::Event`].
+//! The run wire: JSON objects, one per line, tagged by `t`, on the run's Unix socket. The worker
+//! writes [`WorkerMessage`]s (built by `dg-location/agent/_dg_agent/wire.py`); the host writes
+//! [`HostMessage`]s back on the same socket. This is the wire's own schema, versioned by
+//! [`WIRE_VERSION`]: ingestion converts each [`WireEvent`] into a [`dg_storage::Event`] and keeps
+//! the worker Dagster's own text of the event beside it.
 //!
-//! - `hello`: first; the worker's wire version `v` and its pid. A worker of another version is
-//!   refused (the run fails with an error naming both versions).
-//! - `event`: the worker's sequence number (1, 2, 3, ...) and one event of the run.
+//! Worker to host:
+//! - `hello`: first; the worker's wire version `v` and its pid. A worker of a version this host
+//!   does not speak is refused (the run fails with an error naming both versions).
+//! - `event`: the worker's sequence number (1, 2, 3, ...), one event of the run as the host shows
+//!   it (`event`) and, when the event came from Dagster, Dagster's serialised `EventLogEntry` of it
+//!   (`dagster`), which is what storage keeps. `STDOUT`/`STDERR` events have no `dagster`: Dagster
+//!   keeps captured output in its compute-log files, not in the event log.
 //! - `end`: last; whether Dagster reported success.
+//!
+//! Host to worker:
+//! - `stored`: every event numbered `through` or lower is stored (cumulative: a later `stored`
+//!   covers the earlier ones, so the host may drop one it cannot write). The worker ignores
+//!   messages it does not know.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +24,12 @@ use dg_storage::{AssetKey, ErrorInfo, Event, EventKind, LogLevel};
 use serde::{Deserialize, Serialize};
 
 /// Version of the run wire; the agent's `WIRE_VERSION` (`wire.py`) must match.
-pub const WIRE_VERSION: u32 = 1;
+pub const WIRE_VERSION: u32 = 2;
+
+/// Versions this host accepts. Version 1 (no `dagster` text, no `stored` messages read) is
+/// accepted while the agent moves to version 2: its events are stored as the host serialises them,
+/// and the acknowledgements it does not read are dropped without blocking ingestion.
+pub const ACCEPTED_VERSIONS: &[u32] = &[1, WIRE_VERSION];
 
 /// One message from a run worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,8 +47,12 @@ pub enum WorkerMessage {
     Event {
         /// The worker's number for it within the run, from 1.
         seq: i64,
-        /// The event.
+        /// The event, as the host shows it.
         event: WireEvent,
+        /// Dagster's serialised `EventLogEntry` of the event (`serialize_value` text), when the
+        /// worker's Dagster made it; what storage keeps.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dagster: Option<String>,
     },
     /// Last message: the run is over.
     End {
@@ -49,9 +68,29 @@ impl WorkerMessage {
     }
 }
 
+/// One message from the host to a run worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum HostMessage {
+    /// Every event numbered `through` or lower is stored.
+    Stored {
+        /// The highest sequence number stored so far (all lower ones are stored too).
+        through: i64,
+    },
+}
+
+impl HostMessage {
+    /// The message as one line, newline included.
+    pub fn line(&self) -> String {
+        let mut line = serde_json::to_string(self).expect("host messages serialise");
+        line.push('\n');
+        line
+    }
+}
+
 /// Why a worker's `hello` is refused, if it is.
 pub fn check_version(v: u32) -> Result<(), String> {
-    if v == WIRE_VERSION {
+    if ACCEPTED_VERSIONS.contains(&v) {
         return Ok(());
     }
     Err(format!(
@@ -328,10 +367,16 @@ mod tests {
             r#"{"t":"event","seq":3,"event":{"timestamp":1.5,"step_key":"a","type":"STDOUT","text":"hi"}}"#,
         )
         .unwrap();
-        let WorkerMessage::Event { seq, event } = msg else {
+        let WorkerMessage::Event {
+            seq,
+            event,
+            dagster,
+        } = msg
+        else {
             panic!("not an event")
         };
         assert_eq!(seq, 3);
+        assert_eq!(dagster, None);
         let event = Event::from(event);
         assert_eq!(event.step_key.as_deref(), Some("a"));
         assert_eq!(event.kind, EventKind::Stdout { text: "hi".into() });
@@ -352,6 +397,29 @@ mod tests {
             "{refused}"
         );
         assert!(check_version(WIRE_VERSION).is_ok());
+        assert!(check_version(1).is_ok(), "version 1 during the transition");
+        assert!(check_version(3).is_err());
+    }
+
+    #[test]
+    fn an_event_carries_dagsters_text() {
+        let msg = WorkerMessage::parse(
+            r#"{"t":"event","seq":1,"event":{"timestamp":1.0,"type":"ENGINE_EVENT","message":"STEP_OUTPUT: x"},"dagster":"{\"__class__\": \"EventLogEntry\"}"}"#,
+        )
+        .unwrap();
+        let WorkerMessage::Event { dagster, .. } = msg else {
+            panic!("not an event")
+        };
+        assert_eq!(
+            dagster.as_deref(),
+            Some(r#"{"__class__": "EventLogEntry"}"#)
+        );
+    }
+
+    #[test]
+    fn the_host_acknowledges_in_one_line() {
+        let line = HostMessage::Stored { through: 42 }.line();
+        assert_eq!(line, "{\"t\":\"stored\",\"through\":42}\n");
     }
 
     #[test]

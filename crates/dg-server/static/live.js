@@ -2,8 +2,10 @@
 // - [data-host-stream] (overview): reloads the page when a location changes status, so its
 //   error and traceback are rendered by the server.
 // - [data-run-stream] (run page): appends each new event to the event log (times to the
-//   millisecond, tracebacks folded), updates the steps and their timeline bars, stdout/stderr,
-//   and shows the final status.
+//   millisecond, tracebacks folded), updates the steps and their timeline bars, stdout/stderr
+//   (stored output events, and `output` messages for output storage does not keep as events),
+//   refreshes "Captured output" from `/api/runs/{id}/logs` (at most every 1.5 s while events
+//   come, and once at the end), and shows the final status.
 (function () {
   "use strict";
 
@@ -154,13 +156,98 @@
     });
   }
 
+  // "Captured output": the same markup as the server's (render/captured.rs), all text escaped.
+  function capturedBlock(log) {
+    var block = document.createElement("div");
+    block.className = "capture";
+    block.setAttribute("data-log-key", log.log_key);
+    var h3 = document.createElement("h3");
+    if (!log.step_keys.length) {
+      h3.appendChild(document.createTextNode("Log "));
+      h3.appendChild(text("code", log.log_key));
+    } else {
+      h3.appendChild(document.createTextNode(log.step_keys.length === 1 ? "Step " : "Steps "));
+      log.step_keys.forEach(function (step, i) {
+        if (i > 0) h3.appendChild(document.createTextNode(", "));
+        h3.appendChild(text("code", step));
+      });
+    }
+    h3.appendChild(document.createTextNode(" "));
+    if (!log.complete) {
+      var capturing = text("span", "capturing", "badge status-started");
+      capturing.setAttribute("data-capturing", "");
+      h3.appendChild(capturing);
+    }
+    block.appendChild(h3);
+    var columns = document.createElement("div");
+    columns.className = "columns";
+    [["stdout", "output", "data-capture-stdout"], ["stderr", "output stderr", "data-capture-stderr"]].forEach(function (c) {
+      var section = document.createElement("section");
+      section.appendChild(text("h4", c[0]));
+      var pre = text("pre", log[c[0]], c[1]);
+      pre.setAttribute(c[2], "");
+      pre.setAttribute("data-empty", "nothing printed");
+      section.appendChild(pre);
+      columns.appendChild(section);
+    });
+    block.appendChild(columns);
+    if (log.truncated) block.appendChild(text("p", "Only the last 1 MiB of each stream is shown.", "small"));
+    return block;
+  }
+
+  function showCaptured(body, answer) {
+    if (answer.status === "not_shown") {
+      body.replaceChildren(text("p", answer.reason, "hint"));
+    } else if (!answer.logs.length) {
+      var empty = text("p", "Nothing captured yet.", "small");
+      empty.setAttribute("data-captured-empty", "");
+      body.replaceChildren(empty);
+    } else {
+      body.replaceChildren.apply(body, answer.logs.map(capturedBlock));
+    }
+  }
+
+  // Fetches the captured output now, or soon if a fetch went out less than 1.5 s ago.
+  function capturedRefresher(root, id) {
+    var body = root.querySelector("[data-captured-body]");
+    var last = 0, timer = null, busy = false;
+    function fetchNow() {
+      timer = null;
+      if (busy) { timer = setTimeout(fetchNow, 300); return; }
+      busy = true;
+      last = Date.now();
+      fetch("/api/runs/" + encodeURIComponent(id) + "/logs", { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (answer) { if (answer) showCaptured(body, answer); })
+        .catch(function () {})
+        .then(function () {
+          busy = false;
+          root.setAttribute("data-captured-fetched", String(Date.now()));
+        });
+    }
+    return function () {
+      if (!body || timer) return;
+      timer = setTimeout(fetchNow, Math.max(0, 1500 - (Date.now() - last)));
+    };
+  }
+
   function runStream(root) {
     var id = root.getAttribute("data-run-id");
     var after = root.getAttribute("data-after");
     var url = "/api/runs/" + encodeURIComponent(id) + "/stream" + (after ? "?after=" + encodeURIComponent(after) : "");
     var source = new EventSource(url);
     var log = root.querySelector("[data-events] tbody");
+    var refreshCaptured = capturedRefresher(root, id);
+    function appendOutput(ev) {
+      var pre = root.querySelector(ev.type === "STDOUT" ? "[data-stdout]" : "[data-stderr]");
+      if (pre) pre.textContent += ev.text;
+    }
+    source.addEventListener("output", function (e) {
+      appendOutput(JSON.parse(e.data).event);
+      refreshCaptured();
+    });
     source.addEventListener("event", function (e) {
+      refreshCaptured();
       var record = JSON.parse(e.data);
       var ev = record.event;
       if (log && !log.querySelector('tr[data-event-id="' + record.storage_id + '"]')) {
@@ -188,10 +275,7 @@
         if (steps[ev.type]) setStep(root, ev.step_key, steps[ev.type], ev.timestamp);
       }
       drawBars(root, ev.timestamp);
-      if (ev.type === "STDOUT" || ev.type === "STDERR") {
-        var pre = root.querySelector(ev.type === "STDOUT" ? "[data-stdout]" : "[data-stderr]");
-        if (pre) pre.textContent += ev.text;
-      }
+      if (ev.type === "STDOUT" || ev.type === "STDERR") appendOutput(ev);
       var runStatus = { RUN_START: "STARTED", RUN_CANCELING: "CANCELING" }[ev.type];
       if (runStatus) root.querySelector("[data-run-status]").replaceChildren(badge(runStatus));
     });
@@ -202,6 +286,7 @@
       var cancel = root.querySelector("[data-cancel]");
       if (cancel) cancel.remove();
       root.setAttribute("data-finished", status || "");
+      refreshCaptured();
     });
   }
 

@@ -27,7 +27,10 @@ mod sql;
 pub mod sqlite;
 mod storage;
 
-pub use config::{InstanceConfig, PostgresConfig, PostgresUrlError, SqliteConfig, StorageConfig};
+pub use config::{
+    ComputeLogsConfig, InstanceConfig, PostgresConfig, PostgresUrlError, SqliteConfig,
+    StorageConfig,
+};
 pub use dagster::schema::HEAD_REVISION;
 /// Where the instance lives (`$DAGSTER_HOME`, else `.dagster/` in the root): `dg_core::home`.
 pub use dg_core::home;

@@ -181,6 +181,11 @@ impl Storage for Retrying {
             .await
     }
 
+    async fn dagster_events(&self, run_id: &str, dagster_event_type: &str) -> Result<Vec<String>> {
+        self.run(|_| self.inner.dagster_events(run_id, dagster_event_type))
+            .await
+    }
+
     async fn latest_materialization(
         &self,
         key: &AssetKey,

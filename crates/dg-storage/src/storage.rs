@@ -91,6 +91,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         limit: u32,
     ) -> Result<Vec<EventRecord>>;
 
+    /// The run's events of Dagster event type `dagster_event_type` (`LOGS_CAPTURED`), oldest
+    /// first, as the text of Dagster's serialised `EventLogEntry` (the `event_logs.event` column):
+    /// what they carry beyond their typed reading (a `LOGS_CAPTURED` event's file key and steps).
+    /// A backend that does not keep Dagster's text returns none (the default).
+    async fn dagster_events(&self, run_id: &str, dagster_event_type: &str) -> Result<Vec<String>> {
+        let _ = (run_id, dagster_event_type);
+        Ok(Vec::new())
+    }
+
     /// The latest materialization of an asset's partition (`None`: the unpartitioned asset).
     async fn latest_materialization(
         &self,

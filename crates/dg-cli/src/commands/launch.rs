@@ -21,8 +21,8 @@ use dg_location::{DefinitionsSnapshot, LocationSpec};
 use dg_python::PythonEnvironment;
 use dg_runs::display::{event_line, EventLine};
 use dg_runs::{
-    execute_run, start_agent, CancelToken, EventObserver, Launcher, RunContext, RunOutcome,
-    RunRequest, RunTarget,
+    execute_run, start_agent, CancelToken, EventObserver, Launcher, OutputObserver, RunContext,
+    RunOutcome, RunRequest, RunTarget,
 };
 use dg_selection::SelectOptions;
 use dg_storage::{EventRecord, RunStatus};
@@ -350,6 +350,7 @@ fn execute_all(
                 continue;
             }
             ctx.observer = Some(observer(printer, item.request.job_name().to_owned()));
+            ctx.output = Some(output_observer(printer));
             let started = Instant::now();
             if total > 1 {
                 printer.status(format!(
@@ -378,6 +379,18 @@ fn observer(printer: Printer, job: String) -> EventObserver {
         let repeat = is_run_failure && step_failed.load(std::sync::atomic::Ordering::Relaxed);
         print_event(printer, event_line(record, &job), repeat)
     })
+}
+
+/// Captured output storage did not store as an event (Dagster keeps it in compute-log files):
+/// shown as it comes, as stored output is.
+fn output_observer(printer: Printer) -> OutputObserver {
+    Arc::new(
+        move |_run_id: &str, _seq: i64, event: &dg_storage::Event| match &event.kind {
+            dg_storage::EventKind::Stdout { text } => printer.out(text.clone()),
+            dg_storage::EventKind::Stderr { text } => printer.status(text.clone()),
+            _ => {}
+        },
+    )
 }
 
 fn print_event(printer: Printer, line: EventLine, skip_details: bool) {

@@ -8,6 +8,7 @@
 pub mod assets;
 pub mod error;
 pub mod locations;
+pub mod logs;
 pub mod openapi;
 pub mod runs;
 pub mod sse;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/runs", get(runs::list).post(runs::launch))
         .route("/runs/{id}", get(runs::one))
         .route("/runs/{id}/events", get(runs::events))
+        .route("/runs/{id}/logs", get(logs::logs))
         .route("/runs/{id}/cancel", post(runs::cancel))
         .route("/runs/{id}/stream", get(sse::run_stream))
         .route("/stream", get(sse::host_stream))

@@ -87,9 +87,11 @@ fn paths() -> Value {
     let name = param("name", "path", "The code location's name.", string());
     let id = param("id", "path", "The run id.", string());
     let run_stream = sse(
-        "Server-sent events: `event` for each stored event (its storage id as `id`, data an EventRecord), then `end` (data `{\"status\": ...}`).",
-        &["event", "end"],
-        json!({ "oneOf": [ { "$ref": "#/components/schemas/EventRecord" }, { "type": "object", "required": ["status"], "properties": { "status": { "$ref": "#/components/schemas/RunStatus" } } } ] }),
+        "Server-sent events: `event` for each stored event (its storage id as `id`, data an EventRecord), `output` for captured output of a run of this server that storage does not keep as an event (no `id`; the whole output is at `/api/runs/{id}/logs`), then `end` (data `{\"status\": ...}`).",
+        &["event", "output", "end"],
+        json!({ "oneOf": [ { "$ref": "#/components/schemas/EventRecord" },
+            { "type": "object", "required": ["run_id", "seq", "event"], "properties": { "run_id": string(), "seq": { "type": "integer" }, "event": { "type": "object" } } },
+            { "type": "object", "required": ["status"], "properties": { "status": { "$ref": "#/components/schemas/RunStatus" } } } ] }),
     );
     let host_stream = sse(
         "Server-sent events: `locations` (every Location) at once, then a `location` or `run` message for each change.",
@@ -185,6 +187,12 @@ fn paths() -> Value {
                     "properties": { "events": { "type": "array", "items": { "$ref": "#/components/schemas/EventRecord" } }, "cursor": { "type": ["integer", "null"] } } })),
                     "400": error("Invalid query."), "404": error("No such run.") }
             } },
+            "/api/runs/{id}/logs": { "get": {
+                "operationId": "getRunLogs", "summary": "A run's captured stdout and stderr, from the instance's compute log manager",
+                "parameters": [id.clone()],
+                "responses": { "200": ok("One entry per capture (the steps one process executed), or why this instance's compute log manager is not read.", json!({ "$ref": "#/components/schemas/RunLogs" })),
+                    "404": error("No such run."), "500": error("The instance config or a log file could not be read.") }
+            } },
             "/api/runs/{id}/cancel": { "post": {
                 "operationId": "cancelRun", "summary": "Cancel a run this server executes", "parameters": [id.clone()],
                 "responses": { "202": ok("Canceling.", json!({ "type": "object", "properties": { "run_id": string(), "canceling": { "type": "boolean" } } })),
@@ -253,6 +261,18 @@ fn schemas() -> Value {
             "selection": { "type": ["string", "null"], "description": "An asset selection; give this or `job`. Without `location`, one run per location it spans." },
             "job": { "type": ["string", "null"] }, "location": { "type": ["string", "null"] }, "partition": { "type": ["string", "null"] },
             "config": { "type": ["object", "null"] }, "tags": string_map } },
+        "RunLogs": { "oneOf": [
+            { "type": "object", "required": ["status", "directory", "logs"], "properties": {
+                "status": { "const": "shown" }, "directory": { "type": "string", "description": "The folder of the run's files (`<base_dir>/<run_id>/compute_logs`)." },
+                "logs": { "type": "array", "items": { "$ref": "#/components/schemas/CapturedLog" } } } },
+            { "type": "object", "required": ["status", "reason"], "properties": {
+                "status": { "const": "not_shown" }, "reason": string() } } ] },
+        "CapturedLog": { "type": "object", "required": ["log_key", "step_keys", "stdout", "stderr", "complete", "truncated"], "properties": {
+            "log_key": { "type": "string", "description": "Dagster's file key of the capture." },
+            "step_keys": { "type": "array", "items": string(), "description": "The steps it covers (empty when no `LOGS_CAPTURED` event names it)." },
+            "stdout": string(), "stderr": string(),
+            "complete": { "type": "boolean", "description": "Capturing ended (Dagster's `.complete` file exists)." },
+            "truncated": { "type": "boolean", "description": "A stream was longer than 1 MiB: only its end is given." } } },
         "EventRecord": { "type": "object", "required": ["storage_id", "run_id", "event"], "properties": {
             "storage_id": { "type": "integer" }, "run_id": string(), "seq": { "type": ["integer", "null"] },
             "event": { "type": "object", "required": ["timestamp", "type"], "properties": {

@@ -6,6 +6,9 @@
 //! 500 ms, slowing down to every [`MAX_POLL`] while nothing new comes). Each event carries its
 //! storage id as the SSE `id`, so a reconnecting `EventSource` resumes after the last event it saw
 //! (`Last-Event-ID`); the stream sends `end` once the run has finished and every event was sent.
+//! Captured output of a run of this host that storage did not store as an event (Dagster keeps it
+//! in compute-log files, `GET /api/runs/{id}/logs`) is sent as it comes as `output` messages (no
+//! `id`: they are not replayed on reconnection).
 //!
 //! Bounds: a stream ends as soon as its client goes away (not at its next event), when the server
 //! stops, and for a run when the run ends (a run whose worker died is ended by the orphan monitor).
@@ -78,6 +81,7 @@ pub async fn run_stream(
     let mut cursor = resume.or(query.after);
     let (tx, rx) = mpsc::channel::<Result<Event, Infallible>>(256);
     let mut wake = state.runs.subscribe();
+    let mut output = state.runs.subscribe_output();
     let mut stopping = state.stopping.clone();
     tokio::spawn(async move {
         let _permit = permit;
@@ -125,6 +129,19 @@ pub async fn run_stream(
                     _ = stopping.changed() => return,
                     // The client went away: stop now, not at the run's next event.
                     _ = tx.closed() => return,
+                    got = output.recv() => match got {
+                        Ok(line) if line.run_id == id => {
+                            let event = Event::default()
+                                .event("output")
+                                .json_data(&*line)
+                                .unwrap_or_default();
+                            if tx.send(Ok(event)).await.is_err() {
+                                return;
+                            }
+                        }
+                        Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(_) => { (&mut deadline).await; break }
+                    },
                     got = wake.recv() => match got {
                         Ok(run) if run == id => break,
                         Ok(_) => continue,

@@ -147,11 +147,20 @@ async fn run_page(State(state): State<AppState>, Path(id): Path<String>) -> Resp
     let result = async {
         let run = get_run(&state, &id).await?;
         let events = state.storage.events_after(&id, None, 10_000).await?;
-        Ok::<_, ApiError>((run, events))
+        // Output that cannot be read is said in its section; the rest of the page still shows.
+        let logs = crate::api::logs::read(&state, &id)
+            .await
+            .map_err(|e| e.message);
+        Ok::<_, ApiError>((run, events, logs))
     }
     .await;
     match result {
-        Ok((run, events)) => html(run_page::run_page(&run, &events, state.runs.is_active(&id))),
+        Ok((run, events, logs)) => html(run_page::run_page(
+            &run,
+            &events,
+            state.runs.is_active(&id),
+            &logs,
+        )),
         Err(e) => error_page(e),
     }
 }

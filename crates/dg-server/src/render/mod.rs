@@ -5,6 +5,7 @@
 //! scripts or styles, so a strict `Content-Security-Policy` (`default-src 'self'`) holds.
 
 pub mod assets;
+pub mod captured;
 pub mod catalog;
 pub mod fmt;
 pub mod graph;

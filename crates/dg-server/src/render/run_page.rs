@@ -1,6 +1,8 @@
 //! The page of one run: a summary (status, duration, target), the error with its traceback when
 //! it failed, the steps with a timeline (one bar per step on the run's time axis), the event log
-//! with times to the millisecond, and stdout/stderr. `static/live.js` keeps it current while the
+//! with times to the millisecond, the output as it came (while the run goes on, or stored as
+//! `STDOUT`/`STDERR` events by an older storage) and the output Dagster's compute log manager
+//! captured, per step group ([`super::captured`]). `static/live.js` keeps it current while the
 //! run is in progress (same markup, same classes).
 //!
 //! The timeline is SVG with a `0..1000` view box stretched to the cell, so bars are placed with
@@ -11,6 +13,9 @@ use std::collections::BTreeMap;
 use dg_storage::{ErrorInfo, EventKind, EventRecord, Run, Timestamp};
 use maud::{html, Markup};
 
+use dg_runs::compute_logs::RunLogs;
+
+use super::captured::captured_output;
 use super::fmt::{badge, clock, duration, page_assets, time};
 use super::page::{page, Nav};
 use super::runs::event_message;
@@ -103,7 +108,12 @@ fn gather(events: &[EventRecord]) -> Gathered<'_> {
 }
 
 /// The page of one run.
-pub fn run_page(run: &Run, events: &[EventRecord], cancelable: bool) -> Markup {
+pub fn run_page(
+    run: &Run,
+    events: &[EventRecord],
+    cancelable: bool,
+    logs: &Result<RunLogs, String>,
+) -> Markup {
     let g = gather(events);
     let after = events
         .last()
@@ -164,10 +174,13 @@ pub fn run_page(run: &Run, events: &[EventRecord], cancelable: bool) -> Markup {
                     @for record in events { (event_row(record)) }
                 }
             }
-            div.columns {
-                section { h2 { "stdout" } pre.output data-stdout data-empty="nothing printed" { (g.stdout) } }
-                section { h2 { "stderr" } pre.output.stderr data-stderr data-empty="nothing printed" { (g.stderr) } }
+            @if !run.status.is_terminal() || !g.stdout.is_empty() || !g.stderr.is_empty() {
+                div.columns {
+                    section { h2 { "stdout" } pre.output data-stdout data-empty="nothing printed" { (g.stdout) } }
+                    section { h2 { "stderr" } pre.output.stderr data-stderr data-empty="nothing printed" { (g.stderr) } }
+                }
             }
+            (captured_output(logs))
         }
     };
     page(&title, Nav::Runs, body)

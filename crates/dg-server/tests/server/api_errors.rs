@@ -158,7 +158,7 @@ pub fn the_document_says_what_the_server_does() {
     }
     // Server-sent events: one schema per event (what OpenAPI 3.1 tools validate each event with).
     for (path, names) in [
-        ("/api/runs/{id}/stream", vec!["event", "end"]),
+        ("/api/runs/{id}/stream", vec!["event", "output", "end"]),
         ("/api/stream", vec!["locations", "location", "run"]),
     ] {
         let schema =

@@ -1,7 +1,7 @@
 //! The `dg dev` server against real code locations (real Python, real `dagster`, real SQLite):
 //! the API and pages in-process, live streams on a real listener, hot reload, and the OpenAPI
-//! document, and the `Host` check against DNS rebinding. Each test loads its own copy of the
-//! two-project workspace.
+//! document, the `Host` check against DNS rebinding, and captured output read from Dagster's
+//! compute-log files. Each test loads its own copy of the two-project workspace.
 
 mod api;
 mod api_errors;
@@ -9,6 +9,7 @@ mod common;
 mod hosts;
 mod limits;
 mod live;
+mod logs;
 mod pages;
 mod reload;
 mod selection;
@@ -107,4 +108,14 @@ async fn malformed_requests_get_documented_json_errors() {
 #[test]
 fn the_openapi_document_says_what_the_server_does() {
     api_errors::the_document_says_what_the_server_does();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captured_output_is_read_from_dagsters_files() {
+    logs::captured_output_is_read_from_dagsters_files().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_compute_log_managers_say_why_nothing_is_shown() {
+    logs::other_compute_log_managers_say_why_nothing_is_shown().await;
 }

@@ -5,6 +5,7 @@
 //! kept as plain JSON in [`InstanceConfig::sections`] for the parts of dg that use it; a key Dagster
 //! does not know is an error with file and line, as in Dagster.
 
+mod compute_logs;
 mod postgres;
 mod raw;
 mod source;
@@ -12,6 +13,7 @@ mod source;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use compute_logs::ComputeLogsConfig;
 pub use postgres::{PostgresConfig, PostgresUrlError};
 
 use crate::error::{Result, StorageError};
@@ -32,6 +34,8 @@ pub struct InstanceConfig {
     pub file: Option<PathBuf>,
     /// Where runs and events are stored.
     pub storage: StorageConfig,
+    /// Where captured stdout and stderr are (`compute_logs:`; also kept in `sections`).
+    pub compute_logs: ComputeLogsConfig,
     /// Other top-level sections of `dagster.yaml` (`run_monitoring`, `concurrency`, ...), as JSON.
     pub sections: BTreeMap<String, serde_json::Value>,
 }
@@ -95,6 +99,7 @@ impl InstanceConfig {
             home: home.to_path_buf(),
             file: None,
             storage: StorageConfig::Sqlite(SqliteConfig::under(home)),
+            compute_logs: ComputeLogsConfig::default_for(home),
             sections: BTreeMap::new(),
         }
     }
@@ -145,6 +150,7 @@ impl InstanceConfig {
         if let Some(storage) = raw.storage_config(home, r)? {
             config.storage = storage;
         }
+        config.compute_logs = ComputeLogsConfig::resolve(raw.compute_logs(), home, r)?;
         config.sections = raw.sections();
         Ok(config)
     }

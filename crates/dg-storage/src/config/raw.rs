@@ -103,6 +103,11 @@ impl RawInstance {
         combine_legacy(home, run, events, schedules, r)
     }
 
+    /// `compute_logs:` as written, if present.
+    pub fn compute_logs(&self) -> Option<&serde_norway::Value> {
+        self.compute_logs.as_ref()
+    }
+
     /// The other sections, as JSON, keyed by their top-level name.
     pub fn sections(&self) -> BTreeMap<String, serde_json::Value> {
         let all = [

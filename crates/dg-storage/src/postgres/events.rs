@@ -245,6 +245,27 @@ impl PostgresStorage {
             .collect()
     }
 
+    pub(super) async fn do_dagster_events(
+        &self,
+        run_id: &str,
+        dagster_event_type: &str,
+    ) -> Result<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT event FROM event_logs WHERE run_id = $1 AND dagster_event_type = $2 \
+             ORDER BY id",
+        )
+        .bind(run_id)
+        .bind(dagster_event_type)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| {
+            self.err(
+                &format!("reading `{dagster_event_type}` events of run `{run_id}`"),
+                e,
+            )
+        })
+    }
+
     /// Marks one run orphaned if, read under its locks, it still is; whether it did.
     pub(super) async fn mark_orphan(&self, run_id: &str, policy: &OrphanPolicy) -> Result<bool> {
         let action = format!("marking run `{run_id}` as orphaned");

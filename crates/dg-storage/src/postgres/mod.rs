@@ -292,6 +292,9 @@ impl crate::Storage for PostgresStorage {
     ) -> Result<Vec<crate::EventRecord>> {
         self.do_events_after(run_id, after, limit).await
     }
+    async fn dagster_events(&self, run_id: &str, dagster_event_type: &str) -> Result<Vec<String>> {
+        self.do_dagster_events(run_id, dagster_event_type).await
+    }
     async fn latest_materialization(
         &self,
         key: &crate::AssetKey,

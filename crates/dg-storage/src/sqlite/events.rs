@@ -281,6 +281,31 @@ impl SqliteStorage {
             .collect()
     }
 
+    pub(super) async fn do_dagster_events(
+        &self,
+        run_id: &str,
+        dagster_event_type: &str,
+    ) -> Result<Vec<String>> {
+        let Some(pool) = self.shard(run_id, false).await? else {
+            return Ok(Vec::new());
+        };
+        sqlx::query_scalar(
+            "SELECT event FROM main.event_logs WHERE run_id = ? AND dagster_event_type = ? \
+             ORDER BY id",
+        )
+        .bind(run_id)
+        .bind(dagster_event_type)
+        .fetch_all(&pool)
+        .await
+        .map_err(|e| {
+            self.err_at(
+                &self.shard_path(run_id),
+                &format!("reading `{dagster_event_type}` events of run `{run_id}`"),
+                e,
+            )
+        })
+    }
+
     /// Marks one run orphaned if, read under the lock, it still is; whether it did.
     pub(super) async fn mark_orphan(&self, run_id: &str, policy: &OrphanPolicy) -> Result<bool> {
         let action = format!("marking run `{run_id}` as orphaned");
