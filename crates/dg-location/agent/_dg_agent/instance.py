@@ -272,9 +272,12 @@ def adopt_run(storage, dagster_run):
             f"dg cannot adopt run {dagster_run.run_id} in a run storage of type "
             f"`{type(storage).__name__}` (only Dagster's SQL run storages)"
         )
-    existing = storage.get_run_by_id(dagster_run.run_id)
-    if existing is None:
+    import dagster
+
+    found = storage.get_runs(dagster.RunsFilter(run_ids=[dagster_run.run_id]))
+    if not found:
         raise RuntimeError(f"run {dagster_run.run_id} exists and cannot be read")
+    existing = found[0]
     adopted = dagster_run._replace(
         status=existing.status,
         tags={**dagster_run.tags, **existing.tags},
