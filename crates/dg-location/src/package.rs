@@ -139,10 +139,12 @@ mod tests {
             "__main__.py",
             "agent.py",
             "errors.py",
+            "instance.py",
             "load.py",
             "protocol.py",
             "run.py",
             "snapshot.py",
+            "stream.py",
             "wire.py",
         ] {
             assert!(

@@ -56,7 +56,9 @@ pub struct RunSpec {
     pub run_id: String,
     /// The Unix socket the worker connects to and writes its events on.
     pub events_socket: PathBuf,
-    /// The instance home: outputs of Dagster's default IO manager go to `<home>/storage`.
+    /// The instance home: the run executes with its persistent `DagsterInstance` (`DAGSTER_HOME`
+    /// in the worker), so outputs of Dagster's default IO manager and compute logs go under
+    /// `<home>/storage` unless its `dagster.yaml` says otherwise.
     pub instance_home: PathBuf,
     /// The assets to materialize (Dagster's implicit asset job); `None` runs `job_name`.
     pub asset_selection: Option<Vec<Vec<String>>>,

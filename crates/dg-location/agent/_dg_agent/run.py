@@ -9,39 +9,41 @@ The agent calls `handle(kind, request, state, channel)` when asked to execute a 
 
 Either way the worker connects to the Unix socket named in the request (one per run, opened by the
 host) and writes JSON lines there: `hello` (the wire version and its pid), `event` (a sequence
-number from 1 and an event), and finally `end`; see `wire`. The worker's file descriptors 1 and 2
-are redirected to pipes while it runs, so everything user code (and its subprocesses) prints
-becomes `STDOUT` / `STDERR` events, ordered with Dagster's events.
+number from 1, an event and Dagster's text of it), and finally `end`; the host answers `stored`
+acknowledgements on the same socket; see `wire` and `stream`.
 
-Only the standard library and the public `dagster` API are used, except where noted.
+The run executes with the instance home's persistent `DagsterInstance` (`instance`), under the run
+id the host gave (the host created the run; Dagster's `add_run` adopts it). That instance's event
+log storage sends each event over the socket instead of writing it, and its reads first wait until
+the host stored everything sent, so `context.instance` sees the run's own earlier events. The
+worker's file descriptors 1 and 2 are redirected to pipes while it runs, so everything user code
+(and its subprocesses) prints becomes `STDOUT` / `STDERR` events, ordered with Dagster's events, and
+is also written to the instance's compute-log files while Dagster captures logs.
+
+Only the standard library and the public `dagster` API are used here; `instance` holds the rest.
 """
 
 import logging
 import os
-import select
 import signal
-import socket
 import sys
-import threading
 import time
 
+from _dg_agent import instance as dg_instance
 from _dg_agent import wire
-from _dg_agent.protocol import encode_message
+from _dg_agent.stream import HostLink, OutputCapture
 
 ASSET_JOB_NAME = "__ASSET_JOB"
 PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
-# Captured output longer than this without a newline (a progress bar redrawn with `\r`, a binary
-# blob) is cut into events of at most this many bytes, so that neither this process nor the host
-# holds an unbounded line (Docker's log drivers cut at the same size).
-MAX_LINE_BYTES = 16 * 1024
 
 
 def handle(kind, request, state, channel):
     spec = request.get("run") or {}
     if kind == "fork_run":
-        # Made here, in the agent, once per instance home: every forked run then starts with it.
-        _instance(state, spec["instance_home"], keep=True)
+        # Made here, in the agent, once per instance home: every forked run then starts with it
+        # (and makes its own connection to the host after the fork).
+        _prepare_instance(state, spec.get("instance_home"))
         # Children are reaped by the kernel: the agent never waits for them; the host watches the
         # run's socket and the pid instead.
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)
@@ -74,9 +76,7 @@ def warm_up(state, request=None):
 
     import dagster
 
-    home = (request or {}).get("instance_home")
-    if home:
-        _instance(state, home, keep=True)
+    _prepare_instance(state, (request or {}).get("instance_home"))
 
     @dagster.op
     def dg_warm_up():
@@ -103,167 +103,28 @@ def warm_up(state, request=None):
 
 
 # ---------------------------------------------------------------------------------------------
-# Streaming to the host
-
-
-class Emitter:
-    """Writes the run's messages to the host, numbering events 1, 2, 3, ... from any thread."""
-
-    def __init__(self, path):
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._sock.connect(path)
-        self._lock = threading.Lock()
-        self._seq = 0
-        self.broken = False
-
-    def _send(self, message):
-        data = encode_message(message)
-        try:
-            self._sock.sendall(data)
-        except OSError:
-            # The host is gone: keep executing quietly; the run's state is the host's business.
-            self.broken = True
-
-    def send(self, message):
-        with self._lock:
-            self._send(message)
-
-    def event(self, event):
-        with self._lock:
-            self._seq += 1
-            self._send(wire.event_message(self._seq, event))
-
-    def close(self):
-        try:
-            self._sock.close()
-        except OSError:
-            pass
-
-
-class OutputCapture:
-    """Redirects fds 1 and 2 to pipes and turns each line into a `STDOUT` / `STDERR` event."""
-
-    def __init__(self, emitter):
-        self._emitter = emitter
-        self._lock = threading.Lock()
-        self.step_key = None
-        sys.stdout.flush()
-        sys.stderr.flush()
-        self._saved = {1: os.dup(1), 2: os.dup(2)}
-        self._pipes = []
-        for fd, kind in ((1, "STDOUT"), (2, "STDERR")):
-            r, w = os.pipe()
-            os.dup2(w, fd)
-            os.close(w)
-            os.set_blocking(r, False)
-            self._pipes.append({"fd": r, "type": kind, "buf": b""})
-        self._stop_r, self._stop_w = os.pipe()
-        self._thread = threading.Thread(target=self._loop, name="dg-output", daemon=True)
-        self._thread.start()
-
-    def _loop(self):
-        fds = [p["fd"] for p in self._pipes] + [self._stop_r]
-        while True:
-            try:
-                ready, _, _ = select.select(fds, [], [])
-            except InterruptedError:
-                continue
-            if self._stop_r in ready:
-                return
-            self.drain()
-
-    def drain(self, final=False):
-        with self._lock:
-            for pipe in self._pipes:
-                while True:
-                    try:
-                        chunk = os.read(pipe["fd"], 65536)
-                    except BlockingIOError:
-                        break
-                    if not chunk:
-                        break
-                    pieces, pipe["buf"] = cut_lines(pipe["buf"] + chunk)
-                    self._emit(pipe["type"], pieces)
-                if final and pipe["buf"]:
-                    self._emit(pipe["type"], [pipe["buf"]])
-                    pipe["buf"] = b""
-
-    def _emit(self, kind, pieces):
-        for piece in pieces:
-            self._emitter.event(
-                wire.output(kind, time.time(), self.step_key, piece.decode("utf-8", "replace"))
-            )
-
-    def sync(self):
-        """Emits everything printed so far (called before each Dagster event, to keep order)."""
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
-        self.drain()
-
-    def stop(self):
-        self.sync()
-        for fd, saved in self._saved.items():
-            os.dup2(saved, fd)
-            os.close(saved)
-        os.write(self._stop_w, b"x")
-        self._thread.join()
-        self.drain(final=True)
-        for pipe in self._pipes:
-            os.close(pipe["fd"])
-        os.close(self._stop_r)
-        os.close(self._stop_w)
-
-
-def cut_lines(buf):
-    """Splits `buf` into its complete lines (without the newline) and pieces of `MAX_LINE_BYTES` of
-    a longer line (cut before a UTF-8 character, never inside one); returns them and what is left
-    (shorter than `MAX_LINE_BYTES`, waiting for more output)."""
-    pieces = []
-    start = 0
-    while True:
-        newline = buf.find(b"\n", start, start + MAX_LINE_BYTES + 1)
-        if newline >= 0:
-            pieces.append(buf[start:newline])
-            start = newline + 1
-        elif len(buf) - start > MAX_LINE_BYTES:
-            end = start + MAX_LINE_BYTES
-            # Back up over continuation bytes (0b10xxxxxx) to the start of the character.
-            while end > start + MAX_LINE_BYTES - 4 and (buf[end] & 0xC0) == 0x80:
-                end -= 1
-            if (buf[end] & 0xC0) == 0x80:
-                end = start + MAX_LINE_BYTES  # not UTF-8 anyway
-            pieces.append(buf[start:end])
-            start = end
-        else:
-            return pieces, buf[start:]
-
-
-# ---------------------------------------------------------------------------------------------
 # Executing
 
 
 def execute(spec, state):
     """Executes the run described by `spec`; returns the process exit code (0 on success)."""
-    emitter = Emitter(spec["events_socket"])
-    emitter.send(wire.hello(os.getpid()))
+    link = HostLink(spec["events_socket"])
+    link.send(wire.hello(os.getpid()))
     # The host asks a run to stop with SIGTERM: unwind through Dagster as an interrupt.
     signal.signal(signal.SIGTERM, _interrupt)
-    capture = OutputCapture(emitter)
+    capture = OutputCapture(link)
     success = False
     try:
-        success = _execute(spec, state, emitter, capture)
+        success = _execute(spec, state, link, capture)
     except BaseException as exc:  # noqa: BLE001 - every failure is reported as the run's
         capture.sync()
-        emitter.event(wire.run_failure(time.time(), wire.error_of_exception(exc)))
+        link.event(wire.run_failure(time.time(), wire.error_of_exception(exc)))
     finally:
         try:
             capture.stop()
         finally:
-            emitter.send(wire.end(success))
-            emitter.close()
+            link.send(wire.end(success))
+            link.close()
     return 0 if success else 1
 
 
@@ -271,7 +132,7 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"the run was canceled (signal {signum})")
 
 
-def _execute(spec, state, emitter, capture):
+def _execute(spec, state, link, capture):
     import dagster
 
     defs = state.get("defs")
@@ -298,8 +159,8 @@ def _execute(spec, state, emitter, capture):
             )
         job = repo.get_job(name)
     # Dagster's default console logger would print every event to stderr: events reach the host
-    # through the listener below instead. Without `loggers` in the run config Dagster instantiates
-    # its console logger whatever the job says, so the silent one is named there too.
+    # through the instance instead. Without `loggers` in the run config Dagster instantiates its
+    # console logger whatever the job says, so the silent one is named there too.
     run_config = dict(spec.get("run_config") or {})
     loggers = dict(job.loggers)
     if (
@@ -309,58 +170,68 @@ def _execute(spec, state, emitter, capture):
     ):
         job = job.with_logger_defs({"console": _null_logger(dagster)})
         run_config["loggers"] = {"console": {}}
+    instance = _instance(state, spec["instance_home"])
     resources = {}
     if _uses_default_io_manager(job):
         # `execute_in_process` swaps Dagster's default filesystem IO manager for an in-memory one;
-        # runs must see each other's outputs, as under `DAGSTER_HOME` with Dagster's default.
+        # outputs go where Dagster's default puts them under this instance (`<home>/storage`), so
+        # our runs and Dagster's read each other's.
         resources["io_manager"] = dagster.FilesystemIOManager(
-            base_dir=os.path.join(spec["instance_home"], "storage")
+            base_dir=instance.storage_directory()
         )
     tags = dict(spec.get("tags") or {})
     if spec.get("partition_range"):
         start, end = spec["partition_range"]
         tags[PARTITION_RANGE_START_TAG] = start
         tags[PARTITION_RANGE_END_TAG] = end
-    run_id = spec["run_id"]
-    instance = _instance(state, spec["instance_home"])
 
-    def listener(entry):
+    def send(entry):
         capture.sync()
         event = wire.event_of_entry(entry)
         if event["type"] == "STEP_START":
             capture.step_key = event.get("step_key")
-        emitter.event(event)
+        link.event(event, dg_instance.serialize(entry))
         if event["type"] in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"):
             capture.step_key = None
 
-    instance.add_event_listener(run_id, listener)
-    result = job.execute_in_process(
-        run_config=run_config,
-        instance=instance,
-        partition_key=spec.get("partition"),
-        raise_on_error=False,
-        asset_selection=asset_keys,
-        run_id=run_id,
-        tags=tags,
-        resources=resources,
-    )
-    return bool(result.success)
+    dg_instance.attach(instance, dg_instance.Link(send, link.wait_stored, capture))
+    try:
+        result = job.execute_in_process(
+            run_config=run_config,
+            instance=instance,
+            partition_key=spec.get("partition"),
+            raise_on_error=False,
+            asset_selection=asset_keys,
+            run_id=spec["run_id"],
+            tags=tags,
+            resources=resources,
+        )
+    finally:
+        dg_instance.attach(instance, None)
+    # Not `result.success`: that reads the run's status, which the host sets when it stores the
+    # events, maybe not yet.
+    return any(e.event_type == dagster.DagsterEventType.RUN_SUCCESS for e in result.all_events)
 
 
-def _instance(state, home, keep=False):
-    """The ephemeral instance runs execute in, with `home` for local artifacts.
+def _prepare_instance(state, home):
+    """Opens the instance of `home` ahead of runs (forked ones inherit it); a failure is left for
+    the run to report as its own."""
+    if not home:
+        return
+    try:
+        _instance(state, home)
+    except Exception:  # noqa: BLE001 - the run opens it again and fails with the reason
+        pass
 
-    Making one stamps its in-memory SQLite storages with Alembic, which reads every migration
-    script (a quarter of a second). The warm agent makes it once per home (`keep`) and each forked
-    worker inherits a copy-on-write copy: the worker's run and events stay in its own copy."""
-    import dagster
 
+def _instance(state, home):
+    """The persistent instance of `home` (`instance.open_instance`), made once per agent: opening
+    one reads `dagster.yaml` and checks the storages' schema; each forked worker inherits it."""
     kept = state.setdefault("instances", {})
     instance = kept.get(home)
     if instance is None:
-        instance = dagster.DagsterInstance.ephemeral(tempdir=home)
-        if keep:
-            kept[home] = instance
+        instance = dg_instance.open_instance(home)
+        kept[home] = instance
     return instance
 
 

@@ -1,13 +1,17 @@
-"""Every message a run worker writes on its run socket, built here and nowhere else.
+"""Every message of a run's socket, built and read here and nowhere else.
 
 JSON objects, one per line, tagged by `t` (see `crates/dg-runs/src/wire.rs`, the source of truth,
-whose tests parse `samples()`):
+whose tests parse `samples()`). The worker writes:
 
 * `hello`: first; the wire version `v` and the worker's pid. The host refuses another version.
 * `event`: the worker's sequence number (1, 2, 3, ...) and one event of the run: `timestamp`,
   `step_key` and `type` (Dagster's event type name, or `LOG`, `STDOUT`, `STDERR`), with the fields
-  of that type.
+  of that type; and `dagster`, Dagster's serialised `EventLogEntry` text of it, which the host
+  stores as the event (absent for `STDOUT` / `STDERR` and events the worker made without Dagster).
 * `end`: last; whether the run succeeded.
+
+The host writes on the same socket `stored` (`through`: every event numbered up to it is stored),
+after each batch it committed; the worker ignores any other message.
 """
 
 import logging
@@ -16,7 +20,7 @@ import traceback
 from _dg_agent.protocol import jsonable
 
 # Bump on any change the host cannot read; `WIRE_VERSION` in `dg-runs/src/wire.rs` must match.
-WIRE_VERSION = 1
+WIRE_VERSION = 2
 
 # Dagster's event types sent under their own name with no extra fields.
 PLAIN_EVENTS = (
@@ -46,13 +50,30 @@ def hello(pid):
     return {"t": "hello", "v": WIRE_VERSION, "pid": pid}
 
 
-def event_message(seq, event):
+def event_message(seq, event, dagster=None):
     # `t` and `seq` first: the host finds the number even in a line it cannot parse.
-    return {"t": "event", "seq": seq, "event": event}
+    message = {"t": "event", "seq": seq, "event": event}
+    if dagster is not None:
+        message["dagster"] = dagster
+    return message
 
 
 def end(success):
     return {"t": "end", "success": bool(success)}
+
+
+def stored(through):
+    """The host's acknowledgement: every event with `seq <= through` is stored."""
+    return {"t": "stored", "through": through}
+
+
+def stored_through(message):
+    """`through` of a host's `stored` message, else `None` (a message this worker ignores)."""
+    if isinstance(message, dict) and message.get("t") == "stored":
+        through = message.get("through")
+        if isinstance(through, int) and not isinstance(through, bool):
+            return through
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,6 +243,14 @@ def error_of_exception(exc):
 # ---------------------------------------------------------------------------------------------
 # Samples
 
+# What `dagster.serialize_value` (dagster 1.13.27) wrote for the `LOG` sample's `EventLogEntry`.
+SAMPLE_DAGSTER = (
+    '{"__class__": "EventLogEntry", "dagster_event": null, "error_info": null, "level": 20, '
+    '"message": "", "pipeline_name": "__ASSET_JOB", "run_id": '
+    '"0c5a1c52-5c3e-4bd5-a0a5-7d1c2b1f0f00", "step_key": "s", "timestamp": 1700000000.25, '
+    '"user_message": "careful"}'
+)
+
 
 def samples():
     """One message of every kind and one event of every type, built by the functions above: the
@@ -245,7 +274,10 @@ def samples():
         output("STDERR", ts, None, "oops"),
     ]
     messages = [hello(4242)]
-    messages += [event_message(seq, event) for seq, event in enumerate(events, start=1)]
+    messages += [
+        event_message(seq, event, SAMPLE_DAGSTER if event["type"] == "LOG" else None)
+        for seq, event in enumerate(events, start=1)
+    ]
     messages.append(end(True))
     return messages
 

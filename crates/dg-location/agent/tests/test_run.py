@@ -1,17 +1,17 @@
 """The run worker: a one-asset run streams versioned messages (built by `wire`) on the run socket,
-in the agent's own process (`execute_run`) and in a forked worker (`fork_run`)."""
+in the agent's own process (`execute_run`) and in a forked worker (`fork_run`), to a host that
+stores them in the instance and acknowledges them."""
 
 import json
 import os
-import socket
-import threading
 import uuid
 
 import pytest
 
 from _dg_agent import wire
-from _dg_agent.run import MAX_LINE_BYTES, cut_lines
+from _dg_agent.stream import MAX_LINE_BYTES, cut_lines
 from conftest import write_project
+from host import Host
 
 DEFINITIONS = r"""
     import os
@@ -33,30 +33,11 @@ DEFINITIONS = r"""
 """
 
 
-class RunSocket:
-    """The host's end of a run: a listening Unix socket whose lines are collected."""
-
-    def __init__(self, path):
-        self.path = str(path)
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(self.path)
-        self.listener.listen(1)
-        self.listener.settimeout(300)
-        self.messages = []
-        self.thread = threading.Thread(target=self._read)
-        self.thread.start()
-
-    def _read(self):
-        conn, _ = self.listener.accept()
-        with conn, conn.makefile("rb") as lines:
-            for line in lines:
-                self.messages.append(json.loads(line))
-
-    def wait(self):
-        self.thread.join(timeout=300)
-        assert not self.thread.is_alive(), "the worker never closed its run socket"
-        self.listener.close()
-        return self.messages
+def run_host(tmp_path, **options):
+    """The host of one run, storing into the instance home `tmp_path/home`."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return Host(tmp_path / "run.sock", home=home, **options)
 
 
 def spec(tmp_path, events_socket):
@@ -97,6 +78,11 @@ def check_messages(messages, pid):
     )
     for m in events:
         assert isinstance(m["event"]["timestamp"], float)
+        # Dagster's own text of every event but captured output, which is not an event in Dagster.
+        if m["event"]["type"] in ("STDOUT", "STDERR"):
+            assert "dagster" not in m
+        else:
+            assert json.loads(m["dagster"])["__class__"] == "EventLogEntry"
 
 
 @pytest.fixture
@@ -109,7 +95,7 @@ def loaded_agent(start_agent, tmp_path):
 
 def test_a_run_in_the_agent_streams_versioned_messages(loaded_agent, tmp_path):
     agent, ready = loaded_agent
-    events = RunSocket(tmp_path / "run.sock")
+    events = run_host(tmp_path)
     answer = agent.request("execute_run", run=spec(tmp_path, events))
     assert answer == {"type": "run_finished", "pid": ready["pid"], "success": True, "id": answer["id"], "v": 1}
     check_messages(events.wait(), ready["pid"])
@@ -118,7 +104,7 @@ def test_a_run_in_the_agent_streams_versioned_messages(loaded_agent, tmp_path):
 def test_a_forked_worker_streams_versioned_messages(loaded_agent, tmp_path):
     agent, ready = loaded_agent
     assert agent.request("warm_up", instance_home=str(tmp_path / "home"))["type"] == "warmed_up"
-    events = RunSocket(tmp_path / "run.sock")
+    events = run_host(tmp_path)
     answer = agent.request("fork_run", run=spec(tmp_path, events))
     assert answer["type"] == "run_forked"
     assert answer["pid"] != ready["pid"]
@@ -129,7 +115,7 @@ def test_a_forked_worker_streams_versioned_messages(loaded_agent, tmp_path):
 
 def test_a_run_of_an_unknown_job_fails_with_the_reason(loaded_agent, tmp_path):
     agent, _ = loaded_agent
-    events = RunSocket(tmp_path / "run.sock")
+    events = run_host(tmp_path)
     run = dict(spec(tmp_path, events), asset_selection=None, job_name="nope")
     answer = agent.request("execute_run", run=run)
     assert answer["success"] is False
@@ -143,7 +129,7 @@ def test_a_run_of_an_unknown_job_fails_with_the_reason(loaded_agent, tmp_path):
 
 def test_a_run_before_loading_is_rejected(start_agent, tmp_path):
     agent, _ = start_agent(tmp_path)
-    events = RunSocket(tmp_path / "run.sock")
+    events = run_host(tmp_path)
     answer = agent.request("execute_run", run=spec(tmp_path, events))
     # The worker reports the failure as the run's (it connected and said hello first).
     assert answer["success"] is False
