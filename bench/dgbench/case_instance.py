@@ -88,22 +88,27 @@ def _wait(server: Server, probe: Callable[[], object], what: str) -> None:
     raise OSError(f"{what} not ready after {READY_TIMEOUT:.0f}s: {server.output_tail()}")
 
 
-def _servers(ctx: Context, home: Home):
-    """Starts real `dagster-webserver` and our `dg dev` on `home`; returns both, ready."""
+class _Side:
+    """One server of a server case: its process, its URL, and why it did not start (if so)."""
+
+    def __init__(self, server: Server, url: str, probe_path: str, what: str) -> None:
+        self.server, self.url, self.error = server, url, None
+        try:
+            _wait(server, lambda: http_json(f"{url}{probe_path}"), what)
+        except OSError as e:
+            self.error = str(e)
+
+
+def _servers(ctx: Context, home: Home) -> tuple:
+    """Starts real `dagster-webserver` and our `dg dev` on `home`; returns both sides. A side
+    that does not start is measured as failed with its reason, the other still measured."""
     real_port, our_port = free_port(), free_port()
     web = Server([str(home.proj / ".venv" / "bin" / "dagster-webserver"), "-h", "127.0.0.1",
                   "-p", str(real_port), "-m", MODULE], home.proj, home.env, home=home.path)
     ours = Server([ctx.tools.ours("dg"), "dev", "--port", str(our_port)], home.proj, home.env,
                   home=home.path)
-    real_url, our_url = f"http://127.0.0.1:{real_port}", f"http://127.0.0.1:{our_port}"
-    try:
-        _wait(web, lambda: http_json(f"{real_url}/server_info"), "dagster-webserver")
-        _wait(ours, lambda: http_json(f"{our_url}/api/runs?limit=1"), "dg dev")
-    except OSError:
-        web.stop()
-        ours.stop()
-        raise
-    return (web, real_url), (ours, our_url)
+    return (_Side(web, f"http://127.0.0.1:{real_port}", "/server_info", "dagster-webserver"),
+            _Side(ours, f"http://127.0.0.1:{our_port}", "/api/runs?limit=1", "dg dev"))
 
 
 def _graphql(url: str, query: str, **variables) -> dict:
@@ -116,14 +121,17 @@ def _graphql(url: str, query: str, **variables) -> dict:
 def _measure(sides: list, runs: int) -> list:
     """Times each side's request function `runs` times, interleaved; one warm-up call each.
 
-    `sides` holds (server, fn) pairs; `fn()` returns a short summary of the answer (kept as the
-    measurement's output). A failing call fails that side."""
+    `sides` holds (side, fn) pairs; `fn()` returns a short summary of the answer (kept as the
+    measurement's output). A failing call, or a server that did not start, fails that side."""
     out = []
-    for server, fn in sides:
-        try:
-            first = RunOutput(0, str(fn()), "")
-        except OSError as e:
-            first = RunOutput(1, "", str(e))
+    for side, fn in sides:
+        if side.error:
+            first = RunOutput(1, "", side.error)
+        else:
+            try:
+                first = RunOutput(0, str(fn()), "")
+            except (OSError, KeyError, TypeError) as e:
+                first = RunOutput(1, "", f"{type(e).__name__}: {e}")
         out.append(Measurement(times=[], peak_rss_kib=0, first=first))
     for _ in range(runs):
         for (server, fn), m in zip(sides, out):
@@ -132,12 +140,13 @@ def _measure(sides: list, runs: int) -> list:
             start = time.perf_counter()
             try:
                 fn()
-            except OSError:
+            except (OSError, KeyError, TypeError):
                 m.failed_runs += 1
                 continue
             m.times.append(time.perf_counter() - start)
-    for (server, _), m in zip(sides, out):
-        m.peak_rss_kib = tree_memory(server.pid)[0]
+    for (side, _), m in zip(sides, out):
+        if side.server.alive():
+            m.peak_rss_kib = tree_memory(side.server.pid)[0]
     return out
 
 
@@ -155,19 +164,21 @@ def api_runs(ctx: Context, size: Optional[int]) -> list:
         with Home(ctx, backend) as home:
             ctx.log(f"api-runs: adding {n:,} runs with real Dagster's add_run ({backend})")
             added, secs = home.python(ADD_RUNS, str(n)).split()
-            (web, real_url), (ours, our_url) = _servers(ctx, home)
+            web, ours = _servers(ctx, home)
+            real_url, our_url = web.url, ours.url
             try:
                 def real() -> str:
                     data = _graphql(real_url, RUNS_QUERY, limit=100)
-                    return f"{len(data['runsOrError']['results'])} runs"
+                    return _expect(len(data["runsOrError"]["results"]), 100, "runs")
 
                 def mine() -> str:
-                    return f"{len(http_json(f'{our_url}/api/runs?limit=100')['runs'])} runs"
+                    runs = http_json(f"{our_url}/api/runs?limit=100")["runs"]
+                    return _expect(len(runs), 100, "runs")
 
                 r, o = _measure([(web, real), (ours, mine)], max(ctx.runs_real, 10))
             finally:
-                web.stop()
-                ours.stop()
+                web.server.stop()
+                ours.server.stop()
         row = Row(case=f"list 100 of {n:,} runs ({backend})", size=None, real=r, ours=o)
         row.notes.append(f"{backend}: {added} runs added by real Dagster in {secs}s; real "
                          f"answered {r.first.stdout or r.first.stderr}, ours "
@@ -191,7 +202,8 @@ def run_page(ctx: Context, size: Optional[int]) -> list:
         with Home(ctx, backend) as home:
             ctx.log(f"run-page: a run of {n:,} log events by real Dagster ({backend})")
             run_id, secs = home.python(LOG_RUN, str(n)).split()[-2:]
-            (web, real_url), (ours, our_url) = _servers(ctx, home)
+            web, ours = _servers(ctx, home)
+            real_url, our_url = web.url, ours.url
             try:
                 def real() -> str:
                     count, after = 0, None
@@ -201,7 +213,7 @@ def run_page(ctx: Context, size: Optional[int]) -> list:
                         count += len(conn["events"])
                         after = conn["cursor"]
                         if not conn["hasMore"]:
-                            return f"{count} events"
+                            return _expect(count, n, "events", at_least=True)
 
                 def page() -> str:
                     return f"{len(_get(f'{our_url}/runs/{run_id}')):,} bytes of HTML"
@@ -214,13 +226,13 @@ def run_page(ctx: Context, size: Optional[int]) -> list:
                         count += len(answer["events"])
                         after = answer.get("cursor")
                         if len(answer["events"]) < 10000 or after is None:
-                            return f"{count} events"
+                            return _expect(count, n, "events", at_least=True)
 
                 runs = max(ctx.runs_real, 5)
                 r, p, e = _measure([(web, real), (ours, page), (ours, events)], runs)
             finally:
-                web.stop()
-                ours.stop()
+                web.server.stop()
+                ours.server.stop()
         for title, o in (("run page", p), ("events API", e)):
             row = Row(case=f"{title}, run of {n:,} events ({backend})", size=None, real=r, ours=o)
             row.notes.append(f"{backend} {title}: run written by real Dagster in {secs}s; "
@@ -228,6 +240,14 @@ def run_page(ctx: Context, size: Optional[int]) -> list:
                              f"{o.first.stdout or o.first.stderr}")
             rows.append(row)
     return rows
+
+
+def _expect(count: int, wanted: int, what: str, at_least: bool = False) -> str:
+    """`"<count> <what>"`, or `OSError` when the answer is short (a fast wrong answer fails)."""
+    if count < wanted or (count != wanted and not at_least):
+        raise OSError(f"answered {count} {what}, expected {'at least ' if at_least else ''}"
+                      f"{wanted}")
+    return f"{count} {what}"
 
 
 def _get(url: str) -> bytes:
