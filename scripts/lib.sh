@@ -89,19 +89,51 @@ ensure_schemathesis() {
   log "schemathesis: $("$DG_TEST_SCHEMATHESIS" --version 2>/dev/null | head -n 1)"
 }
 
-# The shared Python environment with the pinned `dagster` that the Rust tests use (the same folder
-# and recipe as `dg-test`'s `shared_python`: built once beside its final place and renamed).
-# Exports DG_TEST_PYTHON, its interpreter.
+# The dagster-postgres released with dagster $1: 0.<minor + 16>.<patch>.
+dagster_postgres_version() {
+  local _major minor patch
+  IFS=. read -r _major minor patch <<<"$1"
+  echo "0.$((minor + 16)).$patch"
+}
+
+# The requirements of the shared test environment for dagster $1, one a line: the list in
+# crates/dg-test/shared-env.txt (the one `dg_test::python` reads) with the versions filled in.
+shared_env_packages() {
+  local pg
+  pg="$(dagster_postgres_version "$1")"
+  grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$DG_REPO_ROOT/crates/dg-test/shared-env.txt" |
+    sed -e "s/{dagster_postgres}/$pg/g" -e "s/{dagster}/$1/g" -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//'
+}
+
+# The cache key of an environment whose requirements are on stdin, one a line: FNV-1a (32 bits) of
+# the lines, each ended by a newline, as 8 hex digits (as `dg_test::python::env_key`).
+env_key() {
+  local hash=2166136261 byte
+  for byte in $(od -An -v -tu1); do
+    hash=$(((hash ^ byte) * 16777619 & 0xffffffff))
+  done
+  printf '%08x\n' "$hash"
+}
+
+# The shared Python environment the Rust tests use (the same folder and recipe as `dg-test`'s
+# `shared_python`: dagster, dagster-webserver, dagster-postgres and psycopg2 at the pinned versions,
+# built once beside its final place and renamed; its folder name carries the key of its
+# requirements, so a changed list builds a new one). Exports DG_TEST_PYTHON, its interpreter.
 ensure_dagster_env() {
   local version="${DG_TEST_DAGSTER_VERSION:-$DAGSTER_VERSION}"
-  local venv="$DG_TEST_CACHE_DIR/dagster-$version-py311"
+  local packages key name
+  packages="$(shared_env_packages "$version")"
+  key="$(printf '%s\n' "$packages" | env_key)"
+  name="dagster-$version-py311-$key"
+  local venv="$DG_TEST_CACHE_DIR/$name"
   if [ ! -f "$venv/.complete" ]; then
-    log "installing dagster $version into $venv"
+    log "installing $(echo "$packages" | tr '\n' ' ')into $venv"
     mkdir -p "$DG_TEST_CACHE_DIR"
-    local tmp="$DG_TEST_CACHE_DIR/dagster-$version-py311.tmp$$"
+    local tmp="$DG_TEST_CACHE_DIR/$name.tmp$$"
     rm -rf "$tmp"
     uv venv --quiet --python 3.11 "$tmp"
-    uv pip install --quiet --python "$tmp/bin/python" "dagster==$version"
+    # shellcheck disable=SC2086 # one requirement per word
+    uv pip install --quiet --python "$tmp/bin/python" $packages
     touch "$tmp/.complete"
     mv "$tmp" "$venv" 2>/dev/null || rm -rf "$tmp"
   fi

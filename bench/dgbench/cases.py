@@ -63,6 +63,10 @@ class Context:
     runs_real: int
     runs_ours: int
     log: Callable[[str], None]
+    # `--quick`: the small sizes of cases that have them (for CI and trying a case out).
+    quick: bool = False
+    # `--backends`: the instance kinds of the instance cases.
+    backends: tuple = ("sqlite", "postgres")
 
     def workspace(self, n: int) -> Path:
         """The cached workspace of `n` projects (made by the real `create-dagster`)."""

@@ -17,6 +17,7 @@ from . import case_create_project  # noqa: F401  (registers the `create-project`
 from . import case_launch  # noqa: F401  (registers the `launch` and `ingest` cases)
 from . import case_defs  # noqa: F401  (registers the `check-defs` and `list-defs` cases)
 from . import case_dev  # noqa: F401  (registers the `dev-ready` and `dev-first-step` cases)
+from . import case_instance  # noqa: F401  (registers `instance-ingest`, `api-runs`, `run-page`)
 from .measure import measure_floor
 from .report import header, table
 from .tools import SetupError, default_cache_dir, prepare
@@ -34,6 +35,14 @@ def _sizes(text: str) -> list:
     if not sizes or any(n < 1 for n in sizes):
         raise argparse.ArgumentTypeError(f"expected positive project counts, got `{text}`")
     return sizes
+
+
+def _backends(text: str) -> tuple:
+    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    bad = [n for n in names if n not in ("sqlite", "postgres")]
+    if not names or bad:
+        raise argparse.ArgumentTypeError(f"expected sqlite and/or postgres, got `{text}`")
+    return names
 
 
 def parser() -> argparse.ArgumentParser:
@@ -58,6 +67,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true",
                    help="exit 1 when a case misses its target ratio")
     p.add_argument("--output", type=Path, help="also write the report to this file")
+    p.add_argument("--quick", action="store_true",
+                   help="small sizes for the cases that have them (instance cases)")
+    p.add_argument("--backends", type=_backends, default=("sqlite", "postgres"),
+                   help="instance kinds of the instance cases: sqlite,postgres (default both)")
     return p
 
 
@@ -76,7 +89,8 @@ def main(argv: list) -> int:
     args.cache_dir = args.cache_dir.expanduser().resolve()
     try:
         tools = prepare(args.cache_dir, args.python, not args.no_build, args.ours, _log)
-        ctx = Context(tools, args.cache_dir, args.runs_real, args.runs_ours, _log)
+        ctx = Context(tools, args.cache_dir, args.runs_real, args.runs_ours, _log,
+                      quick=args.quick, backends=args.backends)
         rows = []
         for name in names:
             c = CASES[name]

@@ -1,11 +1,11 @@
 """A long-lived server under test (`dg dev`): started in its own session, watched, stopped.
 
 `Server(cmd, cwd, env)` starts the command as the leader of a new session (so its process group
-holds everything it starts), with a fresh, empty `DAGSTER_HOME` of its own and its output in a
-temporary file. `stop()` asks it to end (`SIGTERM` to the leader, as a supervisor would), waits
+holds everything it starts), with a fresh, empty `DAGSTER_HOME` of its own (or the instance home it is given) and its output
+in a temporary file. `stop()` asks it to end (`SIGTERM` to the leader, as a supervisor would), waits
 `STOP_GRACE` seconds, then `SIGKILL`s its process group and every descendant seen meanwhile
-(forked run workers lead their own groups), and removes the instance folder: nothing outlives a
-measurement.
+(forked run workers lead their own groups), and removes the instance folder it made: nothing
+outlives a measurement.
 
 `tree_memory(pid)` sums RSS and PSS (from `/proc/<pid>/smaps_rollup`, the proportional share of
 pages shared between processes) over the process and all its descendants; `tree_cpu(pid)` sums
@@ -113,8 +113,11 @@ def http_json(url: str, body: Optional[dict] = None, timeout: float = 30.0):
 class Server:
     """One server process tree under test (see the module doc)."""
 
-    def __init__(self, cmd: list, cwd: Path, env: Mapping[str, str]) -> None:
-        self.home = Path(tempfile.mkdtemp(prefix="dg-bench-dev-home-"))
+    def __init__(self, cmd: list, cwd: Path, env: Mapping[str, str],
+                 home: Optional[Path] = None) -> None:
+        # A given home (an instance a case prepared) is the caller's: `stop` leaves it.
+        self.owns_home = home is None
+        self.home = Path(tempfile.mkdtemp(prefix="dg-bench-dev-home-")) if home is None else home
         self.log = tempfile.TemporaryFile()
         self.seen: dict = {}
         self.started = time.perf_counter()
@@ -169,7 +172,8 @@ class Server:
                 pass
         self.proc.wait()
         self.log.close()
-        shutil.rmtree(self.home, ignore_errors=True)
+        if self.owns_home:
+            shutil.rmtree(self.home, ignore_errors=True)
 
     def __enter__(self) -> "Server":
         return self

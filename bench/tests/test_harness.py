@@ -118,3 +118,24 @@ class ReportTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class InstanceCasesTest(unittest.TestCase):
+    def test_postgres_urls_and_versions(self):
+        from dgbench.instance_setup import postgres_version, with_database
+
+        self.assertEqual(postgres_version("1.13.27"), "0.29.27")
+        self.assertEqual(postgres_version("1.12.22"), "0.28.22")
+        url = "postgres://postgres:pw@127.0.0.1:5432/postgres"
+        self.assertEqual(with_database(url, "db1"), "postgres://postgres:pw@127.0.0.1:5432/db1")
+        self.assertEqual(with_database(url, "db1", "postgresql+psycopg2"),
+                         "postgresql+psycopg2://postgres:pw@127.0.0.1:5432/db1")
+
+    def test_quick_and_backends_reach_the_cases(self):
+        from dgbench.cli import parser
+
+        args = parser().parse_args(["--quick", "--backends", "sqlite", "--case", "api-runs"])
+        self.assertTrue(args.quick)
+        self.assertEqual(args.backends, ("sqlite",))
+        with self.assertRaises(SystemExit):
+            parser().parse_args(["--backends", "mysql"])

@@ -443,29 +443,33 @@ fn skip_postgres() -> bool {
 /// Whether a revision error is the expected one.
 type Expect = fn(&RevisionError) -> bool;
 
-/// A Python with dagster and dagster-postgres: the environment `scripts/observe-dagster-instance`
-/// builds in the test cache, when it is there (the shared test environment has only `dagster`).
+/// A Python with dagster and dagster-postgres: the shared test environment (which has both), else
+/// the environment `scripts/observe-dagster-instance` builds in the test cache.
 #[allow(clippy::print_stderr)] // the reason the comparison falls back to the doc
 fn postgres_python() -> Option<PathBuf> {
-    let python = dg_test::python::test_cache_dir()
+    let observe = dg_test::python::test_cache_dir()
         .join(format!(
             "observe-dagster-{}",
             dg_test::python::dagster_version()
         ))
         .join("bin")
         .join("python");
-    let ok = Command::new(&python)
-        .args(["-c", "import dagster_postgres, psycopg2"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
+    let has_postgres = |python: &Path| {
+        Command::new(python)
+            .args(["-c", "import dagster_postgres, psycopg2"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let found = [dg_test::python::shared_python().to_path_buf(), observe]
+        .into_iter()
+        .find(|python| has_postgres(python));
+    if found.is_none() {
         eprintln!(
-            "no Python with dagster-postgres at {} (run scripts/observe-dagster-instance once): \
-             comparing against the schema observed in docs/dagster-instance-format.md instead",
-            python.display()
+            "no Python with dagster-postgres (the shared test environment should have it): \
+             comparing against the schema observed in docs/dagster-instance-format.md instead"
         );
     }
-    ok.then_some(python)
+    found
 }
 
 async fn admin() -> PgConnection {
