@@ -26,11 +26,6 @@ use serde::{Deserialize, Serialize};
 /// Version of the run wire; the agent's `WIRE_VERSION` (`wire.py`) must match.
 pub const WIRE_VERSION: u32 = 2;
 
-/// Versions this host accepts. Version 1 (no `dagster` text, no `stored` messages read) is
-/// accepted while the agent moves to version 2: its events are stored as the host serialises them,
-/// and the acknowledgements it does not read are dropped without blocking ingestion.
-pub const ACCEPTED_VERSIONS: &[u32] = &[1, WIRE_VERSION];
-
 /// One message from a run worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
@@ -90,7 +85,7 @@ impl HostMessage {
 
 /// Why a worker's `hello` is refused, if it is.
 pub fn check_version(v: u32) -> Result<(), String> {
-    if ACCEPTED_VERSIONS.contains(&v) {
+    if v == WIRE_VERSION {
         return Ok(());
     }
     Err(format!(
@@ -397,7 +392,7 @@ mod tests {
             "{refused}"
         );
         assert!(check_version(WIRE_VERSION).is_ok());
-        assert!(check_version(1).is_ok(), "version 1 during the transition");
+        assert!(check_version(1).is_err(), "version 1 has no Dagster text");
         assert!(check_version(3).is_err());
     }
 
