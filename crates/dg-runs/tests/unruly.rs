@@ -36,6 +36,7 @@ async fn fixture_named(name: &str) -> Fixture {
         env,
         home,
         storage,
+        database: None,
     }
 }
 

@@ -18,11 +18,11 @@ use dg_core::env as vars;
 use dg_location::LocationSpec;
 use dg_python::{EnvOptions, PythonEnvironment};
 use dg_runs::{
-    execute_run, start_agent, CancelToken, EventObserver, Launcher, RunContext, RunOutcome,
-    RunRequest, RunTarget,
+    execute_run, start_agent, CancelToken, EventObserver, Launcher, OutputObserver, RunContext,
+    RunOutcome, RunRequest, RunTarget,
 };
 use dg_storage::{
-    AssetKey, EventKind, EventRecord, InstanceConfig, OpenOptions, PostgresConfig, Storage,
+    AssetKey, Event, EventKind, EventRecord, InstanceConfig, OpenOptions, PostgresConfig, Storage,
     StorageConfig,
 };
 
@@ -43,18 +43,23 @@ pub struct Fixture {
     pub env: PythonEnvironment,
     pub home: PathBuf,
     pub storage: Arc<dyn Storage>,
+    /// The PostgreSQL database made for this fixture (dropped with it), if any.
+    pub database: Option<pg::FreshDatabase>,
 }
 
 impl Fixture {
     pub async fn new(backend: Backend) -> Fixture {
-        let storage = (backend == Backend::Postgres).then(|| {
-            let url = std::env::var(vars::DG_TEST_POSTGRES_URL)
-                .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-            StorageConfig::Postgres(
-                PostgresConfig::from_url(&url, vars::DG_TEST_POSTGRES_URL).unwrap(),
-            )
-        });
-        Self::with_storage(storage, None, &OpenOptions::default()).await
+        if backend == Backend::Sqlite {
+            return Self::with_storage(None, None, &OpenOptions::default()).await;
+        }
+        // A database of its own: the shared one may hold anything (another tool's tables).
+        let database = pg::FreshDatabase::create(None).await;
+        let storage = StorageConfig::Postgres(
+            PostgresConfig::from_url(&database.url, vars::DG_TEST_POSTGRES_URL).unwrap(),
+        );
+        let mut fixture = Self::with_storage(Some(storage), None, &OpenOptions::default()).await;
+        fixture.database = Some(database);
+        fixture
     }
 
     /// A fixture whose instance uses `storage` (default: SQLite under the home), with its home at
@@ -82,6 +87,7 @@ impl Fixture {
             env,
             home,
             storage,
+            database: None,
         }
     }
 
@@ -91,8 +97,20 @@ impl Fixture {
         let observer: EventObserver = Arc::new(move |r: &EventRecord| {
             sink.lock().unwrap().push(r.clone());
         });
+        // Captured output is not stored: it reaches the output observer, recorded here beside the
+        // stored events with storage id 0 (no stored event has it).
+        let sink = seen.clone();
+        let output: OutputObserver = Arc::new(move |run_id: &str, seq: i64, event: &Event| {
+            sink.lock().unwrap().push(EventRecord {
+                storage_id: 0,
+                run_id: run_id.to_string(),
+                seq: Some(seq),
+                event: event.clone(),
+            });
+        });
         let mut ctx = RunContext::new(self.storage.clone(), self.home.clone());
         ctx.observer = Some(observer);
+        ctx.output = Some(output);
         ctx.cancel_grace = Duration::from_secs(5);
         (ctx, seen)
     }
