@@ -72,6 +72,9 @@ def open_instance(home):
     """The persistent instance of `home`, patched as the module says (unattached: it sends nothing
     and waits for nothing until `attach`)."""
     home = os.path.abspath(home)
+    # The host makes a SQLite home when it opens storage; a PostgreSQL one may not exist yet, and
+    # Dagster refuses a home that is not a directory.
+    os.makedirs(home, exist_ok=True)
     os.environ["DAGSTER_HOME"] = home
     check_storage_packages(home)
     import dagster

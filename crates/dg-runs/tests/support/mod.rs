@@ -58,6 +58,16 @@ impl Fixture {
             PostgresConfig::from_url(&database.url, vars::DG_TEST_POSTGRES_URL).unwrap(),
         );
         let mut fixture = Self::with_storage(Some(storage), None, &OpenOptions::default()).await;
+        // The worker's Dagster reads the instance from `dagster.yaml`, as in a user's home.
+        std::fs::create_dir_all(&fixture.home).unwrap();
+        std::fs::write(
+            fixture.home.join("dagster.yaml"),
+            format!(
+                "storage:\n  postgres:\n    postgres_url: \"{}\"\n",
+                postgres_driver_url(&database.url)
+            ),
+        )
+        .unwrap();
         fixture.database = Some(database);
         fixture
     }
@@ -239,4 +249,14 @@ pub fn slow_request(pid_file: &Path) -> RunRequest {
 
 pub fn new_cancel() -> CancelToken {
     CancelToken::new()
+}
+
+/// `url` naming psycopg2, the driver of the shared environment (SQLAlchemy would pick psycopg v3
+/// for a bare `postgresql://`); dg reads both forms.
+pub fn postgres_driver_url(url: &str) -> String {
+    let rest = url
+        .strip_prefix("postgresql://")
+        .or_else(|| url.strip_prefix("postgres://"))
+        .unwrap_or(url);
+    format!("postgresql+psycopg2://{rest}")
 }
