@@ -43,11 +43,11 @@ type RunTask = tokio::task::JoinHandle<Result<dg_runs::RunOutcome, RunError>>;
 /// Waits (at most 5 minutes) until the host acknowledged `count` events of the still running run.
 async fn acknowledged(seen: &Mutex<Vec<EventRecord>>, count: usize, run: &mut RunTask) {
     let deadline = Instant::now() + Duration::from_secs(300);
-    while seen.lock().unwrap().len() < count {
+    while self::count(seen) < count {
         assert!(
             Instant::now() < deadline,
             "the run stopped storing events at {}",
-            seen.lock().unwrap().len()
+            self::count(seen)
         );
         if run.is_finished() {
             panic!("the run ended early: {:?}", run.await);
@@ -57,7 +57,11 @@ async fn acknowledged(seen: &Mutex<Vec<EventRecord>>, count: usize, run: &mut Ru
 }
 
 fn count(seen: &Mutex<Vec<EventRecord>>) -> usize {
-    seen.lock().unwrap().len()
+    seen.lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.storage_id != 0)
+        .count()
 }
 
 /// Checks `stored` against `acked` (what the observer was told was stored): the acknowledged
@@ -66,6 +70,19 @@ fn count(seen: &Mutex<Vec<EventRecord>>) -> usize {
 /// worker events are numbered 1, 2, 3, ... once each, the `paced` events count up from 0 without a
 /// gap, and no host event is stored twice. Returns how many `paced` events are stored.
 fn check_log(stored: &[EventRecord], acked: &[EventRecord], whole: bool) -> usize {
+    // Captured output reaches the observer too (storage id 0) but is not an event in storage: only
+    // its sequence number is recorded, so stored numbers skip it.
+    let output_seqs: std::collections::BTreeSet<i64> = acked
+        .iter()
+        .filter(|r| r.storage_id == 0)
+        .filter_map(|r| r.seq)
+        .collect();
+    let acked: Vec<EventRecord> = acked
+        .iter()
+        .filter(|r| r.storage_id != 0)
+        .cloned()
+        .collect();
+    let acked = acked.as_slice();
     let ids = |records: &[EventRecord]| records.iter().map(|r| r.storage_id).collect::<Vec<_>>();
     if whole {
         assert_eq!(ids(stored), ids(acked), "stored and acknowledged");
@@ -81,11 +98,24 @@ fn check_log(stored: &[EventRecord], acked: &[EventRecord], whole: bool) -> usiz
         assert!(pair[0].storage_id < pair[1].storage_id, "storage order");
     }
     let seqs: Vec<i64> = stored.iter().filter_map(|r| r.seq).collect();
-    assert_eq!(
-        seqs,
-        (1..=seqs.len() as i64).collect::<Vec<_>>(),
-        "worker events once each"
+    assert!(
+        seqs.windows(2).all(|p| p[0] < p[1]),
+        "worker events once each, in order: {seqs:?}"
     );
+    assert!(
+        seqs.iter().all(|seq| !output_seqs.contains(seq)),
+        "captured output is not stored as an event"
+    );
+    if whole {
+        // Stored events and captured output together are the worker's numbers without a gap.
+        let mut all: Vec<i64> = seqs.iter().copied().chain(output_seqs).collect();
+        all.sort_unstable();
+        assert_eq!(
+            all,
+            (1..=all.len() as i64).collect::<Vec<_>>(),
+            "worker events once each"
+        );
+    }
     let paced: Vec<String> = stored
         .iter()
         .filter_map(|r| match &r.event.kind {
