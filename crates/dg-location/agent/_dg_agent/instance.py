@@ -318,9 +318,7 @@ def _local_log_manager(instance):
         from dagster._core.storage.local_compute_log_manager import LocalComputeLogManager
     except ImportError:
         return None
-    manager = getattr(instance, "_compute_log_manager", None)
-    if manager is None:
-        return None
+    manager = instance.compute_log_manager  # made on first use, from the instance's config
     if isinstance(manager, LocalComputeLogManager):
         return manager
     local = getattr(manager, "local_manager", None)

@@ -56,7 +56,20 @@ DEFINITIONS = r"""
         return 1
 
 
-    defs = dg.Definitions(assets=[upstream, downstream, add_parts, parted, same_home])
+    @dg.asset
+    def chatty(context):
+        # Written to the descriptor right before the step ends: every line must still reach both
+        # the host, before the step's end, and the compute-log file.
+        os.write(1, "".join(f"line {i}\n" for i in range(500)).encode())
+        # Descriptor 1 stays the worker's capture pipe (Dagster's own capture would make it the
+        # compute-log file, followed by `tail -F`).
+        import stat
+
+        context.add_output_metadata({"stdout_is_pipe": stat.S_ISFIFO(os.fstat(1).st_mode)})
+        return 1
+
+
+    defs = dg.Definitions(assets=[upstream, downstream, add_parts, parted, same_home, chatty])
 """
 
 
@@ -179,6 +192,22 @@ def test_stdout_reaches_the_host_and_dagsters_compute_log_files(start_agent, tmp
     assert data.stdout == b"upstream prints\n"
 
 
+def test_output_right_before_a_step_ends_is_neither_late_nor_lost(start_agent, tmp_path, project):
+    target, home = project
+    agent = start(start_agent, tmp_path, target, home)
+    host = run(agent, tmp_path, home, ["chatty"])
+    succeeded(host)
+    types = [e["type"] for e in host.events()]
+    lines = [e["text"] for e in host.events() if e["type"] == "STDOUT"]
+    expected = [f"line {i}" for i in range(500)]
+    assert lines == expected
+    last_line = max(i for i, t in enumerate(types) if t == "STDOUT")
+    assert last_line < types.index("STEP_SUCCESS")
+    assert materialization(host, "chatty")["metadata"]["stdout_is_pipe"] is True
+    (out,) = (home / "storage" / host.run_id / "compute_logs").glob("*.out")
+    assert out.read_text().splitlines() == expected
+
+
 def test_the_host_keeps_its_run_status_and_tags(start_agent, tmp_path, project):
     target, home = project
     agent = start(start_agent, tmp_path, target, home)
@@ -256,3 +285,27 @@ def test_every_event_carries_dagsters_text(start_agent, tmp_path, project):
     for kind in ("STEP_OUTPUT", "HANDLED_OUTPUT", "LOGS_CAPTURED", "ASSET_MATERIALIZATION"):
         assert kind in types, types
     assert os.path.isdir(home / "history" / "runs")
+
+
+def test_this_dagster_is_supported(tmp_path, monkeypatch):
+    """The supported Dagster versions (the pinned one, and the compatibility pass's) have the
+    internals `instance` changes: opening an instance swaps all three classes."""
+    import dagster
+    from dagster._core.storage.event_log.base import EventLogStorage
+    from dagster._core.storage.runs.base import RunStorage
+
+    from _dg_agent import instance
+
+    monkeypatch.setenv("DAGSTER_HOME", "/nonexistent")
+    home = tmp_path / "home"
+    home.mkdir()
+    opened = instance.open_instance(str(home))
+    assert os.environ["DAGSTER_HOME"] == str(home)
+    events, runs = opened.event_log_storage, opened.run_storage
+    assert type(events).__name__.startswith("Dg") and isinstance(events, EventLogStorage)
+    assert type(runs).__name__.startswith("Dg") and isinstance(runs, RunStorage)
+    assert type(opened.compute_log_manager).__name__.startswith("Dg")
+    # Unattached, it refuses to store events rather than writing them behind the host's back.
+    with pytest.raises(RuntimeError, match="no run is attached"):
+        events.store_event(None)
+    assert dagster.__version__

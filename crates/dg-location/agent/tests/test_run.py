@@ -158,3 +158,14 @@ def test_every_sample_message_is_tagged_and_numbered():
 
     assert encode_message(events[0]).startswith(b'{"t":"event","seq":1,')
     assert os.path.basename(wire.__file__) == "wire.py"
+
+
+def test_the_worker_reads_only_stored_acknowledgements():
+    assert wire.stored_through(wire.stored(7)) == 7
+    assert wire.stored_through({"t": "stored", "through": 3, "extra": 1}) == 3
+    for other in ({"t": "hello"}, {"t": "stored"}, {"t": "stored", "through": True}, [], None):
+        assert wire.stored_through(other) is None
+    events = wire.samples()[1:-1]
+    with_text = [m for m in events if "dagster" in m]
+    assert with_text and all(json.loads(m["dagster"])["__class__"] == "EventLogEntry" for m in with_text)
+    assert all("dagster" not in m for m in events if m["event"]["type"] in ("STDOUT", "STDERR"))
