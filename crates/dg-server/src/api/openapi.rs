@@ -90,7 +90,7 @@ fn paths() -> Value {
         "Server-sent events: `event` for each stored event (its storage id as `id`, data an EventRecord), `output` for captured output of a run of this server that storage does not keep as an event (no `id`; the whole output is at `/api/runs/{id}/logs`), then `end` (data `{\"status\": ...}`).",
         &["event", "output", "end"],
         json!({ "oneOf": [ { "$ref": "#/components/schemas/EventRecord" },
-            { "type": "object", "required": ["run_id", "seq", "event"], "not": { "required": ["storage_id"] }, "properties": { "run_id": string(), "seq": { "type": "integer" }, "event": { "type": "object" } } },
+            { "type": "object", "required": ["run_id", "seq", "event"], "additionalProperties": false, "properties": { "run_id": string(), "seq": { "type": "integer" }, "event": { "type": "object" } } },
             { "type": "object", "required": ["status"], "properties": { "status": { "$ref": "#/components/schemas/RunStatus" } } } ] }),
     );
     let host_stream = sse(
