@@ -52,11 +52,16 @@ def instance_ingest(ctx: Context, size: Optional[int]) -> list:
     rows = []
     for backend in _backends(ctx):
         ctx.log(f"instance-ingest: {n:,} events, {backend}, one run per side")
-        with Home(ctx, backend) as real_home:
-            real, real_out = _timed(
-                [real_home.py, "-m", "dagster", "asset", "materialize", "-m", MODULE,
-                 "--select", "many_logs", "--config-json", config], proj, real_home.env)
-            real_stored = stored_events(real_home)
+        if ctx.real_ingest:
+            with Home(ctx, backend) as real_home:
+                real, real_out = _timed(
+                    [real_home.py, "-m", "dagster", "asset", "materialize", "-m", MODULE,
+                     "--select", "many_logs", "--config-json", config], proj, real_home.env)
+                real_stored = stored_events(real_home)
+        else:
+            real_out = RunOutput(1, "", "not run (--no-real-ingest)")
+            real = Measurement(times=[], peak_rss_kib=0, first=real_out)
+            real_stored = 0
         with Home(ctx, backend) as our_home:
             ours, ours_out = _timed([ctx.tools.ours("dg"), "launch", "--assets", "many_logs",
                                      "--config-json", config], proj, our_home.env)

@@ -67,6 +67,9 @@ class Context:
     quick: bool = False
     # `--backends`: the instance kinds of the instance cases.
     backends: tuple = ("sqlite", "postgres")
+    # `--no-real-ingest`: instance-ingest times ours only (real Dagster's 100,000-event run takes
+    # 12-24 minutes; its numbers are kept in docs/benchmarks.md).
+    real_ingest: bool = True
 
     def workspace(self, n: int) -> Path:
         """The cached workspace of `n` projects (made by the real `create-dagster`)."""

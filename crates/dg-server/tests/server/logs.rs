@@ -146,22 +146,12 @@ pub async fn captured_output_is_read_from_dagsters_files() {
     assert_eq!(logs[0]["stderr"], "warning & more\n");
     assert_eq!(logs[0]["complete"], true);
     assert_eq!(logs[0]["truncated"], false);
-    // The steps come from the run's `LOGS_CAPTURED` event when storage keeps Dagster's text of
-    // events (the storage of issue 14); a storage that does not gives none.
-    // TODO(integration): once storage keeps Dagster's text, expect `["alpha_raw"]` always.
-    let keeps_text = !i
-        .state
-        .storage
-        .dagster_events(&run_id, "LOGS_CAPTURED")
-        .await
-        .unwrap()
-        .is_empty();
-    let steps = if keeps_text {
-        serde_json::json!(["alpha_raw"])
-    } else {
-        serde_json::json!([])
-    };
-    assert_eq!(logs[0]["step_keys"], steps, "{body}");
+    // The steps come from the run's `LOGS_CAPTURED` event, kept as Dagster's text.
+    assert_eq!(
+        logs[0]["step_keys"],
+        serde_json::json!(["alpha_raw"]),
+        "{body}"
+    );
     assert_eq!(logs[1]["log_key"], "zzzzzzzz");
     assert_eq!(logs[1]["step_keys"], serde_json::json!([]));
     assert_eq!(logs[1]["stdout"], "still going\n");
