@@ -179,13 +179,10 @@ pub async fn captured_output_is_read_from_dagsters_files() {
     let other = stored_run(&i, "qqqqqqqq", "alpha_clean").await;
     let (_, body) = get_json(&i, &format!("/api/runs/{other}/logs")).await;
     assert_eq!(body["status"], "shown");
-    let expected = usize::from(keeps_text);
-    assert_eq!(body["logs"].as_array().unwrap().len(), expected, "{body}");
-    let (_, page) = get(&i, &format!("/runs/{other}")).await;
-    assert!(
-        keeps_text || page.contains("Nothing captured yet."),
-        "{page}"
-    );
+    // Its `LOGS_CAPTURED` event names one capture, whose files are not there (yet).
+    assert_eq!(body["logs"].as_array().unwrap().len(), 1, "{body}");
+    let (status, _) = get(&i, &format!("/runs/{other}")).await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 pub async fn other_compute_log_managers_say_why_nothing_is_shown() {
